@@ -1,0 +1,38 @@
+# irlink: `make test` and `make bench` work on a machine with only python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: test lint typecheck unit bench generate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## test: every check: lint, format, types, then the tests
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+## bench: the speed figures recorded in bench/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python bench/bench_codec.py
+
+## generate: rewrite the code and vectors made from protocols/ (after a spec change)
+generate: $(STAMP)
+	$(BIN)/python scripts/gen_messages.py
+	$(BIN)/python scripts/gen_vectors.py
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache .hypothesis

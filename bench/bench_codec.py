@@ -1,0 +1,119 @@
+"""Codec speed: encode + decode of a full four-port status frame, against plain struct.
+
+    python bench/bench_codec.py [--seconds S]
+
+The baseline is the same fields packed and unpacked with one struct.Struct, with no
+framing, no CRC, no checks and no models: the floor any Python codec stands on.
+Each figure is the best of several timed repeats, taken in one run on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import struct
+import timeit
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from irlink.protocol import HostCodec, decode_frame, decode_message, encode_body, encode_message
+from irlink.protocol.messages import (
+    DeviceState,
+    FaultFlags,
+    GetStatusResponse,
+    Mode,
+    PortState,
+    PortStatus,
+)
+
+
+def full_status() -> GetStatusResponse:
+    """A multiport status with four running ports: the largest status a device sends."""
+    ports = tuple(
+        PortStatus(
+            index=i,
+            state=PortState.RUNNING,
+            pad_present=True,
+            pad_type=2,
+            session_id=100 + i,
+            duration_s=1800,
+            remaining_s=1200 + i,
+            intensity=3,
+            mode=Mode.PULSED,
+            pulse_hz=73,
+            sham=False,
+            setpoint_dc=0,
+            temp_dc=352,
+            skin_temp_dc=338,
+            faults=FaultFlags(0),
+        )
+        for i in range(1, 5)
+    )
+    return GetStatusResponse(
+        state=DeviceState.RUNNING,
+        battery_pct=76,
+        battery_mv=7712,
+        charger_connected=False,
+        board_temp_dc=311,
+        faults=FaultFlags(0),
+        uptime_s=86_400,
+        boot_count=12,
+        ports=ports,
+    )
+
+
+def rate(fn: Callable[[], object], seconds: float) -> float:
+    """Calls per second of ``fn``: best of five repeats of about ``seconds`` / 5 each."""
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    number = max(number, int(number * (seconds / 5) / 0.2))
+    best = min(timer.repeat(repeat=5, number=number))
+    return number / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    args = parser.parse_args()
+
+    status = full_status()
+    frame = encode_message(status, 7)
+    assert decode_message(decode_frame(frame[:-1])) == status
+
+    def codec_round_trip() -> object:
+        return decode_message(decode_frame(encode_message(status, 7)[:-1]))
+
+    # The same 63 values, packed and unpacked with one precompiled Struct.
+    port_fmt = "BBBBHHHBBHBhhhH"
+    flat = struct.Struct("<BBHBhHIHB" + port_fmt * 4)
+    values = [
+        *(int(v) for k, v in status.__dict__.items() if k != "ports"),
+        len(status.ports),
+    ]
+    for port in status.ports:
+        values += [int(v) for v in port.__dict__.values()]
+    assert flat.pack(*values) == encode_body(status)  # the very bytes of the frame's body
+
+    def baseline_round_trip() -> object:
+        return flat.unpack(flat.pack(*values))
+
+    host = HostCodec()
+    stream = frame * 64
+
+    def stream_decode() -> object:
+        return host.feed(stream)
+
+    base = rate(baseline_round_trip, args.seconds)
+    codec = rate(codec_round_trip, args.seconds)
+    feed = rate(stream_decode, args.seconds) * 64
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
+    print(f"status frame: {len(frame)} bytes on the wire, body {flat.size} bytes")
+    print(f"baseline struct pack+unpack: {base:,.0f} /s")
+    print(f"codec encode+decode round trip: {codec:,.0f} /s  ({codec / base:.3f}x baseline)")
+    print(f"host stream decode (64 frames a chunk): {feed:,.0f} frames/s")
+    print(f"target 100,000 round trips/s: {'met' if codec >= 100_000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The irlink command line: one module per command group, heavy imports only when used."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from irlink import __version__
+from irlink.cli import decode
+
+app = typer.Typer(
+    name="irlink",
+    help="Talk to infrared therapy devices over serial and Bluetooth LE.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("decode")(decode.decode)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"irlink {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Talk to infrared therapy devices over serial and Bluetooth LE."""
+
+
+def main() -> None:
+    """Entry point of the ``irlink`` console script."""
+    app()

@@ -1,0 +1,205 @@
+"""Messages to frames and back, and the two ends of a link: host and device.
+
+:class:`HostCodec` and :class:`DeviceCodec` are sans-I/O: give them the bytes that
+arrived, get typed messages back; ask them for the bytes of a message, write them
+yourself. The simulated device and the host library use the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from irlink.protocol.body import decode_body, encode_body
+from irlink.protocol.errors import (
+    BadFrameKind,
+    MessageError,
+    UnknownMessage,
+    UnsupportedVersion,
+)
+from irlink.protocol.framing import Frame, FrameDecoder, encode_frame
+from irlink.protocol.messages import (
+    EVENTS,
+    PROTOCOL_VERSION,
+    REQUESTS,
+    ErrorCode,
+    ErrorReply,
+    FrameKind,
+)
+from irlink.protocol.wire import Event, Message, Request, Response
+
+AnyMessage = Request | Response | Event | ErrorReply
+
+
+def encode_message(message: Message, seq: int) -> bytes:
+    """The frame of a request, response or event; ``seq`` is the event counter for events."""
+    return encode_frame(Frame(message.KIND, seq, message.MSG_ID, encode_body(message)))
+
+
+def encode_error(seq: int, msg_id: int, reply: ErrorReply) -> bytes:
+    """The error frame refusing request ``msg_id`` sent with ``seq``."""
+    return encode_frame(Frame(FrameKind.ERROR, seq, msg_id, encode_body(reply)))
+
+
+def decode_message(frame: Frame) -> AnyMessage:
+    """The typed body of a frame; raises a :class:`MessageError` the spec names."""
+    if frame.version != PROTOCOL_VERSION:
+        raise UnsupportedVersion(
+            f"protocol version {frame.version}; this side speaks version {PROTOCOL_VERSION}"
+        )
+    if frame.kind == FrameKind.REQUEST:
+        return decode_body(_request(frame.msg_id), frame.body)
+    if frame.kind == FrameKind.RESPONSE:
+        return decode_body(_request(frame.msg_id).RESPONSE, frame.body)
+    if frame.kind == FrameKind.ERROR:
+        return decode_body(ErrorReply, frame.body)
+    if frame.kind == FrameKind.EVENT:
+        event = EVENTS.get(frame.msg_id)
+        if event is None:
+            raise UnknownMessage(f"event id {frame.msg_id:#04x} is not in IRLink v1")
+        return decode_body(event, frame.body)
+    raise BadFrameKind(f"frame kind {frame.kind} is not one of request/response/error/event")
+
+
+def _request(msg_id: int) -> type[Request]:
+    request = REQUESTS.get(msg_id)
+    if request is None:
+        raise UnknownMessage(f"message id {msg_id:#04x} is not in IRLink v1")
+    return request
+
+
+# What a host receives.
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The device answered request ``seq``."""
+
+    seq: int
+    message: Response
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The device refused request ``seq`` (message ``msg_id``) with an error frame."""
+
+    seq: int
+    msg_id: int
+    error: ErrorReply
+
+
+@dataclass(frozen=True, slots=True)
+class EventReceived:
+    """The device sent an event; ``counter`` is its event counter."""
+
+    counter: int
+    message: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Garbled:
+    """An intact frame whose content breaks the spec; the request ``seq`` will get no answer."""
+
+    frame: Frame
+    error: MessageError
+
+
+HostIncoming = Reply | Refusal | EventReceived | Garbled
+
+
+class HostCodec:
+    """The host end of a link: numbers requests, reads responses, errors and events."""
+
+    def __init__(self, first_seq: int = 1) -> None:
+        self._seq = first_seq & 0xFFFF
+        self.decoder = FrameDecoder()
+
+    def request(self, message: Request) -> tuple[int, bytes]:
+        """The sequence number given to ``message`` and the bytes to send."""
+        seq = self._seq
+        self._seq = (seq + 1) & 0xFFFF
+        return seq, encode_message(message, seq)
+
+    def feed(self, data: bytes) -> list[HostIncoming]:
+        """Everything the device said in ``data`` (and earlier unfinished bytes)."""
+        out: list[HostIncoming] = []
+        for frame in self.decoder.feed(data):
+            try:
+                if frame.kind == FrameKind.REQUEST:
+                    raise BadFrameKind("the device sent a request; only hosts send requests")
+                message = decode_message(frame)
+            except MessageError as exc:
+                out.append(Garbled(frame, exc))
+                continue
+            if isinstance(message, ErrorReply):
+                out.append(Refusal(frame.seq, frame.msg_id, message))
+            elif isinstance(message, Response):
+                out.append(Reply(frame.seq, message))
+            elif isinstance(message, Event):
+                out.append(EventReceived(frame.seq, message))
+        return out
+
+
+# What a device receives.
+@dataclass(frozen=True, slots=True)
+class RequestReceived:
+    """The host sent request ``seq``; answer it with :meth:`DeviceCodec.response`."""
+
+    seq: int
+    message: Request
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An intact frame the device cannot serve; ``reply`` is the error frame to send back."""
+
+    seq: int
+    msg_id: int
+    error: MessageError
+    reply: bytes
+
+
+DeviceIncoming = RequestReceived | Rejected
+
+
+class DeviceCodec:
+    """The device end of a link: reads requests, writes responses, errors and events."""
+
+    def __init__(self, first_event_counter: int = 0) -> None:
+        self._counter = first_event_counter & 0xFFFF
+        self.decoder = FrameDecoder()
+
+    def feed(self, data: bytes) -> list[DeviceIncoming]:
+        """Every request in ``data``, or the error reply each bad one must get."""
+        out: list[DeviceIncoming] = []
+        for frame in self.decoder.feed(data):
+            try:
+                if frame.kind != FrameKind.REQUEST and frame.version == PROTOCOL_VERSION:
+                    raise BadFrameKind(
+                        f"a device accepts only requests, not frame kind {frame.kind}"
+                    )
+                message = decode_message(frame)
+            except MessageError as exc:
+                reply = ErrorReply(code=exc.code, field=exc.field, limit=exc.limit)
+                out.append(
+                    Rejected(
+                        frame.seq, frame.msg_id, exc, encode_error(frame.seq, frame.msg_id, reply)
+                    )
+                )
+                continue
+            assert isinstance(message, Request)
+            out.append(RequestReceived(frame.seq, message))
+        return out
+
+    def response(self, seq: int, message: Response) -> bytes:
+        """The bytes answering request ``seq``."""
+        return encode_message(message, seq)
+
+    def error(
+        self, seq: int, msg_id: int, code: ErrorCode, field: int = 0, limit: int = 0
+    ) -> bytes:
+        """The bytes refusing request ``seq`` with ``code``."""
+        return encode_error(seq, msg_id, ErrorReply(code=code, field=field, limit=limit))
+
+    def event(self, message: Event) -> bytes:
+        """The bytes of an event, numbered with the next event counter."""
+        counter = self._counter
+        self._counter = (counter + 1) & 0xFFFF
+        return encode_message(message, counter)

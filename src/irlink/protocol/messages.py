@@ -1,0 +1,878 @@
+"""IRLink v1 message models, generated from protocols/irlink-v1.yaml.
+
+Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+from irlink.protocol.wire import (
+    BOOL,
+    I16,
+    I32,
+    RECORD_CONFIG,
+    U8,
+    U16,
+    U32,
+    Ascii,
+    Event,
+    ListOf,
+    Request,
+    Response,
+    WireModel,
+)
+
+PROTOCOL_VERSION = 1
+MAX_PAYLOAD = 256
+"""Header, body and CRC of one frame, in bytes, before COBS encoding."""
+MAX_FRAME = 259
+"""One encoded frame with its delimiter, in bytes."""
+CRC_INIT = 0xFFFF
+
+
+class FrameKind(IntEnum):
+    """The four kinds of frame."""
+
+    REQUEST = 0
+    RESPONSE = 1
+    ERROR = 2
+    EVENT = 3
+
+
+class DeviceFamily(IntEnum):
+    """The family a device belongs to; its limits come in the info response, not from this value."""
+
+    WAISTBAND = 1
+    MULTIPORT = 2
+    FIRMAT = 3
+
+
+class DeviceState(IntEnum):
+    """The state of the whole device."""
+
+    IDLE = 0
+    RUNNING = 1
+    PAUSED = 2
+    FAULT = 3
+    CHARGING = 4
+    OFF = 5
+
+
+class PortState(IntEnum):
+    """The state of one output port."""
+
+    IDLE = 0
+    RUNNING = 1
+    PAUSED = 2
+    FAULT = 3
+    NO_PAD = 4
+
+
+class Mode(IntEnum):
+    """How the output is driven."""
+
+    CONTINUOUS = 0
+    PULSED = 1
+
+
+class EndReason(IntEnum):
+    """Why a session ended."""
+
+    COMPLETED = 0
+    STOPPED = 1
+    FAULT = 2
+    LOW_BATTERY = 3
+    LINK_LOST = 4
+    POWER_LOSS = 5
+    PAD_DETACHED = 6
+    CHARGER = 7
+
+
+class ErrorCode(IntEnum):
+    """Why the device refused a request."""
+
+    BAD_FRAME = 1
+    UNSUPPORTED_VERSION = 2
+    UNKNOWN_MESSAGE = 3
+    BAD_LENGTH = 4
+    OUT_OF_RANGE = 5
+    INVALID_VALUE = 6
+    NOT_ALLOWED = 7
+    NO_PAD = 8
+    LOW_BATTERY = 9
+    OVER_TEMPERATURE = 10
+    CHARGING = 11
+    BUSY = 12
+    UNAUTHORIZED = 13
+    OVERRIDE_REQUIRED = 14
+
+
+class FaultFlags(IntFlag):
+    """Active faults, one bit each. Unknown bits from newer firmware are kept, never dropped."""
+
+    OVER_TEMPERATURE = 1 << 0
+    SENSOR_OPEN = 1 << 1
+    SENSOR_SHORT = 1 << 2
+    EMITTER_FAILURE = 1 << 3
+    BURN_DOSE = 1 << 4
+    BATTERY_CUTOFF = 1 << 5
+    INTERNAL = 1 << 6
+
+
+class CapabilityFlags(IntFlag):
+    """What the device can do."""
+
+    BATTERY = 1 << 0
+    SHAM = 1 << 1
+    HEATER = 1 << 2
+    LIGHT = 1 << 3
+    PULSED = 1 << 4
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD_CONFIG)
+class PortStatus:
+    """The state of one output port."""
+
+    index: Annotated[int, U8, Field(ge=1, le=4, description="Port number, from 1.")]
+    state: Annotated[PortState, U8]
+    pad_present: Annotated[bool, BOOL]
+    pad_type: Annotated[
+        int,
+        U8,
+        Field(ge=0, le=255, description="Type id the pad reports; 0 when no pad is present."),
+    ]
+    session_id: Annotated[
+        int,
+        U16,
+        Field(ge=0, le=65535, description="Id of the running or paused session; 0 when none."),
+    ]
+    duration_s: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Configured session length. Unit: s.",
+            json_schema_extra={"unit": "s"},
+        ),
+    ]
+    remaining_s: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Time left on the device's own timer. Unit: s.",
+            json_schema_extra={"unit": "s"},
+        ),
+    ]
+    intensity: Annotated[
+        int,
+        U8,
+        Field(ge=0, le=10, description="Configured intensity level; 0 for devices without levels."),
+    ]
+    mode: Annotated[Mode, U8]
+    pulse_hz: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=10000,
+            description="Pulse frequency; 0 in continuous mode. Unit: Hz.",
+            json_schema_extra={"unit": "Hz"},
+        ),
+    ]
+    sham: Annotated[
+        bool, BOOL, Field(description="Sham session: identical status and events, no output.")
+    ]
+    setpoint_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=0,
+            le=1000,
+            description="Heater setpoint; 0 for devices without a heater. Unit: dC.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    temp_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=-32768,
+            le=32767,
+            description="Temperature at the pad or element sensor. Unit: dC. -32768 means no reading.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    skin_temp_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=-32768,
+            le=32767,
+            description="Estimated skin-side temperature. Unit: dC. -32768 means no reading.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    faults: Annotated[FaultFlags, U16, Field(ge=0, le=65535)]
+
+
+class Status(WireModel):
+    """The whole device at one moment."""
+
+    state: Annotated[DeviceState, U8]
+    battery_pct: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=100,
+            description="State of charge; 0 when the device has no battery. Unit: pct.",
+            json_schema_extra={"unit": "pct"},
+        ),
+    ]
+    battery_mv: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Battery voltage; 0 when the device has no battery. Unit: mV.",
+            json_schema_extra={"unit": "mV"},
+        ),
+    ]
+    charger_connected: Annotated[bool, BOOL]
+    board_temp_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=-32768,
+            le=32767,
+            description="Controller board temperature. Unit: dC. -32768 means no reading.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    faults: Annotated[
+        FaultFlags,
+        U16,
+        Field(ge=0, le=65535, description="Device-level faults (port faults are in each port)."),
+    ]
+    uptime_s: Annotated[
+        int,
+        U32,
+        Field(
+            ge=0,
+            le=4294967295,
+            description="Seconds since boot. Unit: s.",
+            json_schema_extra={"unit": "s"},
+        ),
+    ]
+    boot_count: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Boots since manufacture; a change means the device restarted.",
+        ),
+    ]
+    ports: Annotated[tuple[PortStatus, ...], ListOf(4), Field(max_length=4)]
+
+
+class DeviceInfo(WireModel):
+    """What the device is and the limits it enforces. The host checks every value against these before sending."""
+
+    protocol_version: Annotated[int, U8, Field(ge=1, le=255)]
+    family: Annotated[DeviceFamily, U8]
+    model: Annotated[str, Ascii(24), Field(max_length=24, pattern=r"^[ -~]*$")]
+    serial: Annotated[str, Ascii(24), Field(max_length=24, pattern=r"^[ -~]*$")]
+    firmware_version: Annotated[str, Ascii(16), Field(max_length=16, pattern=r"^[ -~]*$")]
+    hardware_version: Annotated[str, Ascii(16), Field(max_length=16, pattern=r"^[ -~]*$")]
+    capabilities: Annotated[CapabilityFlags, U8, Field(ge=0, le=255)]
+    port_count: Annotated[int, U8, Field(ge=1, le=4)]
+    session_min_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+    session_max_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+    session_step_s: Annotated[
+        int,
+        U16,
+        Field(
+            ge=1,
+            le=65535,
+            description="Durations must be a multiple of this. Unit: s.",
+            json_schema_extra={"unit": "s"},
+        ),
+    ]
+    session_default_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+    intensity_levels: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0, le=10, description="Levels are 1..intensity_levels; 0 means no intensity control."
+        ),
+    ]
+    irradiance_dmw_cm2: Annotated[
+        tuple[Annotated[int, Field(ge=0, le=65535)], ...],
+        ListOf(10, U16),
+        Field(
+            max_length=10,
+            description="Nominal irradiance at each intensity level, in tenths of mW/cm2; empty for heaters. Unit: dmW/cm2.",
+            json_schema_extra={"unit": "dmW/cm2"},
+        ),
+    ]
+    pulse_hz: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=10000)], ...],
+        ListOf(8, U16),
+        Field(
+            max_length=8,
+            description="Allowed pulse frequencies; empty when pulsed mode is not supported. Unit: Hz.",
+            json_schema_extra={"unit": "Hz"},
+        ),
+    ]
+    pulse_duty_pct: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=100,
+            description="Duty cycle in pulsed mode. Unit: pct.",
+            json_schema_extra={"unit": "pct"},
+        ),
+    ]
+    setpoint_min_dc: Annotated[
+        int, I16, Field(ge=0, le=1000, description="Unit: dC.", json_schema_extra={"unit": "dC"})
+    ]
+    setpoint_max_dc: Annotated[
+        int, I16, Field(ge=0, le=1000, description="Unit: dC.", json_schema_extra={"unit": "dC"})
+    ]
+    setpoint_step_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=0,
+            le=1000,
+            description="Setpoints must be a multiple of this; 0 for devices without a heater. Unit: dC.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    setpoint_override_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=0,
+            le=1000,
+            description="Setpoints above this need override set in configure. Unit: dC.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    temp_trip_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=0,
+            le=1000,
+            description="Skin-side temperature at which the device cuts output and latches over_temperature. Unit: dC.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    battery_warn_pct: Annotated[
+        int, U8, Field(ge=0, le=100, description="Unit: pct.", json_schema_extra={"unit": "pct"})
+    ]
+    battery_start_pct: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=100,
+            description="No session starts below this. Unit: pct.",
+            json_schema_extra={"unit": "pct"},
+        ),
+    ]
+    battery_cutoff_pct: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=100,
+            description="Output stops at this. Unit: pct.",
+            json_schema_extra={"unit": "pct"},
+        ),
+    ]
+    status_period_min_ms: Annotated[
+        int,
+        U16,
+        Field(
+            ge=1,
+            le=65535,
+            description="Shortest status event period the device accepts. Unit: ms.",
+            json_schema_extra={"unit": "ms"},
+        ),
+    ]
+    heartbeat_max_ms: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Longest heartbeat interval the device accepts. Unit: ms.",
+            json_schema_extra={"unit": "ms"},
+        ),
+    ]
+    heartbeat_misses: Annotated[
+        int, U8, Field(ge=1, le=255, description="Missed heartbeats after which output stops.")
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD_CONFIG)
+class UsageRecord:
+    """One past session from the device's own log."""
+
+    index: Annotated[
+        int,
+        U32,
+        Field(
+            ge=0,
+            le=4294967295,
+            description="Position in the log; increases by one per session, never reused.",
+        ),
+    ]
+    session_id: Annotated[int, U16, Field(ge=0, le=65535)]
+    port: Annotated[int, U8, Field(ge=1, le=4)]
+    end_reason: Annotated[EndReason, U8]
+    sham: Annotated[bool, BOOL]
+    mode: Annotated[Mode, U8]
+    intensity: Annotated[int, U8, Field(ge=0, le=10)]
+    pulse_hz: Annotated[
+        int, U16, Field(ge=0, le=10000, description="Unit: Hz.", json_schema_extra={"unit": "Hz"})
+    ]
+    setpoint_dc: Annotated[
+        int, I16, Field(ge=0, le=1000, description="Unit: dC.", json_schema_extra={"unit": "dC"})
+    ]
+    planned_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+    delivered_s: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Time output was actually on (sham: time the session ran). Unit: s.",
+            json_schema_extra={"unit": "s"},
+        ),
+    ]
+    ended_uptime_s: Annotated[
+        int,
+        U32,
+        Field(
+            ge=0,
+            le=4294967295,
+            description="Device uptime when the session ended. Unit: s.",
+            json_schema_extra={"unit": "s"},
+        ),
+    ]
+    boot_count: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Boot in which the session ended.")
+    ]
+
+
+class ErrorReply(WireModel):
+    """Body of every error frame."""
+
+    code: Annotated[ErrorCode, U8]
+    field: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=255,
+            description="1-based position of the offending field in the request body; 0 when no field is at fault.",
+        ),
+    ]
+    limit: Annotated[
+        int,
+        I32,
+        Field(
+            ge=-2147483648,
+            le=2147483647,
+            description="For out_of_range: the bound that was crossed, in the field's unit; otherwise 0.",
+        ),
+    ]
+
+
+class GetInfoResponse(DeviceInfo, Response):
+    """Answer to get_info."""
+
+    MSG_ID: ClassVar[int] = 0x01
+    NAME: ClassVar[str] = "get_info"
+
+
+class GetInfoRequest(Request):
+    """Read what the device is and its limits."""
+
+    MSG_ID: ClassVar[int] = 0x01
+    NAME: ClassVar[str] = "get_info"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = GetInfoResponse
+
+
+class GetStatusResponse(Status, Response):
+    """Answer to get_status."""
+
+    MSG_ID: ClassVar[int] = 0x02
+    NAME: ClassVar[str] = "get_status"
+
+
+class GetStatusRequest(Request):
+    """Read the device's status."""
+
+    MSG_ID: ClassVar[int] = 0x02
+    NAME: ClassVar[str] = "get_status"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = GetStatusResponse
+
+
+class ConfigureResponse(Response):
+    """Answer to configure."""
+
+    MSG_ID: ClassVar[int] = 0x10
+    NAME: ClassVar[str] = "configure"
+
+
+class ConfigureRequest(Request):
+    """Set the next session's parameters on one port or all. Refused while that port runs."""
+
+    MSG_ID: ClassVar[int] = 0x10
+    NAME: ClassVar[str] = "configure"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = ConfigureResponse
+    port: Annotated[int, U8, Field(ge=0, le=4, description="Port number; 0 for every port.")]
+    duration_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+    intensity: Annotated[int, U8, Field(ge=0, le=10)]
+    mode: Annotated[Mode, U8]
+    pulse_hz: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=10000,
+            description="One of the advertised frequencies in pulsed mode; 0 in continuous mode. Unit: Hz.",
+            json_schema_extra={"unit": "Hz"},
+        ),
+    ]
+    sham: Annotated[bool, BOOL]
+    setpoint_dc: Annotated[
+        int,
+        I16,
+        Field(
+            ge=0,
+            le=1000,
+            description="0 for devices without a heater. Unit: dC.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ]
+    override: Annotated[
+        bool, BOOL, Field(description="Required for setpoints above setpoint_override_dc.")
+    ]
+
+
+class StartResponse(Response):
+    """Answer to start."""
+
+    MSG_ID: ClassVar[int] = 0x11
+    NAME: ClassVar[str] = "start"
+
+
+class StartRequest(Request):
+    """Start the configured session. Starting again with the same session_id while it runs succeeds and changes nothing."""
+
+    MSG_ID: ClassVar[int] = 0x11
+    NAME: ClassVar[str] = "start"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = StartResponse
+    port: Annotated[int, U8, Field(ge=0, le=4)]
+    session_id: Annotated[
+        int,
+        U16,
+        Field(ge=1, le=65535, description="Chosen by the host; makes a repeated start harmless."),
+    ]
+
+
+class StopResponse(Response):
+    """Answer to stop."""
+
+    MSG_ID: ClassVar[int] = 0x12
+    NAME: ClassVar[str] = "stop"
+
+
+class StopRequest(Request):
+    """Stop output. Stopping an idle port succeeds."""
+
+    MSG_ID: ClassVar[int] = 0x12
+    NAME: ClassVar[str] = "stop"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = StopResponse
+    port: Annotated[int, U8, Field(ge=0, le=4)]
+
+
+class PauseResponse(Response):
+    """Answer to pause."""
+
+    MSG_ID: ClassVar[int] = 0x13
+    NAME: ClassVar[str] = "pause"
+
+
+class PauseRequest(Request):
+    """Pause a running session; its timer stops with the output. Pausing a paused port succeeds."""
+
+    MSG_ID: ClassVar[int] = 0x13
+    NAME: ClassVar[str] = "pause"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = PauseResponse
+    port: Annotated[int, U8, Field(ge=0, le=4)]
+
+
+class ResumeResponse(Response):
+    """Answer to resume."""
+
+    MSG_ID: ClassVar[int] = 0x14
+    NAME: ClassVar[str] = "resume"
+
+
+class ResumeRequest(Request):
+    """Resume a paused session. Resuming a running port succeeds."""
+
+    MSG_ID: ClassVar[int] = 0x14
+    NAME: ClassVar[str] = "resume"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = ResumeResponse
+    port: Annotated[int, U8, Field(ge=0, le=4)]
+
+
+class ClearFaultResponse(Response):
+    """Answer to clear_fault."""
+
+    MSG_ID: ClassVar[int] = 0x15
+    NAME: ClassVar[str] = "clear_fault"
+
+
+class ClearFaultRequest(Request):
+    """Clear latched faults whose cause has gone. Output stays off."""
+
+    MSG_ID: ClassVar[int] = 0x15
+    NAME: ClassVar[str] = "clear_fault"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = ClearFaultResponse
+    port: Annotated[
+        int, U8, Field(ge=0, le=4, description="Port number; 0 for the device and every port.")
+    ]
+
+
+class SubscribeResponse(Response):
+    """Answer to subscribe."""
+
+    MSG_ID: ClassVar[int] = 0x20
+    NAME: ClassVar[str] = "subscribe"
+    period_ms: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="The period now in force. Unit: ms.",
+            json_schema_extra={"unit": "ms"},
+        ),
+    ]
+
+
+class SubscribeRequest(Request):
+    """Ask for a status event every period_ms; 0 stops them."""
+
+    MSG_ID: ClassVar[int] = 0x20
+    NAME: ClassVar[str] = "subscribe"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = SubscribeResponse
+    period_ms: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: ms.", json_schema_extra={"unit": "ms"})
+    ]
+
+
+class HeartbeatResponse(Response):
+    """Answer to heartbeat."""
+
+    MSG_ID: ClassVar[int] = 0x21
+    NAME: ClassVar[str] = "heartbeat"
+
+
+class HeartbeatRequest(Request):
+    """Arm or re-arm the heartbeat policy; after heartbeat_misses intervals without one, output stops. 0 disarms it."""
+
+    MSG_ID: ClassVar[int] = 0x21
+    NAME: ClassVar[str] = "heartbeat"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = HeartbeatResponse
+    interval_ms: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: ms.", json_schema_extra={"unit": "ms"})
+    ]
+
+
+class ReadUsageLogResponse(Response):
+    """Answer to read_usage_log."""
+
+    MSG_ID: ClassVar[int] = 0x30
+    NAME: ClassVar[str] = "read_usage_log"
+    oldest_index: Annotated[
+        int, U32, Field(ge=0, le=4294967295, description="Oldest record still kept.")
+    ]
+    next_index: Annotated[
+        int, U32, Field(ge=0, le=4294967295, description="Index the next session will get.")
+    ]
+    records: Annotated[tuple[UsageRecord, ...], ListOf(8), Field(max_length=8)]
+
+
+class ReadUsageLogRequest(Request):
+    """Read past sessions, oldest first, starting at from_index."""
+
+    MSG_ID: ClassVar[int] = 0x30
+    NAME: ClassVar[str] = "read_usage_log"
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = ReadUsageLogResponse
+    from_index: Annotated[int, U32, Field(ge=0, le=4294967295)]
+    max_count: Annotated[int, U8, Field(ge=1, le=8)]
+
+
+class StatusEvent(Status, Event):
+    """Periodic status, while subscribed."""
+
+    MSG_ID: ClassVar[int] = 0x80
+    NAME: ClassVar[str] = "status"
+
+
+class SessionStartedEvent(Event):
+    """A session started on a port."""
+
+    MSG_ID: ClassVar[int] = 0x81
+    NAME: ClassVar[str] = "session_started"
+    port: Annotated[int, U8, Field(ge=1, le=4)]
+    session_id: Annotated[int, U16, Field(ge=0, le=65535)]
+    duration_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+
+
+class SessionEndedEvent(Event):
+    """A session ended on a port, for the reason given."""
+
+    MSG_ID: ClassVar[int] = 0x82
+    NAME: ClassVar[str] = "session_ended"
+    port: Annotated[int, U8, Field(ge=1, le=4)]
+    session_id: Annotated[int, U16, Field(ge=0, le=65535)]
+    reason: Annotated[EndReason, U8]
+    delivered_s: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: s.", json_schema_extra={"unit": "s"})
+    ]
+
+
+class FaultRaisedEvent(Event):
+    """A fault became active."""
+
+    MSG_ID: ClassVar[int] = 0x83
+    NAME: ClassVar[str] = "fault_raised"
+    port: Annotated[int, U8, Field(ge=0, le=4, description="0 for a device-level fault.")]
+    fault: Annotated[FaultFlags, U16, Field(ge=0, le=65535)]
+
+
+class FaultClearedEvent(Event):
+    """A fault was cleared."""
+
+    MSG_ID: ClassVar[int] = 0x84
+    NAME: ClassVar[str] = "fault_cleared"
+    port: Annotated[int, U8, Field(ge=0, le=4)]
+    fault: Annotated[FaultFlags, U16, Field(ge=0, le=65535)]
+
+
+class PadAttachedEvent(Event):
+    """A pad was plugged into a port."""
+
+    MSG_ID: ClassVar[int] = 0x85
+    NAME: ClassVar[str] = "pad_attached"
+    port: Annotated[int, U8, Field(ge=1, le=4)]
+    pad_type: Annotated[int, U8, Field(ge=0, le=255)]
+
+
+class PadDetachedEvent(Event):
+    """A pad was unplugged; that port's output is off."""
+
+    MSG_ID: ClassVar[int] = 0x86
+    NAME: ClassVar[str] = "pad_detached"
+    port: Annotated[int, U8, Field(ge=1, le=4)]
+
+
+class ChargerConnectedEvent(Event):
+    """A charger was connected; no session runs while charging."""
+
+    MSG_ID: ClassVar[int] = 0x87
+    NAME: ClassVar[str] = "charger_connected"
+
+
+class ChargerDisconnectedEvent(Event):
+    """The charger was disconnected."""
+
+    MSG_ID: ClassVar[int] = 0x88
+    NAME: ClassVar[str] = "charger_disconnected"
+
+
+class LowBatteryEvent(Event):
+    """The battery fell to the warning level."""
+
+    MSG_ID: ClassVar[int] = 0x89
+    NAME: ClassVar[str] = "low_battery"
+    battery_pct: Annotated[
+        int, U8, Field(ge=0, le=100, description="Unit: pct.", json_schema_extra={"unit": "pct"})
+    ]
+    battery_mv: Annotated[
+        int, U16, Field(ge=0, le=65535, description="Unit: mV.", json_schema_extra={"unit": "mV"})
+    ]
+
+
+REQUESTS: dict[int, type[Request]] = {
+    0x01: GetInfoRequest,
+    0x02: GetStatusRequest,
+    0x10: ConfigureRequest,
+    0x11: StartRequest,
+    0x12: StopRequest,
+    0x13: PauseRequest,
+    0x14: ResumeRequest,
+    0x15: ClearFaultRequest,
+    0x20: SubscribeRequest,
+    0x21: HeartbeatRequest,
+    0x30: ReadUsageLogRequest,
+}
+"""Every request model by message id."""
+
+EVENTS: dict[int, type[Event]] = {
+    0x80: StatusEvent,
+    0x81: SessionStartedEvent,
+    0x82: SessionEndedEvent,
+    0x83: FaultRaisedEvent,
+    0x84: FaultClearedEvent,
+    0x85: PadAttachedEvent,
+    0x86: PadDetachedEvent,
+    0x87: ChargerConnectedEvent,
+    0x88: ChargerDisconnectedEvent,
+    0x89: LowBatteryEvent,
+}
+"""Every event model by message id."""

@@ -1,0 +1,58 @@
+"""The wheel ships protocols/ inside the package, and irlink.spec reads it from there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [built] = out.glob("irlink-*.whl")
+    return built
+
+
+def test_wheel_contains_every_file_of_protocols(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "protocols").rglob("*") if p.is_file()
+    }
+    assert shipped
+    assert {f"irlink/{name}" for name in shipped} <= names
+    assert "irlink/py.typed" in names
+
+
+def test_installed_wheel_loads_the_spec_from_inside_the_package(
+    wheel: Path, tmp_path: Path
+) -> None:
+    zipfile.ZipFile(wheel).extractall(tmp_path)
+    code = (
+        "import irlink.spec as s; d = s.protocols_dir(); "
+        "s.load_protocol(); s.load_gatt(); s.load_device_profiles(); print(d)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path / "irlink" / "protocols")
