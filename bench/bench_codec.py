@@ -10,7 +10,9 @@ Each figure is the best of several timed repeats, taken in one run on one core.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
 import struct
 import timeit
 from collections.abc import Callable
@@ -31,7 +33,7 @@ def full_status() -> GetStatusResponse:
     """A multiport status with four running ports: the largest status a device sends."""
     ports = tuple(
         PortStatus(
-            index=i,
+            port=i,
             state=PortState.RUNNING,
             pad_present=True,
             pad_type=2,
@@ -62,18 +64,26 @@ def full_status() -> GetStatusResponse:
     )
 
 
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    """Calls per second of ``fn``: best of five repeats of about ``seconds`` / 5 each."""
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    number = max(number, int(number * (seconds / 5) / 0.2))
-    best = min(timer.repeat(repeat=5, number=number))
-    return number / best
+def measure(fns: dict[str, Callable[[], object]], seconds: float) -> dict[str, list[float]]:
+    """Calls per second of each function, in interleaved rounds of about 0.1 s each.
+
+    Interleaving puts every function through the same moments of a shared machine, so
+    their ratio holds even when the machine's speed drifts; the best round of each is
+    its figure, the median shows the spread.
+    """
+    timers = {name: timeit.Timer(fn) for name, fn in fns.items()}
+    numbers = {name: max(1, timer.autorange()[0] // 2) for name, timer in timers.items()}
+    rounds = max(5, int(seconds / (0.1 * len(fns))))
+    rates: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            rates[name].append(numbers[name] / timer.timeit(numbers[name]))
+    return rates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    parser.add_argument("--seconds", type=float, default=20.0, help="total measuring time")
     args = parser.parse_args()
 
     status = full_status()
@@ -91,7 +101,7 @@ def main() -> None:
         len(status.ports),
     ]
     for port in status.ports:
-        values += [int(v) for v in port.__dict__.values()]
+        values += [int(v) for v in port]
     assert flat.pack(*values) == encode_body(status)  # the very bytes of the frame's body
 
     def baseline_round_trip() -> object:
@@ -103,14 +113,29 @@ def main() -> None:
     def stream_decode() -> object:
         return host.feed(stream)
 
-    base = rate(baseline_round_trip, args.seconds)
-    codec = rate(codec_round_trip, args.seconds)
-    feed = rate(stream_decode, args.seconds) * 64
+    rates = measure(
+        {
+            "baseline": baseline_round_trip,
+            "codec": codec_round_trip,
+            "stream": stream_decode,
+        },
+        args.seconds,
+    )
+    base, codec = max(rates["baseline"]), max(rates["codec"])
+    feed = max(rates["stream"]) * 64
+    spread = statistics.median(rates["codec"]) / statistics.median(rates["baseline"])
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"status frame: {len(frame)} bytes on the wire, body {flat.size} bytes")
+    print(f"rounds: {len(rates['codec'])} interleaved; figures are the best round")
     print(f"baseline struct pack+unpack: {base:,.0f} /s")
     print(f"codec encode+decode round trip: {codec:,.0f} /s  ({codec / base:.3f}x baseline)")
+    print(
+        f"  medians: codec {statistics.median(rates['codec']):,.0f} /s, "
+        f"baseline {statistics.median(rates['baseline']):,.0f} /s, ratio {spread:.3f}x"
+    )
     print(f"host stream decode (64 frames a chunk): {feed:,.0f} frames/s")
     print(f"target 100,000 round trips/s: {'met' if codec >= 100_000 else 'NOT met'}")
 

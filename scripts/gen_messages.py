@@ -118,10 +118,10 @@ def generate(spec: ProtocolSpec) -> str:
         "from __future__ import annotations",
         "",
         "from enum import IntEnum, IntFlag",
-        "from typing import Annotated, ClassVar",
+        "from typing import Annotated, Any, ClassVar, NamedTuple",
         "",
-        "from pydantic import Field",
-        "from pydantic.dataclasses import dataclass",
+        "from pydantic import Field, GetCoreSchemaHandler",
+        "from pydantic_core import CoreSchema",
         "",
         "from irlink.protocol.wire import {WIRE_IMPORTS}",
         "",
@@ -145,10 +145,17 @@ def generate(spec: ProtocolSpec) -> str:
     items = {f.of for _, fields in all_bodies(spec) for f in fields if f.type == "list"}
     for name, struct in spec.structs.items():
         if name in items:
-            # List items are frozen pydantic dataclasses: validated when built, dumped as
-            # objects, and cheap to build when decoding (see irlink.protocol.body).
-            out.append("@dataclass(frozen=True, kw_only=True, config=RECORD_CONFIG)")
-            out += model(spec, camel(name), "", struct.doc, struct.fields, [])
+            # List items are typed named tuples, validated by the message that holds them
+            # and dumped as objects (irlink.protocol.wire.record_schema).
+            out += model(spec, camel(name), "NamedTuple", struct.doc, struct.fields, [])
+            out[-2:-2] = [
+                "",
+                "    @classmethod",
+                "    def __get_pydantic_core_schema__(",
+                "        cls, source: Any, handler: GetCoreSchemaHandler",
+                "    ) -> CoreSchema:",
+                "        return record_schema(cls, handler)",
+            ]
         else:
             out += model(spec, camel(name), "WireModel", struct.doc, struct.fields, [])
     requests, events = [], []
@@ -174,8 +181,8 @@ def generate(spec: ProtocolSpec) -> str:
     out += ["EVENTS: dict[int, type[Event]] = {", *events, "}"]
     out += ['"""Every event model by message id."""', ""]
     source = "\n".join(out)
-    wire = ["BOOL", "I8", "I16", "I32", "RECORD_CONFIG", "U8", "U16", "U32", "Ascii", "Event"]
-    wire += ["ListOf", "Request", "Response", "WireModel"]
+    wire = ["BOOL", "I8", "I16", "I32", "U8", "U16", "U32", "Ascii", "Event", "ListOf"]
+    wire += ["Request", "Response", "WireModel", "record_schema"]
     used = [w for w in wire if re.search(rf"\b{w}\b", source.split("{WIRE_IMPORTS}", 1)[1])]
     return format_source(source.replace("{WIRE_IMPORTS}", f"({', '.join(used)},)"))
 

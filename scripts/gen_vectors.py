@@ -35,7 +35,7 @@ BY_NAME = {cls.NAME: cls for cls in REQUESTS.values()}
 EVENT_BY_NAME = {cls.NAME: cls for cls in EVENTS.values()}
 
 PORT_RUNNING = {
-    "index": 1,
+    "port": 1,
     "state": "running",
     "pad_present": True,
     "pad_type": 0,
@@ -74,7 +74,7 @@ MULTIPORT_STATUS = {
     "ports": [
         {
             **PORT_RUNNING,
-            "index": 1,
+            "port": 1,
             "pad_type": 1,
             "intensity": 3,
             "mode": "pulsed",
@@ -83,7 +83,7 @@ MULTIPORT_STATUS = {
         },
         {
             **PORT_RUNNING,
-            "index": 2,
+            "port": 2,
             "state": "paused",
             "pad_type": 2,
             "session_id": 12,
@@ -91,7 +91,7 @@ MULTIPORT_STATUS = {
         },
         {
             **PORT_RUNNING,
-            "index": 3,
+            "port": 3,
             "state": "fault",
             "pad_type": 1,
             "session_id": 0,
@@ -101,7 +101,7 @@ MULTIPORT_STATUS = {
         },
         {
             **PORT_RUNNING,
-            "index": 4,
+            "port": 4,
             "state": "no_pad",
             "pad_present": False,
             "session_id": 0,
@@ -197,7 +197,7 @@ FIRMAT_INFO = {
     "setpoint_override_dc": 490,
 }
 RECORD = {
-    "index": 7,
+    "log_index": 7,
     "session_id": 4242,
     "port": 1,
     "end_reason": "completed",
@@ -212,7 +212,7 @@ RECORD = {
     "boot_count": 17,
 }
 RECORD_MAX = {
-    "index": 0xFFFFFFFF,
+    "log_index": 0xFFFFFFFF,
     "session_id": 0xFFFF,
     "port": 4,
     "end_reason": "charger",
@@ -349,7 +349,7 @@ VECTORS: list[V] = [
             "oldest_index": 6,
             "next_index": 8,
             "records": [
-                {**RECORD, "index": 6, "end_reason": "stopped", "delivered_s": 912},
+                {**RECORD, "log_index": 6, "end_reason": "stopped", "delivered_s": 912},
                 RECORD,
             ],
         },

@@ -24,11 +24,18 @@ def crc16_ccitt_false(data: bytes) -> int:
     return crc
 
 
-def cobs_encode(data: bytes) -> bytes:
-    """COBS, one byte at a time, as in Cheshire and Baker's paper."""
+def cobs_encode(data: bytes, *, canonical: bool = True) -> bytes:
+    """COBS, one byte at a time, as in Cheshire and Baker's paper.
+
+    The canonical form (what IRLink senders emit) ends after a full block of 254
+    non-zero bytes that closes the payload; the paper's literal encoder adds a code
+    byte 0x01 for the empty block after it. Receivers accept both.
+    """
     out = bytearray([0])
     code_at, code = 0, 1
+    after_full_block = False
     for byte in data:
+        after_full_block = False
         if byte == 0:
             out[code_at] = code
             code_at, code = len(out), 1
@@ -40,15 +47,29 @@ def cobs_encode(data: bytes) -> bytes:
                 out[code_at] = code
                 code_at, code = len(out), 1
                 out.append(0)
-    out[code_at] = code
+                after_full_block = True
+    if canonical and after_full_block:
+        out.pop()
+    else:
+        out[code_at] = code
     return bytes(out)
+
+
+def payload(version: int, kind: int, seq: int, msg_id: int, body: bytes) -> bytes:
+    """Header, body and CRC: the bytes a frame carries before COBS."""
+    data = bytes([version, kind, seq & 0xFF, seq >> 8, msg_id]) + body
+    crc = crc16_ccitt_false(data)
+    return data + bytes([crc & 0xFF, crc >> 8])
+
+
+def frame_payload(frame: Any) -> bytes:
+    """The payload of an irlink Frame, built by this module."""
+    return payload(frame.version, frame.kind, frame.seq, frame.msg_id, frame.body)
 
 
 def frame(version: int, kind: int, seq: int, msg_id: int, body: bytes) -> bytes:
     """A whole frame on the wire, delimiter included."""
-    payload = bytes([version, kind, seq & 0xFF, seq >> 8, msg_id]) + body
-    crc = crc16_ccitt_false(payload)
-    return cobs_encode(payload + bytes([crc & 0xFF, crc >> 8])) + b"\x00"
+    return cobs_encode(payload(version, kind, seq, msg_id, body)) + b"\x00"
 
 
 def pack_field(spec_field: FieldSpec, value: Any) -> bytes:

@@ -23,7 +23,7 @@ from irlink.protocol.messages import (
     FaultRaisedEvent,
     GetInfoResponse,
     GetStatusResponse,
-    Mode,
+    SubscribeResponse,
 )
 from irlink.spec.protocol import FieldSpec
 from tests.protocol import reference
@@ -85,23 +85,59 @@ def test_decoded_models_behave_like_validated_ones(status: GetStatusResponse) ->
         decoded.battery_pct = 3  # type: ignore[misc]
 
 
-def test_a_short_body_is_a_bad_length() -> None:
-    body = encode_body(
-        ConfigureRequest(
-            port=1,
-            duration_s=60,
-            intensity=1,
-            mode=Mode.CONTINUOUS,
-            pulse_hz=0,
-            sham=False,
-            setpoint_dc=0,
-            override=False,
+CONFIGURE_RAW = {
+    "port": 1,
+    "duration_s": 60,
+    "intensity": 1,
+    "mode": 0,
+    "pulse_hz": 0,
+    "sham": 0,
+    "setpoint_dc": 0,
+    "override": 0,
+}
+
+
+def test_a_fixed_size_body_of_the_wrong_length_is_a_bad_length() -> None:
+    body = reference.pack_body(FIELDS[ConfigureRequest], CONFIGURE_RAW)
+    with pytest.raises(BadLength, match="10 bytes; its body has 11"):
+        decode_body(ConfigureRequest, body[:-1])
+    with pytest.raises(BadLength, match="12 bytes; its body has 11"):
+        decode_body(ConfigureRequest, body + b"\x00")
+
+
+def test_a_variable_body_that_ends_early_or_runs_on_is_a_bad_length() -> None:
+    body = reference.pack_body(FIELDS[SubscribeResponse], {"period_ms": 1})
+    info = encode_body(
+        GetInfoResponse.model_validate(
+            as_pydantic_input(
+                FIELDS[GetInfoResponse], {f.name: _zero(f) for f in FIELDS[GetInfoResponse]}
+            )
         )
     )
     with pytest.raises(BadLength, match="ends early"):
-        decode_body(ConfigureRequest, body[:-1])
+        decode_body(GetInfoResponse, info[:-1])
     with pytest.raises(BadLength, match="1 bytes after"):
+        decode_body(GetInfoResponse, info + b"\x00")
+    assert decode_body(SubscribeResponse, body).period_ms == 1
+
+
+def test_the_length_of_a_request_is_judged_before_its_fields() -> None:
+    body = reference.pack_body(FIELDS[ConfigureRequest], {**CONFIGURE_RAW, "port": 9})
+    with pytest.raises(BadLength):
         decode_body(ConfigureRequest, body + b"\x00")
+
+
+def test_the_first_bad_field_in_wire_order_is_the_one_reported() -> None:
+    # mode (field 4) is not a mode and pulse_hz (field 5) is out of range: field 4 wins,
+    # though enum and range checks run in different passes on the fast path.
+    raw = {**CONFIGURE_RAW, "mode": 5, "pulse_hz": 20_000}
+    with pytest.raises(InvalidValue) as caught:
+        decode_body(ConfigureRequest, reference.pack_body(FIELDS[ConfigureRequest], raw))
+    assert caught.value.field == 4
+    raw = {**CONFIGURE_RAW, "intensity": 11, "mode": 5, "sham": 2}
+    with pytest.raises(OutOfRange) as caught:
+        decode_body(ConfigureRequest, reference.pack_body(FIELDS[ConfigureRequest], raw))
+    assert (caught.value.field, caught.value.limit) == (3, 10)
 
 
 def test_out_of_range_names_the_field_and_the_bound_crossed() -> None:
@@ -132,7 +168,7 @@ def test_out_of_range_names_the_field_and_the_bound_crossed() -> None:
 def test_an_error_inside_a_list_item_points_at_the_list() -> None:
     fields = FIELDS[GetStatusResponse]
     port = {
-        "index": 5,
+        "port": 5,
         "state": 0,
         "pad_present": 1,
         "pad_type": 0,
@@ -159,10 +195,10 @@ def test_an_error_inside_a_list_item_points_at_the_list() -> None:
         "boot_count": 0,
         "ports": [port],
     }
-    with pytest.raises(OutOfRange, match=r"GetStatusResponse.ports: PortStatus.index is 5") as e:
+    with pytest.raises(OutOfRange, match=r"GetStatusResponse.ports: PortStatus.port is 5") as e:
         decode_body(GetStatusResponse, reference.pack_body(fields, raw))
     assert e.value.field == 9
-    raw["ports"] = [{**port, "index": 1, "mode": 9}]
+    raw["ports"] = [{**port, "port": 1, "mode": 9}]
     with pytest.raises(InvalidValue, match=r"PortStatus.mode cannot be 9"):
         decode_body(GetStatusResponse, reference.pack_body(fields, raw))
 

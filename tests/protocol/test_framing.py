@@ -105,3 +105,22 @@ def test_decoder_drops_an_overlong_run_once_and_keeps_memory_bounded() -> None:
     good = encode_frame(Frame(FrameKind.EVENT, 9, 0x87, b""))
     assert [f.seq for f in decoder.feed(b"\x00" + good)] == [9]
     assert decoder.stats.too_long == 1
+
+
+def _zero_free_frame_of(length: int) -> Frame:
+    """A frame whose whole payload (CRC included) has no zero byte."""
+    for filler in range(1, 256):
+        frame = Frame(FrameKind.RESPONSE, 0x0101, 0x02, bytes([filler]) * (length - 7), 1)
+        payload = bytes([1, 1, 1, 1, 2]) + frame.body
+        if 0 not in crc16(payload).to_bytes(2, "little"):
+            return frame
+    raise AssertionError("no zero-free CRC found")
+
+
+def test_a_payload_ending_on_a_full_block_is_sent_canonically_and_read_both_ways() -> None:
+    frame = _zero_free_frame_of(254)
+    wire = encode_frame(frame)
+    assert len(wire) == 1 + 254 + 1  # one code byte, 254 bytes, the delimiter: no trailing 01
+    literal = reference.cobs_encode(reference.frame_payload(frame), canonical=False)
+    assert literal == wire[:-1] + b"\x01"
+    assert decode_frame(literal) == frame == decode_frame(wire[:-1])

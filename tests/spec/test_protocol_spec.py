@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from irlink.protocol import messages
 from irlink.protocol.messages import EVENTS, REQUESTS
-from irlink.protocol.wire import Ascii, ListOf
+from irlink.protocol.wire import Ascii, ListOf, wire_fields
 from irlink.spec import load_protocol
 from irlink.spec._files import read_yaml
 from irlink.spec.protocol import FieldSpec, ProtocolSpec
@@ -48,11 +48,11 @@ def test_every_spec_message_has_a_model_and_no_model_is_extra() -> None:
 
 
 def _check_fields(spec: ProtocolSpec, cls: Any, fields: list[FieldSpec]) -> None:
-    model_fields = cls.__pydantic_fields__
+    model_fields = wire_fields(cls)
     assert list(model_fields) == [f.name for f in fields], cls.__name__
     for f in fields:
-        info = model_fields[f.name]
-        wire = next(m for m in info.metadata if hasattr(m, "__dataclass_fields__"))
+        annotation, metadata = model_fields[f.name]
+        wire = next(m for m in metadata if hasattr(m, "__dataclass_fields__"))
         if f.type == "string":
             assert wire == Ascii(f.max_len)
         elif f.type == "list":
@@ -64,11 +64,11 @@ def _check_fields(spec: ProtocolSpec, cls: Any, fields: list[FieldSpec]) -> None
                 assert wire.item is not None
                 assert wire.item.name == f.of
         elif f.type == "bool":
-            assert info.annotation is bool
+            assert annotation is bool
         else:
             assert wire.name == spec.wire_type(f.type), f"{cls.__name__}.{f.name}"
             if f.range is not None:
-                bounds = {type(m).__name__: m for m in info.metadata}
+                bounds = {type(m).__name__: m for m in metadata}
                 assert (bounds["Ge"].ge, bounds["Le"].le) == tuple(f.range)
 
 

@@ -9,6 +9,7 @@ message is as valid as one pydantic built, at a fraction of the cost.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import struct
 import typing
@@ -18,16 +19,17 @@ from enum import IntEnum, IntFlag
 from typing import Any, TypeVar
 
 from annotated_types import Ge, Le
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel
 
 from irlink.protocol.errors import BadLength, InvalidValue, MessageError, OutOfRange
-from irlink.protocol.wire import BOOL, Ascii, Int, ListOf, WireModel
+from irlink.protocol.wire import BOOL, Ascii, Int, ListOf, WireModel, wire_fields
 
 M = TypeVar("M")
 Decoder = Callable[[bytes, int], tuple[Any, int]]
 Encoder = Callable[[Any], bytes]
 
 _PRINTABLE = re.compile(rb"[ -~]*").fullmatch
+_MODEL_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 
 
 def encode_body(message: object) -> bytes:
@@ -37,23 +39,47 @@ def encode_body(message: object) -> bytes:
 
 def decode_body(cls: type[M], body: bytes) -> M:
     """Read a body of model ``cls``; raise BadLength, OutOfRange or InvalidValue if it is not."""
-    try:
-        message, end = _compiled(cls).decode(body, 0)
-    except (struct.error, IndexError):
-        raise BadLength(f"{cls.__name__}: the body ends early ({len(body)} bytes)") from None
-    if end != len(body):
-        raise BadLength(f"{cls.__name__}: {len(body) - end} bytes after the end of the body")
-    result: M = message
+    result: M = reader(cls)(body)
     return result
 
 
-def _wire(info: FieldInfo) -> Int | Ascii | ListOf | None:
-    for meta in info.metadata:
+def writer(cls: type[Any]) -> Encoder:
+    """The function that writes bodies of ``cls`` (what :func:`encode_body` calls)."""
+    return _compiled(cls).encode
+
+
+def reader(cls: type[Any]) -> Callable[[bytes], Any]:
+    """The function that reads whole bodies of ``cls`` (what :func:`decode_body` calls)."""
+    codec = _compiled(cls)
+    return codec.read
+
+
+def _reader(cls: type[Any], fixed: struct.Struct | None, decode: Decoder) -> Callable[[bytes], Any]:
+    name = cls.__name__
+    size = fixed.size if fixed is not None else None
+
+    def read(body: bytes) -> Any:
+        if size is not None and len(body) != size:
+            # A fixed-size body (every v1 request) is judged on its length before its fields.
+            raise BadLength(f"{name}: {len(body)} bytes; its body has {size}")
+        try:
+            message, end = decode(body, 0)
+        except (struct.error, IndexError):
+            raise BadLength(f"{name}: the body ends early ({len(body)} bytes)") from None
+        if end != len(body):
+            raise BadLength(f"{name}: {len(body) - end} bytes after the end of the body")
+        return message
+
+    return read
+
+
+def _wire(metadata: list[Any]) -> Int | Ascii | ListOf | None:
+    for meta in metadata:
         if isinstance(meta, Int | Ascii | ListOf):
             return meta
         if meta is BOOL:
             return None
-    raise TypeError(f"field without a wire type: {info}")
+    raise TypeError(f"field without a wire type: {metadata}")
 
 
 def _bounds(metadata: list[Any], wire: Int) -> tuple[int, int]:
@@ -73,7 +99,9 @@ class _Writer:
         self.cls = cls
         self.env: dict[str, Any] = {
             "_new": object.__new__,
-            "_set": object.__setattr__,
+            "_tnew": tuple.__new__,
+            # BaseModel's own slot descriptors: what model_construct sets, minus the lookups.
+            **{f"_set{slot}": BaseModel.__dict__[slot].__set__ for slot in _MODEL_SLOTS},
             "_oor": _out_of_range,
             "_inv": _invalid,
             "_len": _too_long,
@@ -88,7 +116,7 @@ class _Writer:
         self.group: list[tuple[str, str]] = []  # (struct letter, field name) awaiting a pack
         self.conds: list[str] = []  # checks of the group's fields, run after its unpack
         self.slow: list[str] = []
-        self.lookups: list[tuple[str, str, int, str]] = []
+        self.lookups: list[tuple[str, str]] = []
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.env)}"
@@ -106,8 +134,7 @@ class _Writer:
         self.enc.append(f"{fmt}.pack({', '.join(f'm.{n}' for n in names)})")
         self.group = []
 
-    def scalar(self, pos: int, name: str, info: FieldInfo, wire: Int | None) -> None:
-        kind = info.annotation
+    def scalar(self, pos: int, name: str, kind: Any, metadata: list[Any], wire: Int | None) -> None:
         self.group.append((wire.fmt if wire else "B", name))
         raw = f"r_{name}"
         if wire is None:
@@ -120,34 +147,39 @@ class _Writer:
             self.values.append(f"({self.const(kind(0))} if {raw} == 0 else {cached}({raw}))")
         elif isinstance(kind, type) and issubclass(kind, IntEnum):
             table = self.const({int(member): member for member in kind})
-            self.lookups.append((f"v_{name} = {table}[{raw}]", f"{raw} in {table}", pos, name))
+            self.lookups.append((f"v_{name} = {table}[{raw}]", name))
+            self.slow.append(f"if {raw} not in {table}: raise _inv(cls, {pos}, {name!r}, {raw})")
             self.values.append(f"v_{name}")
         else:
-            low, high = _bounds(info.metadata, wire)
-            if (low, high) != (wire.low, wire.high):
-                self.check(
-                    f"{low} <= {raw} <= {high}",
-                    f"raise _oor(cls, {pos}, {name!r}, {raw}, {low}, {high})",
-                )
+            low, high = _bounds(metadata, wire)
+            # Only the bounds the wire type does not already guarantee are tested.
+            test = " and ".join(
+                [f"{low} <= {raw}"] * (low != wire.low) + [f"{raw} <= {high}"] * (high != wire.high)
+            )
+            if test:
+                self.check(test, f"raise _oor(cls, {pos}, {name!r}, {raw}, {low}, {high})")
             self.values.append(raw)
 
     def check(self, condition: str, failure: str) -> None:
         self.conds.append(condition)
-        self.slow.append(f"if not {condition}: {failure}")
+        self.slow.append(f"if not ({condition}): {failure}")
 
     def take_checks(self) -> list[str]:
-        """The checks of the pending group: one test on the fast path, diagnosis on failure."""
+        """The checks of the pending group: one test on the fast path, diagnosis on failure.
+
+        Diagnosis walks the fields in wire order, so the first bad field is the one
+        reported, whatever kind of check it fails (the spec promises that order).
+        """
         lines: list[str] = []
+        diagnose = [f"    {line}" for line in self.slow] + ["    raise AssertionError"]
         if self.conds:
             lines.append(f"if not ({' and '.join(self.conds)}):")
-            lines += [f"    {line}" for line in self.slow]
+            lines += diagnose
         if self.lookups:
             lines.append("try:")
-            lines += [f"    {assign}" for assign, _, _, _ in self.lookups]
+            lines += [f"    {assign}" for assign, _ in self.lookups]
             lines.append("except KeyError:")
-            for _, known, pos, name in self.lookups:
-                lines.append(f"    if not {known}: raise _inv(cls, {pos}, {name!r}, r_{name})")
-            lines.append("    raise")
+            lines += diagnose
         self.conds, self.slow, self.lookups = [], [], []
         return lines
 
@@ -164,12 +196,12 @@ class _Writer:
         self.values.append(f"v_{name}.decode('ascii')")
         self.enc.append(f"bytes((len(m.{name}),)) + m.{name}.encode('ascii')")
 
-    def items(self, pos: int, name: str, info: FieldInfo, wire: ListOf) -> None:
+    def items(self, pos: int, name: str, kind: Any, wire: ListOf) -> None:
         self.flush()
         limit = f"if n > {wire.max_items}: raise _len(cls, {pos}, {name!r}, n, {wire.max_items})"
         self.dec += ["n = buf[off]", "off += 1", limit]
         if wire.item is None:
-            (item_cls, _) = typing.get_args(info.annotation)
+            (item_cls, _) = typing.get_args(kind)
             item = _compiled(item_cls)
             sub, sub_enc = self.const(item.decode), self.const(item.encode)
             self.enc.append(f"bytes((len(m.{name}),)), *map({sub_enc}, m.{name})")
@@ -195,7 +227,7 @@ class _Writer:
             ]
             self.values.append(f"tuple(v_{name})")
             return
-        item_info = typing.get_args(typing.get_args(info.annotation)[0])[1]
+        item_info = typing.get_args(typing.get_args(kind)[0])[1]
         low, high = _bounds(item_info.metadata, wire.item)
         packers = self.const(
             [struct.Struct(f"<{n}{wire.item.fmt}") for n in range(wire.max_items + 1)]
@@ -211,28 +243,33 @@ class _Writer:
 
     def build(self) -> Compiled:
         fixed_size = True
-        fields_info: dict[str, FieldInfo] = self.cls.__pydantic_fields__
-        for pos, (name, info) in enumerate(fields_info.items(), start=1):
-            wire = _wire(info)
+        fields_info = wire_fields(self.cls)
+        for pos, (name, (kind, metadata)) in enumerate(fields_info.items(), start=1):
+            wire = _wire(metadata)
             if isinstance(wire, Ascii):
                 fixed_size = False
                 self.text(pos, name, wire)
             elif isinstance(wire, ListOf):
                 fixed_size = False
-                self.items(pos, name, info, wire)
+                self.items(pos, name, kind, wire)
             else:
-                self.scalar(pos, name, info, wire)
+                self.scalar(pos, name, kind, metadata, wire)
         names = list(fields_info)
-        fields = ", ".join(f"{n!r}: {v}" for n, v in zip(names, self.values, strict=True))
-        construct = ["o = _new(cls)", f"_set(o, '__dict__', {{{fields}}})"]
-        if issubclass(self.cls, WireModel):
+        record = not issubclass(self.cls, WireModel)
+        if record:
+            # A named tuple is built as the tuple it is: no __init__, no per-field work.
+            construct = [f"o = _tnew(cls, ({', '.join(self.values)},))"]
+        else:
+            fields = ", ".join(f"{n!r}: {v}" for n, v in zip(names, self.values, strict=True))
             # What model_construct does, minus its per-field default handling. A frozen
             # model never changes its fields-set in place (model_copy copies it): share one.
             self.env["_fields_set"] = set(names)
-            construct += [
-                "_set(o, '__pydantic_fields_set__', _fields_set)",
-                "_set(o, '__pydantic_extra__', None)",
-                "_set(o, '__pydantic_private__', None)",
+            construct = [
+                "o = _new(cls)",
+                f"_set__dict__(o, {{{fields}}})",
+                "_set__pydantic_fields_set__(o, _fields_set)",
+                "_set__pydantic_extra__(o, None)",
+                "_set__pydantic_private__(o, None)",
             ]
         fixed = None
         lines: list[str] = []
@@ -243,7 +280,8 @@ class _Writer:
             lines += ["def make(t):", f"    ({raw},) = t", *(f"    {c}" for c in checks)]
             lines += [*(f"    {c}" for c in construct), "    return o"]
             self.env["_fixed"] = fixed
-            self.enc.append(f"_fixed.pack({', '.join(f'm.{n}' for _, n in self.group)})")
+            packed = "*m" if record else ", ".join(f"m.{n}" for _, n in self.group)
+            self.enc.append(f"_fixed.pack({packed})")
             self.dec = ["t = _fixed.unpack_from(buf, off)", "return make(t), off + _fixed.size"]
             decode = ["def decode(buf, off):", *(f"    {line}" for line in self.dec)]
         else:
@@ -251,15 +289,54 @@ class _Writer:
             decode = ["def decode(buf, off):", *(f"    {line}" for line in self.dec)]
             decode += [*(f"    {c}" for c in construct), "    return o, off"]
         encode = ["def encode(m):", f"    return b''.join([{', '.join(self.enc)}])"]
-        if not self.enc:
+        one_pack = self.one_pack_encoder(fields_info)
+        if one_pack:
+            encode = one_pack
+        elif not self.enc:
             encode[1] = "    return b''"
         elif len(self.enc) == 1:
             encode[1] = f"    return {self.enc[0]}"
         source = "\n".join(lines + decode + encode)
         exec(compile(source, f"<irlink body codec {self.cls.__name__}>", "exec"), self.env)
+        decode_fn = self.env["decode"]
         return Compiled(
-            self.env["encode"], self.env["decode"], fixed, self.env.get("make") if fixed else None
+            self.env["encode"],
+            decode_fn,
+            fixed,
+            self.env.get("make") if fixed else None,
+            _reader(self.cls, fixed, decode_fn),
         )
+
+    def one_pack_encoder(self, fields_info: dict[str, tuple[Any, list[Any]]]) -> list[str]:
+        """An encoder making one struct call, for fixed fields then one list of fixed items.
+
+        Status and usage-log bodies have this shape; packing the whole body at once
+        (a Struct per item count) beats packing each item and joining the pieces.
+        """
+        if not fields_info:
+            return []
+        *head, (last, (kind, metadata)) = fields_info.items()
+        wire = _wire(metadata)
+        if not isinstance(wire, ListOf) or any(
+            isinstance(_wire(m), Ascii | ListOf) for _, (_, m) in head
+        ):
+            return []
+        if wire.item is None:
+            item = _compiled(typing.get_args(kind)[0]).fixed
+            if item is None:
+                return []
+            item_fmt, flatten = item.format[1:], f"*_chain(m.{last})"
+        else:
+            item_fmt, flatten = wire.item.fmt, f"*m.{last}"
+        head_fmt = "".join(
+            w.fmt if isinstance(w, Int) else "B" for w in (_wire(m) for _, (_, m) in head)
+        )
+        packers = self.const(
+            [struct.Struct(f"<{head_fmt}B{item_fmt * n}") for n in range(wire.max_items + 1)]
+        )
+        self.env["_chain"] = itertools.chain.from_iterable
+        values = [f"m.{name}" for name, _ in head] + [f"len(m.{last})", flatten]
+        return ["def encode(m):", f"    return {packers}[len(m.{last})].pack({', '.join(values)})"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +347,7 @@ class Compiled:
     decode: Decoder
     fixed: struct.Struct | None
     make: Callable[[tuple[Any, ...]], Any] | None
+    read: Callable[[bytes], Any]
 
 
 _CODECS: dict[type[Any], Compiled] = {}

@@ -7,16 +7,18 @@ yourself. The simulated device and the host library use the same code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from irlink.protocol.body import decode_body, encode_body
+from irlink.protocol.body import encode_body, reader, writer
 from irlink.protocol.errors import (
     BadFrameKind,
     MessageError,
     UnknownMessage,
     UnsupportedVersion,
 )
-from irlink.protocol.framing import Frame, FrameDecoder, encode_frame
+from irlink.protocol.framing import Frame, FrameDecoder, frame_bytes
 from irlink.protocol.messages import (
     EVENTS,
     PROTOCOL_VERSION,
@@ -32,39 +34,57 @@ AnyMessage = Request | Response | Event | ErrorReply
 
 def encode_message(message: Message, seq: int) -> bytes:
     """The frame of a request, response or event; ``seq`` is the event counter for events."""
-    return encode_frame(Frame(message.KIND, seq, message.MSG_ID, encode_body(message)))
+    cls = type(message)
+    sender = _SENDERS.get(cls)
+    if sender is None:
+        sender = _SENDERS[cls] = (cls.KIND, cls.MSG_ID, writer(cls))
+    kind, msg_id, write = sender
+    return frame_bytes(kind, seq, msg_id, write(message))
+
+
+# Kind, id and body writer of each message class, looked up once per class.
+_SENDERS: dict[type[Message], tuple[int, int, Callable[[Any], bytes]]] = {}
 
 
 def encode_error(seq: int, msg_id: int, reply: ErrorReply) -> bytes:
     """The error frame refusing request ``msg_id`` sent with ``seq``."""
-    return encode_frame(Frame(FrameKind.ERROR, seq, msg_id, encode_body(reply)))
+    return frame_bytes(FrameKind.ERROR, seq, msg_id, encode_body(reply))
+
+
+# The body model of every (frame kind, message id) pair v1 defines; errors take any id.
+_BODIES: dict[tuple[int, int], type[Any]] = {
+    **{(FrameKind.REQUEST, i): request for i, request in REQUESTS.items()},
+    **{(FrameKind.RESPONSE, i): request.RESPONSE for i, request in REQUESTS.items()},
+    **{(FrameKind.EVENT, i): event for i, event in EVENTS.items()},
+    **{(FrameKind.ERROR, i): ErrorReply for i in range(256)},
+}
+_READERS: dict[tuple[int, int], Callable[[bytes], Any]] = {}
 
 
 def decode_message(frame: Frame) -> AnyMessage:
     """The typed body of a frame; raises a :class:`MessageError` the spec names."""
+    key = (frame.kind, frame.msg_id)
+    read = _READERS.get(key)
+    if read is None:
+        cls = _BODIES.get(key)
+        if cls is None:
+            raise _unreadable(frame)
+        read = _READERS[key] = reader(cls)
     if frame.version != PROTOCOL_VERSION:
-        raise UnsupportedVersion(
+        raise _unreadable(frame)
+    message: AnyMessage = read(frame.body)
+    return message
+
+
+def _unreadable(frame: Frame) -> MessageError:
+    if frame.version != PROTOCOL_VERSION:
+        return UnsupportedVersion(
             f"protocol version {frame.version}; this side speaks version {PROTOCOL_VERSION}"
         )
-    if frame.kind == FrameKind.REQUEST:
-        return decode_body(_request(frame.msg_id), frame.body)
-    if frame.kind == FrameKind.RESPONSE:
-        return decode_body(_request(frame.msg_id).RESPONSE, frame.body)
-    if frame.kind == FrameKind.ERROR:
-        return decode_body(ErrorReply, frame.body)
-    if frame.kind == FrameKind.EVENT:
-        event = EVENTS.get(frame.msg_id)
-        if event is None:
-            raise UnknownMessage(f"event id {frame.msg_id:#04x} is not in IRLink v1")
-        return decode_body(event, frame.body)
-    raise BadFrameKind(f"frame kind {frame.kind} is not one of request/response/error/event")
-
-
-def _request(msg_id: int) -> type[Request]:
-    request = REQUESTS.get(msg_id)
-    if request is None:
-        raise UnknownMessage(f"message id {msg_id:#04x} is not in IRLink v1")
-    return request
+    if frame.kind not in FrameKind._value2member_map_:
+        return BadFrameKind(f"frame kind {frame.kind} is not one of request/response/error/event")
+    what = "event id" if frame.kind == FrameKind.EVENT else "message id"
+    return UnknownMessage(f"{what} {frame.msg_id:#04x} is not in IRLink v1")
 
 
 # What a host receives.

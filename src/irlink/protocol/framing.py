@@ -23,12 +23,14 @@ from irlink.protocol.errors import (
 )
 from irlink.protocol.messages import CRC_INIT, MAX_FRAME, MAX_PAYLOAD, PROTOCOL_VERSION
 
+_new_tuple = tuple.__new__
 _cobs_encode: Callable[[bytes], bytes] = cobs.encode
 _cobs_decode: Callable[[bytes], bytes] = cobs.decode
 
 HEADER = struct.Struct("<BBHB")
 """version, kind, seq, msg_id."""
-CRC_SIZE = 2
+_CRC = struct.Struct("<H")
+CRC_SIZE = _CRC.size
 MIN_PAYLOAD = HEADER.size + CRC_SIZE
 MAX_ENCODED = MAX_FRAME - 1
 """Longest COBS packet between two delimiters."""
@@ -52,13 +54,17 @@ def crc16(data: bytes) -> int:
 
 def encode_frame(frame: Frame) -> bytes:
     """The bytes of one frame on the link, delimiter included."""
-    if len(frame.body) > MAX_BODY:
-        raise FrameTooLong(
-            f"a body of {len(frame.body)} bytes does not fit a frame (at most {MAX_BODY})"
-        )
-    payload = HEADER.pack(frame.version, frame.kind, frame.seq, frame.msg_id) + frame.body
-    payload += crc_hqx(payload, CRC_INIT).to_bytes(2, "little")
-    return _cobs_encode(payload) + b"\0"
+    return frame_bytes(frame.kind, frame.seq, frame.msg_id, frame.body, frame.version)
+
+
+def frame_bytes(
+    kind: int, seq: int, msg_id: int, body: bytes, version: int = PROTOCOL_VERSION
+) -> bytes:
+    """:func:`encode_frame` without building a :class:`Frame` first (the send path)."""
+    if len(body) > MAX_BODY:
+        raise FrameTooLong(f"a body of {len(body)} bytes does not fit a frame (at most {MAX_BODY})")
+    payload = HEADER.pack(version, kind, seq, msg_id) + body
+    return _cobs_encode(payload + _CRC.pack(crc_hqx(payload, CRC_INIT))) + b"\0"
 
 
 def decode_frame(packet: bytes) -> Frame:
@@ -76,12 +82,15 @@ def decode_frame(packet: bytes) -> Frame:
         raise FrameTooShort(f"{len(payload)} bytes; a frame has at least {MIN_PAYLOAD}")
     if len(payload) > MAX_PAYLOAD:
         raise FrameTooLong(f"{len(payload)} bytes; a frame has at most {MAX_PAYLOAD}")
-    computed = crc_hqx(payload[:-2], CRC_INIT)
+    content = payload[:-2]
+    computed = crc_hqx(content, CRC_INIT)
     if computed != payload[-2] | payload[-1] << 8:
         received = int.from_bytes(payload[-2:], "little")
         raise CrcMismatch(f"CRC {received:#06x} received, {computed:#06x} computed")
-    version, kind, seq, msg_id = HEADER.unpack_from(payload)
-    return Frame(kind, seq, msg_id, payload[5:-2], version)
+    version, kind, seq, msg_id = HEADER.unpack_from(content)
+    # tuple.__new__ directly: the named tuple's own __new__ is a Python call on the hot path.
+    frame: Frame = _new_tuple(Frame, (kind, seq, msg_id, content[5:], version))
+    return frame
 
 
 @dataclass(slots=True)

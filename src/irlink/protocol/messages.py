@@ -6,16 +6,15 @@ Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar, NamedTuple
 
-from pydantic import Field
-from pydantic.dataclasses import dataclass
+from pydantic import Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema
 
 from irlink.protocol.wire import (
     BOOL,
     I16,
     I32,
-    RECORD_CONFIG,
     U8,
     U16,
     U32,
@@ -25,6 +24,7 @@ from irlink.protocol.wire import (
     Request,
     Response,
     WireModel,
+    record_schema,
 )
 
 PROTOCOL_VERSION = 1
@@ -134,11 +134,10 @@ class CapabilityFlags(IntFlag):
     PULSED = 1 << 4
 
 
-@dataclass(frozen=True, kw_only=True, config=RECORD_CONFIG)
-class PortStatus:
+class PortStatus(NamedTuple):
     """The state of one output port."""
 
-    index: Annotated[int, U8, Field(ge=1, le=4, description="Port number, from 1.")]
+    port: Annotated[int, U8, Field(ge=1, le=4, description="Port number, from 1.")]
     state: Annotated[PortState, U8]
     pad_present: Annotated[bool, BOOL]
     pad_type: Annotated[
@@ -221,6 +220,10 @@ class PortStatus:
         ),
     ]
     faults: Annotated[FaultFlags, U16, Field(ge=0, le=65535)]
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return record_schema(cls, handler)
 
 
 class Status(WireModel):
@@ -434,11 +437,10 @@ class DeviceInfo(WireModel):
     ]
 
 
-@dataclass(frozen=True, kw_only=True, config=RECORD_CONFIG)
-class UsageRecord:
+class UsageRecord(NamedTuple):
     """One past session from the device's own log."""
 
-    index: Annotated[
+    log_index: Annotated[
         int,
         U32,
         Field(
@@ -486,6 +488,10 @@ class UsageRecord:
         int, U16, Field(ge=0, le=65535, description="Boot in which the session ended.")
     ]
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return record_schema(cls, handler)
+
 
 class ErrorReply(WireModel):
     """Body of every error frame."""
@@ -506,7 +512,7 @@ class ErrorReply(WireModel):
         Field(
             ge=-2147483648,
             le=2147483647,
-            description="For out_of_range: the bound that was crossed, in the field's unit; otherwise 0.",
+            description="For out_of_range: the bound that was crossed; for override_required: the override threshold (setpoint_override_dc); in the field's unit. Otherwise 0.",
         ),
     ]
 
@@ -551,7 +557,7 @@ class ConfigureResponse(Response):
 
 
 class ConfigureRequest(Request):
-    """Set the next session's parameters on one port or all. Refused while that port runs."""
+    """Set the next session's parameters on one port or all. Refused with not_allowed while that port runs or is paused."""
 
     MSG_ID: ClassVar[int] = 0x10
     NAME: ClassVar[str] = "configure"
@@ -597,7 +603,7 @@ class StartResponse(Response):
 
 
 class StartRequest(Request):
-    """Start the configured session. Starting again with the same session_id while it runs succeeds and changes nothing."""
+    """Start the configured session. A start whose session_id is that of the port's current or most recent session succeeds and changes nothing, so a retried start never runs a session twice."""
 
     MSG_ID: ClassVar[int] = 0x11
     NAME: ClassVar[str] = "start"
@@ -699,7 +705,7 @@ class SubscribeResponse(Response):
 
 
 class SubscribeRequest(Request):
-    """Ask for a status event every period_ms; 0 stops them."""
+    """Ask for a status event every period_ms; 0 stops them. A period below status_period_min_ms is refused with out_of_range, limit = that minimum."""
 
     MSG_ID: ClassVar[int] = 0x20
     NAME: ClassVar[str] = "subscribe"
@@ -718,7 +724,7 @@ class HeartbeatResponse(Response):
 
 
 class HeartbeatRequest(Request):
-    """Arm or re-arm the heartbeat policy; after heartbeat_misses intervals without one, output stops. 0 disarms it."""
+    """Arm or re-arm the heartbeat policy; after heartbeat_misses intervals without one, output stops (reason link_lost) and the policy disarms itself. 0 disarms it. An interval above heartbeat_max_ms is refused with out_of_range."""
 
     MSG_ID: ClassVar[int] = 0x21
     NAME: ClassVar[str] = "heartbeat"
@@ -822,7 +828,7 @@ class PadDetachedEvent(Event):
 
 
 class ChargerConnectedEvent(Event):
-    """A charger was connected; no session runs while charging."""
+    """A charger was connected. By default no session runs while charging; one that was running ends with reason charger."""
 
     MSG_ID: ClassVar[int] = 0x87
     NAME: ClassVar[str] = "charger_connected"

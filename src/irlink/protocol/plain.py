@@ -10,13 +10,12 @@ import typing
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from pydantic.fields import FieldInfo
+from irlink.protocol.wire import WireModel, wire_fields
 
 
 def to_plain(message: Any) -> dict[str, Any]:
     """A message or list item as a dict of plain values, in wire order."""
-    fields: dict[str, FieldInfo] = type(message).__pydantic_fields__
-    return {name: _plain_value(getattr(message, name)) for name in fields}
+    return {name: _plain_value(getattr(message, name)) for name in wire_fields(type(message))}
 
 
 def _plain_value(value: Any) -> Any:
@@ -27,20 +26,20 @@ def _plain_value(value: Any) -> Any:
         return [named.get(bit, f"bit{bit.bit_length() - 1}") for bit in bits]
     if isinstance(value, IntEnum):
         return value.name.lower()
+    if isinstance(value, WireModel) or hasattr(value, "_fields"):  # a body or a list item
+        return to_plain(value)
     if isinstance(value, tuple):
         return [_plain_value(item) for item in value]
-    if hasattr(type(value), "__pydantic_fields__"):
-        return to_plain(value)
     return value
 
 
 def from_plain(cls: type[Any], data: dict[str, Any]) -> Any:
     """Build (and validate) a message of ``cls`` from its plain form."""
-    fields: dict[str, FieldInfo] = cls.__pydantic_fields__
+    fields = wire_fields(cls)
     unknown = set(data) - set(fields)
     if unknown:
         raise ValueError(f"{cls.__name__} has no field {sorted(unknown)}")
-    values = {name: _from_plain_value(fields[name].annotation, data[name]) for name in data}
+    values = {name: _from_plain_value(fields[name][0], data[name]) for name in data}
     return cls(**values)
 
 
@@ -54,7 +53,7 @@ def _from_plain_value(annotation: Any, value: Any) -> Any:
         return annotation[value.upper()] if isinstance(value, str) else annotation(value)
     if typing.get_origin(annotation) is tuple:
         item = typing.get_args(annotation)[0]
-        if hasattr(item, "__pydantic_fields__"):
+        if hasattr(item, "_fields"):
             return tuple(from_plain(item, v) for v in value)
         return tuple(value)
     return value

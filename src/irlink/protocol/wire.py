@@ -8,10 +8,13 @@ protocols/irlink-v1.yaml into :mod:`irlink.protocol.messages`.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic.fields import FieldInfo
+from pydantic_core import CoreSchema, core_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +65,6 @@ class ListOf:
 WireType = Int | Bool | Ascii | ListOf
 
 
-RECORD_CONFIG = ConfigDict(extra="forbid")
-"""Config of list items (port status, usage record), which are pydantic dataclasses."""
-
-
 class WireModel(BaseModel):
     """Base of every IRLink body and struct: immutable, and no field beyond the spec."""
 
@@ -99,3 +98,42 @@ class Event(Message):
     """The body of an event frame, sent by the device unasked."""
 
     KIND = 3
+
+
+def record_schema(cls: type[tuple[Any, ...]], handler: GetCoreSchemaHandler) -> CoreSchema:
+    """Pydantic schema of a list item: validated as the named tuple it is, dumped as an object.
+
+    List items (a port's status, a usage record) are typed named tuples: the codec packs
+    and builds them at a fraction of a model's cost, and pydantic still validates every
+    field when the message holding them is built.
+    """
+    schema: dict[str, Any] = dict(handler(cls))
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = {
+        name: core_schema.typed_dict_field(handler.generate_schema(hints[name]))
+        for name in cls._fields  # type: ignore[attr-defined]
+    }
+    schema["serialization"] = core_schema.plain_serializer_function_ser_schema(
+        _as_dict, return_schema=core_schema.typed_dict_schema(fields)
+    )
+    return typing.cast(CoreSchema, schema)
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    result: dict[str, Any] = record._asdict()
+    return result
+
+
+def wire_fields(cls: type[Any]) -> dict[str, tuple[Any, list[Any]]]:
+    """Each field of a body or list item: its Python type and its metadata, in wire order."""
+    if issubclass(cls, BaseModel):
+        return {n: (f.annotation, list(f.metadata)) for n, f in cls.model_fields.items()}
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out: dict[str, tuple[Any, list[Any]]] = {}
+    for name in cls._fields:
+        base, *extras = typing.get_args(hints[name])
+        metadata: list[Any] = []
+        for extra in extras:
+            metadata += extra.metadata if isinstance(extra, FieldInfo) else [extra]
+        out[name] = (base, metadata)
+    return out
