@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from irlink import __version__
 from irlink.cli import app
-from irlink.protocol import Frame, encode_frame, encode_message
-from irlink.protocol.messages import PadAttachedEvent
+from irlink.protocol import Frame, encode_error, encode_frame, encode_message
+from irlink.protocol.messages import ErrorCode, ErrorReply, PadAttachedEvent
 
 runner = CliRunner()
 GET_STATUS = "02 01 02 01 04 02 2f ac 00"
@@ -79,3 +79,18 @@ def test_installed_script_runs_as_a_subprocess() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["message"] == "get_status"
+
+
+def test_decode_names_the_request_an_error_frame_refuses() -> None:
+    refusal = encode_error(9, 0x10, ErrorReply(code=ErrorCode.OUT_OF_RANGE, field=1, limit=4))
+    result = runner.invoke(app, ["decode", refusal.hex()])
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout)
+    assert (line["message"], line["refuses"]) == ("error_reply", "configure")
+    assert line["fields"] == {"code": "out_of_range", "field": 1, "limit": 4}
+
+
+def test_decode_of_delimiters_alone_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["decode", "00 00"])
+    assert result.exit_code == 2
+    assert "only delimiters" in result.stderr

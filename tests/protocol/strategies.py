@@ -42,7 +42,7 @@ def raw_field(field: FieldSpec, valid: bool) -> st.SearchStrategy[Any]:
     if kind == "string":
         assert field.max_len is not None
         text = st.text(PRINTABLE, max_size=field.max_len).map(str.encode)
-        return text if valid else st.one_of(text, st.binary(max_size=field.max_len))
+        return text if valid else st.one_of(text, st.binary(max_size=field.max_len + 3))
     if kind == "list":
         assert field.of is not None
         assert field.max_items is not None

@@ -79,6 +79,8 @@ def test_decoded_models_behave_like_validated_ones(status: GetStatusResponse) ->
     assert hash(decoded.ports) == hash(status.ports)
     copy = decoded.model_copy(update={"battery_pct": 1})
     assert copy.battery_pct == 1
+    # Decoded models share one fields-set; pydantic must copy it before any update.
+    assert copy.model_fields_set is not decoded.model_fields_set
     assert decoded.battery_pct == status.battery_pct
     assert GetStatusResponse.model_validate_json(decoded.model_dump_json()) == status
     with pytest.raises(ValidationError):
@@ -141,21 +143,7 @@ def test_the_first_bad_field_in_wire_order_is_the_one_reported() -> None:
 
 
 def test_out_of_range_names_the_field_and_the_bound_crossed() -> None:
-    body = bytearray(
-        reference.pack_body(
-            FIELDS[ConfigureRequest],
-            {
-                "port": 9,
-                "duration_s": 60,
-                "intensity": 1,
-                "mode": 0,
-                "pulse_hz": 0,
-                "sham": 0,
-                "setpoint_dc": 0,
-                "override": 0,
-            },
-        )
-    )
+    body = bytearray(reference.pack_body(FIELDS[ConfigureRequest], {**CONFIGURE_RAW, "port": 9}))
     with pytest.raises(OutOfRange, match=r"ConfigureRequest.port is 9, outside 0..4") as caught:
         decode_body(ConfigureRequest, bytes(body))
     assert (caught.value.field, caught.value.limit) == (1, 4)
@@ -235,3 +223,12 @@ def test_unknown_fault_bits_are_kept_through_a_round_trip() -> None:
 def test_flags_outside_the_wire_type_are_refused_at_construction() -> None:
     with pytest.raises(ValidationError, match="less than or equal to 65535"):
         FaultRaisedEvent(port=0, fault=70_000)  # type: ignore[arg-type]
+
+
+def test_a_string_longer_than_its_maximum_is_out_of_range_at_the_maximum() -> None:
+    raw = {f.name: _zero(f) for f in FIELDS[GetInfoResponse]} | {"model": b"M" * 25}
+    with pytest.raises(OutOfRange, match="model has 25 bytes; at most 24") as caught:
+        decode_body(GetInfoResponse, reference.pack_body(FIELDS[GetInfoResponse], raw))
+    assert (caught.value.field, caught.value.limit) == (3, 24)
+    longest = raw | {"model": b"M" * 24}
+    assert decode_body(GetInfoResponse, reference.pack_body(FIELDS[GetInfoResponse], longest))

@@ -11,8 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from irlink.protocol import DeviceCodec, FrameDecoder, HostCodec
+from irlink.protocol import DeviceCodec, FrameDecoder, HostCodec, Refusal, Rejected
 from irlink.protocol.framing import MAX_ENCODED
+from tests.protocol import reference
 from tests.protocol.strategies import any_message, wire_of
 
 EXAMPLES = settings(max_examples=2000)
@@ -114,3 +115,35 @@ def test_every_single_bit_flip_of_a_status_frame_is_caught() -> None:
         corrupt[bit // 8] ^= 1 << (bit % 8)
         accepted += len(FrameDecoder().feed(bytes(corrupt) + b"\x00"))
     assert accepted == 0
+
+
+@EXAMPLES
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # version, mostly wrong
+            st.integers(0, 5),  # kind, past the four defined
+            st.integers(0, 0xFFFF),
+            st.sampled_from(
+                [0x00, 0x01, 0x02, 0x10, 0x11, 0x20, 0x30, 0x7F, 0x80, 0x82, 0x89, 0xFF]
+            ),
+            st.binary(max_size=120),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_intact_frames_with_hostile_content_never_raise_from_either_end(
+    frames: list[tuple[int, int, int, int, bytes]],
+) -> None:
+    """Valid CRCs carry the garbage past framing into the message decoder itself."""
+    wire = b"".join(reference.frame(v, k, s, m, b) for v, k, s, m, b in frames)
+    host, device = HostCodec(), DeviceCodec()
+    answers = device.feed(wire)
+    heard = host.feed(wire)
+    # Every intact frame gets exactly one outcome at each end: served, refused or garbled.
+    assert len(answers) == len(heard) == len(frames)
+    for answer in answers:
+        if isinstance(answer, Rejected):
+            [refusal] = HostCodec().feed(answer.reply)
+            assert isinstance(refusal, Refusal)

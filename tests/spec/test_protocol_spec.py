@@ -121,6 +121,16 @@ def message(raw: dict[str, Any], name: str) -> dict[str, Any]:
             lambda r: r["structs"]["error_reply"]["fields"].append({"name": "x", "type": "string"}),
             "needs max_len",
         ),
+        (
+            lambda r: message(r, "read_usage_log")["request"][0].update(range=[0, 0xFFFFFFFF]),
+            "range bounds must fit i32",
+        ),
+        (
+            lambda r: message(r, "stop")["request"].append(
+                {"name": "note", "type": "string", "max_len": 8}
+            ),
+            "a request body must have a fixed size",
+        ),
     ],
     ids=[
         "dup-id",
@@ -136,6 +146,8 @@ def message(raw: dict[str, Any], name: str) -> dict[str, Any]:
         "flags",
         "name",
         "string",
+        "i32-limit",
+        "variable-request",
     ],
 )
 def test_a_broken_spec_is_refused_with_the_reason(break_it: Any, complaint: str) -> None:

@@ -1,4 +1,4 @@
-"""The irlink command line: one module per command group, heavy imports only when used."""
+"""The irlink command line: one module per command group."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from irlink.protocol import (
     decode_message,
 )
 from irlink.protocol.errors import FrameError
-from irlink.protocol.messages import FrameKind
+from irlink.protocol.messages import REQUESTS, ErrorReply, FrameKind
 from irlink.protocol.plain import to_plain
 
 EXIT_MALFORMED = 1
@@ -50,10 +50,12 @@ def decode(
         raise typer.Exit(EXIT_USAGE)
     if not data.endswith(b"\x00"):
         data += b"\x00"  # a single frame pasted without its delimiter
+    packets = [p for p in data.split(b"\x00")[:-1] if p]
+    if not packets:
+        typer.echo("error: only delimiters (00) were given; pass whole frames", err=True)
+        raise typer.Exit(EXIT_USAGE)
     ok = True
-    for packet in data.split(b"\x00")[:-1]:
-        if not packet:
-            continue
+    for packet in packets:
         result = _describe(packet)
         ok &= "error" not in result
         typer.echo(json.dumps(result))
@@ -73,5 +75,8 @@ def _describe(packet: bytes) -> dict[str, Any]:
         message = decode_message(frame)
     except MessageError as exc:
         return out | {"error": type(exc).__name__, "detail": str(exc)}
-    name = getattr(type(message), "NAME", "error_reply")
-    return out | {"message": name, "fields": to_plain(message)}
+    if isinstance(message, ErrorReply):
+        refused = REQUESTS.get(frame.msg_id)
+        out |= {"message": "error_reply", "refuses": refused.NAME if refused else frame.msg_id}
+        return out | {"fields": to_plain(message)}
+    return out | {"message": type(message).NAME, "fields": to_plain(message)}

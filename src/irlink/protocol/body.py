@@ -1,40 +1,25 @@
-"""Message bodies to bytes and back, compiled per model from its wire-type markers.
+"""Message bodies to bytes and back.
 
-Each model gets a pair of small functions, written as Python source from the model's
-fields and compiled once on first use. They do exactly what the model's constraints
-say (ranges, enum values, 0/1 booleans, printable ASCII, list lengths), so a decoded
-message is as valid as one pydantic built, at a fraction of the cost.
+The work is done by a codec compiled per model (:mod:`irlink.protocol._source`) that
+checks exactly the model's own constraints, so a decoded message is as valid as one
+pydantic built, at a fraction of the cost (a property test holds the two equal).
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import re
 import struct
-import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import IntEnum, IntFlag
 from typing import Any, TypeVar
 
-from annotated_types import Ge, Le
-from pydantic import BaseModel
-
-from irlink.protocol.errors import BadLength, InvalidValue, MessageError, OutOfRange
-from irlink.protocol.wire import BOOL, Ascii, Int, ListOf, WireModel, wire_fields
+from irlink.protocol._source import Decoder, Encoder, compiled
+from irlink.protocol.errors import BadLength
 
 M = TypeVar("M")
-Decoder = Callable[[bytes, int], tuple[Any, int]]
-Encoder = Callable[[Any], bytes]
-
-_PRINTABLE = re.compile(rb"[ -~]*").fullmatch
-_MODEL_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 
 
 def encode_body(message: object) -> bytes:
     """The wire bytes of a message body."""
-    return _compiled(type(message)).encode(message)
+    return compiled(type(message)).encode(message)
 
 
 def decode_body(cls: type[M], body: bytes) -> M:
@@ -45,17 +30,22 @@ def decode_body(cls: type[M], body: bytes) -> M:
 
 def writer(cls: type[Any]) -> Encoder:
     """The function that writes bodies of ``cls`` (what :func:`encode_body` calls)."""
-    return _compiled(cls).encode
+    return compiled(cls).encode
+
+
+_READERS: dict[type[Any], Callable[[bytes], Any]] = {}
 
 
 def reader(cls: type[Any]) -> Callable[[bytes], Any]:
     """The function that reads whole bodies of ``cls`` (what :func:`decode_body` calls)."""
-    codec = _compiled(cls)
-    return codec.read
+    read = _READERS.get(cls)
+    if read is None:
+        codec = compiled(cls)
+        read = _READERS[cls] = _reader(cls.__name__, codec.fixed, codec.decode)
+    return read
 
 
-def _reader(cls: type[Any], fixed: struct.Struct | None, decode: Decoder) -> Callable[[bytes], Any]:
-    name = cls.__name__
+def _reader(name: str, fixed: struct.Struct | None, decode: Decoder) -> Callable[[bytes], Any]:
     size = fixed.size if fixed is not None else None
 
     def read(body: bytes) -> Any:
@@ -65,324 +55,10 @@ def _reader(cls: type[Any], fixed: struct.Struct | None, decode: Decoder) -> Cal
         try:
             message, end = decode(body, 0)
         except (struct.error, IndexError):
+            # The generated decoders index past the end exactly where a body runs short.
             raise BadLength(f"{name}: the body ends early ({len(body)} bytes)") from None
         if end != len(body):
             raise BadLength(f"{name}: {len(body) - end} bytes after the end of the body")
         return message
 
     return read
-
-
-def _wire(metadata: list[Any]) -> Int | Ascii | ListOf | None:
-    for meta in metadata:
-        if isinstance(meta, Int | Ascii | ListOf):
-            return meta
-        if meta is BOOL:
-            return None
-    raise TypeError(f"field without a wire type: {metadata}")
-
-
-def _bounds(metadata: list[Any], wire: Int) -> tuple[int, int]:
-    low, high = wire.low, wire.high
-    for meta in metadata:
-        if isinstance(meta, Ge):
-            low = int(meta.ge)  # type: ignore[call-overload]
-        elif isinstance(meta, Le):
-            high = int(meta.le)  # type: ignore[call-overload]
-    return low, high
-
-
-class _Writer:
-    """Source of one encoder and one decoder, built field by field."""
-
-    def __init__(self, cls: type[Any]) -> None:
-        self.cls = cls
-        self.env: dict[str, Any] = {
-            "_new": object.__new__,
-            "_tnew": tuple.__new__,
-            # BaseModel's own slot descriptors: what model_construct sets, minus the lookups.
-            **{f"_set{slot}": BaseModel.__dict__[slot].__set__ for slot in _MODEL_SLOTS},
-            "_oor": _out_of_range,
-            "_inv": _invalid,
-            "_len": _too_long,
-            "_nested": _nested,
-            "_printable": _PRINTABLE,
-            "MessageError": MessageError,
-            "cls": cls,
-        }
-        self.dec: list[str] = []
-        self.enc: list[str] = []
-        self.values: list[str] = []
-        self.group: list[tuple[str, str]] = []  # (struct letter, field name) awaiting a pack
-        self.conds: list[str] = []  # checks of the group's fields, run after its unpack
-        self.slow: list[str] = []
-        self.lookups: list[tuple[str, str]] = []
-
-    def const(self, value: Any) -> str:
-        name = f"_c{len(self.env)}"
-        self.env[name] = value
-        return name
-
-    def flush(self) -> None:
-        if not self.group:
-            return
-        fmt = self.const(struct.Struct("<" + "".join(f for f, _ in self.group)))
-        names = [n for _, n in self.group]
-        self.dec.append(f"({', '.join(f'r_{n}' for n in names)},) = {fmt}.unpack_from(buf, off)")
-        self.dec.append(f"off += {fmt}.size")
-        self.dec += self.take_checks()
-        self.enc.append(f"{fmt}.pack({', '.join(f'm.{n}' for n in names)})")
-        self.group = []
-
-    def scalar(self, pos: int, name: str, kind: Any, metadata: list[Any], wire: Int | None) -> None:
-        self.group.append((wire.fmt if wire else "B", name))
-        raw = f"r_{name}"
-        if wire is None:
-            self.check(f"{raw} < 2", f"raise _inv(cls, {pos}, {name!r}, {raw})")
-            self.values.append(f"{raw} == 1")
-        elif isinstance(kind, type) and issubclass(kind, IntFlag):
-            # Unknown bits are kept: a fault from newer firmware must not vanish. No fault
-            # at all is by far the commonest value, so it skips even the cache.
-            cached = self.const(functools.lru_cache(maxsize=1024)(kind))
-            self.values.append(f"({self.const(kind(0))} if {raw} == 0 else {cached}({raw}))")
-        elif isinstance(kind, type) and issubclass(kind, IntEnum):
-            table = self.const({int(member): member for member in kind})
-            self.lookups.append((f"v_{name} = {table}[{raw}]", name))
-            self.slow.append(f"if {raw} not in {table}: raise _inv(cls, {pos}, {name!r}, {raw})")
-            self.values.append(f"v_{name}")
-        else:
-            low, high = _bounds(metadata, wire)
-            # Only the bounds the wire type does not already guarantee are tested.
-            test = " and ".join(
-                [f"{low} <= {raw}"] * (low != wire.low) + [f"{raw} <= {high}"] * (high != wire.high)
-            )
-            if test:
-                self.check(test, f"raise _oor(cls, {pos}, {name!r}, {raw}, {low}, {high})")
-            self.values.append(raw)
-
-    def check(self, condition: str, failure: str) -> None:
-        self.conds.append(condition)
-        self.slow.append(f"if not ({condition}): {failure}")
-
-    def take_checks(self) -> list[str]:
-        """The checks of the pending group: one test on the fast path, diagnosis on failure.
-
-        Diagnosis walks the fields in wire order, so the first bad field is the one
-        reported, whatever kind of check it fails (the spec promises that order).
-        """
-        lines: list[str] = []
-        diagnose = [f"    {line}" for line in self.slow] + ["    raise AssertionError"]
-        if self.conds:
-            lines.append(f"if not ({' and '.join(self.conds)}):")
-            lines += diagnose
-        if self.lookups:
-            lines.append("try:")
-            lines += [f"    {assign}" for assign, _ in self.lookups]
-            lines.append("except KeyError:")
-            lines += diagnose
-        self.conds, self.slow, self.lookups = [], [], []
-        return lines
-
-    def text(self, pos: int, name: str, wire: Ascii) -> None:
-        self.flush()
-        self.dec += [
-            "n = buf[off]",
-            f"if n > {wire.max_len}: raise _oor(cls, {pos}, {name!r}, n, 0, {wire.max_len})",
-            f"v_{name} = buf[off + 1 : off + 1 + n]",
-            f"if len(v_{name}) != n: raise IndexError",
-            "off += 1 + n",
-            f"if not _printable(v_{name}): raise _inv(cls, {pos}, {name!r}, v_{name})",
-        ]
-        self.values.append(f"v_{name}.decode('ascii')")
-        self.enc.append(f"bytes((len(m.{name}),)) + m.{name}.encode('ascii')")
-
-    def items(self, pos: int, name: str, kind: Any, wire: ListOf) -> None:
-        self.flush()
-        limit = f"if n > {wire.max_items}: raise _len(cls, {pos}, {name!r}, n, {wire.max_items})"
-        self.dec += ["n = buf[off]", "off += 1", limit]
-        if wire.item is None:
-            (item_cls, _) = typing.get_args(kind)
-            item = _compiled(item_cls)
-            sub, sub_enc = self.const(item.decode), self.const(item.encode)
-            self.enc.append(f"bytes((len(m.{name}),)), *map({sub_enc}, m.{name})")
-            if item.fixed is not None:
-                fixed, make = self.const(item.fixed), self.const(item.make)
-                self.dec += [
-                    f"end = off + n * {fixed}.size",
-                    "if len(buf) < end: raise IndexError",
-                    "try:",
-                    f"    v_{name} = tuple(map({make}, {fixed}.iter_unpack(buf[off:end])))",
-                    f"except MessageError as e: raise _nested(cls, {pos}, {name!r}, e) from None",
-                    "off = end",
-                ]
-                self.values.append(f"v_{name}")
-                return
-            self.dec += [
-                f"v_{name} = []",
-                "try:",
-                "    for _ in range(n):",
-                f"        item, off = {sub}(buf, off)",
-                f"        v_{name}.append(item)",
-                f"except MessageError as e: raise _nested(cls, {pos}, {name!r}, e) from None",
-            ]
-            self.values.append(f"tuple(v_{name})")
-            return
-        item_info = typing.get_args(typing.get_args(kind)[0])[1]
-        low, high = _bounds(item_info.metadata, wire.item)
-        packers = self.const(
-            [struct.Struct(f"<{n}{wire.item.fmt}") for n in range(wire.max_items + 1)]
-        )
-        self.dec += [
-            f"v_{name} = {packers}[n].unpack_from(buf, off)",
-            f"off += {packers}[n].size",
-            f"for x in v_{name}:",
-            f"    if not {low} <= x <= {high}: raise _oor(cls, {pos}, {name!r}, x, {low}, {high})",
-        ]
-        self.values.append(f"v_{name}")
-        self.enc.append(f"bytes((len(m.{name}),)) + {packers}[len(m.{name})].pack(*m.{name})")
-
-    def build(self) -> Compiled:
-        fixed_size = True
-        fields_info = wire_fields(self.cls)
-        for pos, (name, (kind, metadata)) in enumerate(fields_info.items(), start=1):
-            wire = _wire(metadata)
-            if isinstance(wire, Ascii):
-                fixed_size = False
-                self.text(pos, name, wire)
-            elif isinstance(wire, ListOf):
-                fixed_size = False
-                self.items(pos, name, kind, wire)
-            else:
-                self.scalar(pos, name, kind, metadata, wire)
-        names = list(fields_info)
-        record = not issubclass(self.cls, WireModel)
-        if record:
-            # A named tuple is built as the tuple it is: no __init__, no per-field work.
-            construct = [f"o = _tnew(cls, ({', '.join(self.values)},))"]
-        else:
-            fields = ", ".join(f"{n!r}: {v}" for n, v in zip(names, self.values, strict=True))
-            # What model_construct does, minus its per-field default handling. A frozen
-            # model never changes its fields-set in place (model_copy copies it): share one.
-            self.env["_fields_set"] = set(names)
-            construct = [
-                "o = _new(cls)",
-                f"_set__dict__(o, {{{fields}}})",
-                "_set__pydantic_fields_set__(o, _fields_set)",
-                "_set__pydantic_extra__(o, None)",
-                "_set__pydantic_private__(o, None)",
-            ]
-        fixed = None
-        lines: list[str] = []
-        if fixed_size and self.group:
-            fixed = struct.Struct("<" + "".join(f for f, _ in self.group))
-            raw = ", ".join(f"r_{n}" for _, n in self.group)
-            checks = self.take_checks()
-            lines += ["def make(t):", f"    ({raw},) = t", *(f"    {c}" for c in checks)]
-            lines += [*(f"    {c}" for c in construct), "    return o"]
-            self.env["_fixed"] = fixed
-            packed = "*m" if record else ", ".join(f"m.{n}" for _, n in self.group)
-            self.enc.append(f"_fixed.pack({packed})")
-            self.dec = ["t = _fixed.unpack_from(buf, off)", "return make(t), off + _fixed.size"]
-            decode = ["def decode(buf, off):", *(f"    {line}" for line in self.dec)]
-        else:
-            self.flush()
-            decode = ["def decode(buf, off):", *(f"    {line}" for line in self.dec)]
-            decode += [*(f"    {c}" for c in construct), "    return o, off"]
-        encode = ["def encode(m):", f"    return b''.join([{', '.join(self.enc)}])"]
-        one_pack = self.one_pack_encoder(fields_info)
-        if one_pack:
-            encode = one_pack
-        elif not self.enc:
-            encode[1] = "    return b''"
-        elif len(self.enc) == 1:
-            encode[1] = f"    return {self.enc[0]}"
-        source = "\n".join(lines + decode + encode)
-        exec(compile(source, f"<irlink body codec {self.cls.__name__}>", "exec"), self.env)
-        decode_fn = self.env["decode"]
-        return Compiled(
-            self.env["encode"],
-            decode_fn,
-            fixed,
-            self.env.get("make") if fixed else None,
-            _reader(self.cls, fixed, decode_fn),
-        )
-
-    def one_pack_encoder(self, fields_info: dict[str, tuple[Any, list[Any]]]) -> list[str]:
-        """An encoder making one struct call, for fixed fields then one list of fixed items.
-
-        Status and usage-log bodies have this shape; packing the whole body at once
-        (a Struct per item count) beats packing each item and joining the pieces.
-        """
-        if not fields_info:
-            return []
-        *head, (last, (kind, metadata)) = fields_info.items()
-        wire = _wire(metadata)
-        if not isinstance(wire, ListOf) or any(
-            isinstance(_wire(m), Ascii | ListOf) for _, (_, m) in head
-        ):
-            return []
-        if wire.item is None:
-            item = _compiled(typing.get_args(kind)[0]).fixed
-            if item is None:
-                return []
-            item_fmt, flatten = item.format[1:], f"*_chain(m.{last})"
-        else:
-            item_fmt, flatten = wire.item.fmt, f"*m.{last}"
-        head_fmt = "".join(
-            w.fmt if isinstance(w, Int) else "B" for w in (_wire(m) for _, (_, m) in head)
-        )
-        packers = self.const(
-            [struct.Struct(f"<{head_fmt}B{item_fmt * n}") for n in range(wire.max_items + 1)]
-        )
-        self.env["_chain"] = itertools.chain.from_iterable
-        values = [f"m.{name}" for name, _ in head] + [f"len(m.{last})", flatten]
-        return ["def encode(m):", f"    return {packers}[len(m.{last})].pack({', '.join(values)})"]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """The compiled codec of one model; ``fixed`` and ``make`` are set for fixed-size ones."""
-
-    encode: Encoder
-    decode: Decoder
-    fixed: struct.Struct | None
-    make: Callable[[tuple[Any, ...]], Any] | None
-    read: Callable[[bytes], Any]
-
-
-_CODECS: dict[type[Any], Compiled] = {}
-
-
-def _compiled(cls: type[Any]) -> Compiled:
-    codec = _CODECS.get(cls)
-    if codec is None:
-        codec = _CODECS[cls] = _Writer(cls).build()
-    return codec
-
-
-def _where(cls: type[Any], name: str) -> str:
-    return f"{cls.__name__}.{name}"
-
-
-def _out_of_range(
-    cls: type[Any], pos: int, name: str, value: int, low: int, high: int
-) -> OutOfRange:
-    limit = low if value < low else high
-    return OutOfRange(
-        f"{_where(cls, name)} is {value}, outside {low}..{high}", field=pos, limit=limit
-    )
-
-
-def _too_long(cls: type[Any], pos: int, name: str, count: int, most: int) -> OutOfRange:
-    return OutOfRange(
-        f"{_where(cls, name)} has {count} items; at most {most} are allowed", field=pos, limit=most
-    )
-
-
-def _invalid(cls: type[Any], pos: int, name: str, value: object) -> InvalidValue:
-    return InvalidValue(f"{_where(cls, name)} cannot be {value!r}", field=pos)
-
-
-def _nested(cls: type[Any], pos: int, name: str, error: MessageError) -> MessageError:
-    # Errors inside a list item name the item's field but point at the list in the body.
-    return type(error)(f"{_where(cls, name)}: {error}", field=pos, limit=error.limit)

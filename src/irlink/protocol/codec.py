@@ -115,7 +115,7 @@ class EventReceived:
 
 @dataclass(frozen=True, slots=True)
 class Garbled:
-    """An intact frame whose content breaks the spec; the request ``seq`` will get no answer."""
+    """An intact frame whose content breaks the spec (for a response: its request failed)."""
 
     frame: Frame
     error: MessageError

@@ -23,6 +23,9 @@ from irlink.protocol.errors import (
 )
 from irlink.protocol.messages import CRC_INIT, MAX_FRAME, MAX_PAYLOAD, PROTOCOL_VERSION
 
+COBS_NATIVE: bool = bool(getattr(cobs, "_using_extension", False))
+"""Whether COBS runs in C; pip builds it when a C compiler is present, else falls back."""
+
 _new_tuple = tuple.__new__
 _cobs_encode: Callable[[bytes], bytes] = cobs.encode
 _cobs_decode: Callable[[bytes], bytes] = cobs.decode

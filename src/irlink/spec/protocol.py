@@ -198,6 +198,10 @@ class ProtocolSpec(_Spec):
                 _check_field(self, f"{where}.{f.name}", f, problems)
         if problems:  # sizes mean nothing until every type is known
             raise ValueError("; ".join(problems))
+        for m in self.messages:
+            # Devices judge a request's length before its fields, so it must be fixed.
+            if any(f.type in {"string", "list"} for f in self.body_fields(m.request)):
+                problems.append(f"{m.name}.request: a request body must have a fixed size")
         room = self.framing.max_payload - self.header_size() - 2
         for where, fields in all_bodies(self):
             if where.startswith("structs."):
@@ -286,5 +290,10 @@ def _check_field(spec: ProtocolSpec, where: str, f: FieldSpec, problems: list[st
         low, high, _ = INT_TYPES[scalar]
         if not low <= f.range[0] <= f.range[1] <= high:
             problems.append(f"{where}: range {list(f.range)} does not fit {scalar}")
+        i32_low, i32_high, _ = INT_TYPES["i32"]
+        if not i32_low <= f.range[0] <= f.range[1] <= i32_high:
+            problems.append(
+                f"{where}: range bounds must fit i32, as error_reply.limit carries them"
+            )
     if f.absent is not None and (scalar not in INT_TYPES or f.range is not None):
         problems.append(f"{where}: `absent` is a sentinel of an unranged integer field")
