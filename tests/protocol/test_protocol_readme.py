@@ -201,3 +201,14 @@ def test_every_message_and_event_description_of_the_spec_is_quoted_in_full() -> 
     items = [*spec()["messages"], *spec()["events"]]
     missing = [item["name"] for item in items if " ".join(item["doc"].split()) not in text]
     assert missing == []
+
+
+def test_every_field_description_of_the_spec_is_quoted_in_full() -> None:
+    text = " ".join(readme().split())
+    bodies = [s["fields"] for s in spec()["structs"].values()]
+    for item in spec()["messages"]:
+        bodies += [b for b in (item["request"], item["response"]) if isinstance(b, list)]
+    bodies += [e["body"] for e in spec()["events"] if isinstance(e["body"], list)]
+    docs = {f["doc"] for body in bodies for f in body if f.get("doc")}
+    missing = sorted(d for d in docs if " ".join(d.split()) not in text)
+    assert missing == []

@@ -143,7 +143,11 @@ class PortStatus(NamedTuple):
     pad_type: Annotated[
         int,
         U8,
-        Field(ge=0, le=255, description="Type id the pad reports; 0 when no pad is present."),
+        Field(
+            ge=0,
+            le=255,
+            description="Type id the pad reports; 0 when no pad is present or the pad reports no id (pad_present tells the two apart).",
+        ),
     ]
     session_id: Annotated[
         int,
