@@ -22,7 +22,7 @@ from typing import Any
 from annotated_types import Ge, Le
 from pydantic import BaseModel
 
-from irlink.protocol.errors import InvalidValue, MessageError, OutOfRange
+from irlink.protocol.errors import BadLength, InvalidValue, MessageError, OutOfRange
 from irlink.protocol.wire import BOOL, Ascii, Int, ListOf, WireModel, wire_fields
 
 Decoder = Callable[[bytes, int], tuple[Any, int]]
@@ -40,6 +40,8 @@ class Compiled:
     decode: Decoder
     fixed: struct.Struct | None
     make: Callable[[tuple[Any, ...]], Any] | None
+    read: Callable[[bytes], Any]
+    """Reads a whole body: ``decode`` plus the length rules (see irlink.protocol.body)."""
 
 
 _CODECS: dict[type[Any], Compiled] = {}
@@ -270,8 +272,13 @@ class _SourceBuilder:
         ]
         source = "\n".join(self.defs + make + decode + encode)
         exec(compile(source, f"<irlink body codec {self.cls.__name__}>", "exec"), self.env)
+        decode_fn = self.env["decode"]
         return Compiled(
-            self.env["encode"], self.env["decode"], fixed, self.env.get("make") if fixed else None
+            self.env["encode"],
+            decode_fn,
+            fixed,
+            self.env.get("make") if fixed else None,
+            whole_body_reader(self.cls.__name__, fixed, decode_fn),
         )
 
     def one_pack_encoder(self, fields_info: dict[str, tuple[Any, list[Any]]]) -> list[str]:
@@ -298,6 +305,28 @@ class _SourceBuilder:
         )
         values = [f"m.{name}" for name, _ in head] + [f"len(m.{last})", f"*_chain(m.{last})"]
         return ["def encode(m):", f"    return {packers}[len(m.{last})].pack({', '.join(values)})"]
+
+
+def whole_body_reader(
+    name: str, fixed: struct.Struct | None, decode: Decoder
+) -> Callable[[bytes], Any]:
+    """A reader of whole bodies: length rules around a compiled decoder."""
+    size = fixed.size if fixed is not None else None
+
+    def read(body: bytes) -> Any:
+        if size is not None and len(body) != size:
+            # A fixed-size body (every v1 request) is judged on its length before its fields.
+            raise BadLength(f"{name}: {len(body)} bytes; its body has {size}")
+        try:
+            message, end = decode(body, 0)
+        except (struct.error, IndexError):
+            # The generated decoders index past the end exactly where a body runs short.
+            raise BadLength(f"{name}: the body ends early ({len(body)} bytes)") from None
+        if end != len(body):
+            raise BadLength(f"{name}: {len(body) - end} bytes after the end of the body")
+        return message
+
+    return read
 
 
 def _where(cls: type[Any], name: str) -> str:

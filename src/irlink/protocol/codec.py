@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from irlink.protocol.body import encode_body, reader, writer
 from irlink.protocol.errors import (
@@ -148,12 +148,13 @@ class HostCodec:
             except MessageError as exc:
                 out.append(Garbled(frame, exc))
                 continue
-            if isinstance(message, ErrorReply):
-                out.append(Refusal(frame.seq, frame.msg_id, message))
-            elif isinstance(message, Response):
-                out.append(Reply(frame.seq, message))
-            elif isinstance(message, Event):
-                out.append(EventReceived(frame.seq, message))
+            # decode_message chose the model by frame kind; the kind alone classifies it.
+            if frame.kind == FrameKind.EVENT:
+                out.append(EventReceived(frame.seq, cast(Event, message)))
+            elif frame.kind == FrameKind.RESPONSE:
+                out.append(Reply(frame.seq, cast(Response, message)))
+            else:
+                out.append(Refusal(frame.seq, frame.msg_id, cast(ErrorReply, message)))
         return out
 
 
