@@ -28,6 +28,7 @@ unit: $(STAMP)
 ## bench: the speed figures recorded in bench/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python bench/bench_codec.py
+	$(BIN)/python bench/bench_sim.py
 
 ## generate: rewrite the code and vectors made from protocols/ (after a spec change)
 generate: $(STAMP)

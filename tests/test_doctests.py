@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 
-import irlink.protocol
+import pytest
+
+MODULES = [
+    "irlink.protocol",
+    "irlink.durations",
+    "irlink.sim",
+    "irlink.sim.device",
+    "irlink.sim.serve.pty",
+    "irlink.sim.serve.tcp",
+    "irlink.sim.serve.runner",
+    "irlink.sim.serve.threads",
+]
 
 
-def test_protocol_package_docstring_example_runs() -> None:
-    result = doctest.testmod(irlink.protocol, raise_on_error=True)
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(
+        importlib.import_module(name), raise_on_error=True, optionflags=doctest.ELLIPSIS
+    )
     assert result.attempted >= 2

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from irlink import __version__
-from irlink.cli import decode
+from irlink.cli import decode, sim
 
 app = typer.Typer(
     name="irlink",
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("decode")(decode.decode)
+app.add_typer(sim.app, name="sim")
 
 
 def _version(value: bool) -> None:

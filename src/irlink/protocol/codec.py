@@ -224,3 +224,13 @@ class DeviceCodec:
         counter = self._counter
         self._counter = (counter + 1) & 0xFFFF
         return encode_message(message, counter)
+
+    def event_body(self, msg_id: int, body: bytes) -> bytes:
+        """The bytes of event ``msg_id`` whose body is already written, with the next counter."""
+        counter = self._counter
+        self._counter = (counter + 1) & 0xFFFF
+        return frame_bytes(FrameKind.EVENT, counter, msg_id, body)
+
+    def response_body(self, seq: int, msg_id: int, body: bytes) -> bytes:
+        """The bytes answering request ``seq`` (message ``msg_id``) with a body already written."""
+        return frame_bytes(FrameKind.RESPONSE, seq, msg_id, body)

@@ -1,0 +1,172 @@
+"""``irlink sim``: run simulated devices that serial programs can open.
+
+The simulator is imported inside the command, so ``irlink --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from irlink.sim.serve.runner import Fleet
+
+EXIT_USAGE = 2
+MAX_SERIAL = 24  # get_info's serial field: up to 24 printable ASCII characters
+
+app = typer.Typer(
+    name="sim",
+    help="Run simulated devices on ptys or TCP ports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command("serve", no_args_is_help=True)
+def serve(
+    families: Annotated[
+        list[str],
+        typer.Argument(
+            help="Device families to serve, one device each: waistband, multiport, firmat.",
+            metavar="FAMILY",
+            show_default=False,
+        ),
+    ],
+    pty: Annotated[
+        bool, typer.Option("--pty", help="Serve each device on a pseudo-terminal (the default).")
+    ] = False,
+    tcp: Annotated[
+        str | None,
+        typer.Option(
+            "--tcp",
+            metavar="PORT",
+            help="Serve on TCP 127.0.0.1:PORT, PORT+1, ... instead; 0 picks free ports.",
+            show_default=False,
+        ),
+    ] = None,
+    speed: Annotated[
+        str, typer.Option(metavar="N", help="Simulated seconds per real second.")
+    ] = "1",
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help="A fault scenario to start on every device: a YAML file or a shipped name.",
+            show_default=False,
+        ),
+    ] = None,
+    serial: Annotated[
+        str,
+        typer.Option(metavar="S", help="Serial number of the first device; the rest count up."),
+    ] = "0001",
+) -> None:
+    """Serve devices until Ctrl-C or SIGTERM; print one line per device: family, serial, address.
+
+    The address is a pty path (/dev/pts/5) or a pyserial URL (socket://127.0.0.1:7000).
+    """
+    from irlink.spec.devices import FAMILIES  # noqa: PLC0415  (keeps --help quick)
+
+    for family in families:
+        if family not in FAMILIES:
+            _fail(f"unknown device family {family!r}; choose from {', '.join(FAMILIES)}")
+    if pty and tcp is not None:
+        _fail("--pty and --tcp serve differently; give one of them, not both")
+    rate = _speed(speed)
+    port = None if tcp is None else _port(tcp, len(families))
+
+    from irlink.sim.serve.runner import serials  # noqa: PLC0415
+
+    for name in serials(serial, len(families)):
+        if not (0 < len(name) <= MAX_SERIAL and name.isascii() and name.isprintable()):
+            _fail(
+                f"serial {name!r} is not 1..{MAX_SERIAL} printable ASCII characters; "
+                "give one like 0001"
+            )
+    _run(families, port=port, speed=rate, scenario=scenario, serial=serial)
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        _fail(
+            f"--speed {text!r} is not a number above 0; "
+            "give 1 for real time, 60 to run an hour a minute"
+        )
+    return value
+
+
+def _port(text: str, count: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    last = value + count - 1
+    if not 0 <= value <= 65535 or (value and last > 65535):
+        _fail(
+            f"--tcp {text!r} is not a port that fits {count} device(s) (each takes the next "
+            "port); give one in 1024..65535, or 0 for free ports"
+        )
+    return value
+
+
+def _run(
+    families: list[str], *, port: int | None, speed: float, scenario: str | None, serial: str
+) -> None:
+    import asyncio  # noqa: PLC0415
+
+    from irlink.errors import IRLinkError  # noqa: PLC0415
+    from irlink.sim.serve.runner import (  # noqa: PLC0415
+        Fleet,
+        ServeError,
+        apply_scenario,
+        build_devices,
+        serve_until_stopped,
+    )
+
+    logger = logging.getLogger("irlink")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("irlink sim: %(message)s"))
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    devices = build_devices(families, speed=speed, first_serial=serial)
+    try:
+        if scenario is not None:
+            try:
+                name = apply_scenario(scenario, devices)
+            except IRLinkError as exc:
+                _fail(str(exc))
+            logger.info("scenario %s started on %d device(s)", name, len(devices))
+        fleet = Fleet(devices, transport="pty" if port is None else "tcp", port=port or 0)
+        try:
+            asyncio.run(serve_until_stopped(fleet, on_ready=_announce))
+        except ServeError as exc:
+            fix = "; choose another --tcp PORT, or 0 for free ports" if port else ""
+            _fail(f"{exc}{fix}")
+        except KeyboardInterrupt:
+            pass  # Ctrl-C before the signal handlers were in place: stopping is what was asked
+    finally:
+        for device in devices:
+            device.close()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    typer.echo(f"irlink sim: stopped; {len(devices)} device(s) closed", err=True)
+
+
+def _announce(fleet: Fleet) -> None:
+    for line in fleet.describe():
+        typer.echo(line)
+    sys.stdout.flush()

@@ -1,0 +1,365 @@
+"""A simulated device: hardware physics and firmware on a clock, with verbs tests call.
+
+>>> from irlink.sim import ManualClock, SimulatedDevice
+>>> clock = ManualClock()
+>>> device = SimulatedDevice("waistband", clock=clock)
+>>> device.remaining_s(1)
+0
+>>> device.unplug_pad(1)
+Traceback (most recent call last):
+...
+irlink.sim.device.SimulationError: the waistband's emitters are built in; ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from irlink.errors import IRLinkError
+from irlink.protocol.messages import EndReason, PortState
+from irlink.sim.clock import Clock, ManualClock, RealClock, seconds
+from irlink.sim.firmware import Firmware
+from irlink.sim.link import CLEAN, Impairment, Link
+from irlink.sim.memory import NonVolatile
+from irlink.sim.model import Hardware, SensorState
+from irlink.sim.model.ports import OFF
+from irlink.spec import load_device_profile
+from irlink.spec.devices import DeviceProfile
+
+__all__ = ["SimulatedDevice", "SimulationError"]
+
+REAL_TICK_S = 0.05  # how often a device on a real clock catches up, in real seconds
+MANUFACTURER = "irlink project"
+
+
+class SimulationError(IRLinkError):
+    """A simulated device was asked for something its hardware cannot do."""
+
+
+class SimulatedDevice:
+    """One simulated device of a family: physics, firmware, flash, and its host links.
+
+    Thread-safe: every entry point takes the device's lock, so serving adapters on other
+    threads and a test advancing a :class:`ManualClock` can share it.
+    """
+
+    def __init__(
+        self,
+        family: str | DeviceProfile,
+        *,
+        clock: Clock | None = None,
+        serial: str = "0001",
+        battery_pct: float = 100,
+    ) -> None:
+        self.profile = load_device_profile(family) if isinstance(family, str) else family
+        self.clock: Clock = clock if clock is not None else ManualClock()
+        if not 0 <= battery_pct <= 100:
+            raise SimulationError(f"battery_pct must be 0..100, not {battery_pct}")
+        if not (0 < len(serial) <= 24 and all(" " <= c <= "~" for c in serial)):
+            raise SimulationError(
+                f"serial {serial!r} must be 1 to 24 printable ASCII characters, as device_info "
+                "carries it"
+            )
+        self.serial = serial
+        self.lock = threading.RLock()
+        self.hardware = Hardware.build(self.profile, battery_pct)
+        self.memory = NonVolatile()
+        self.links: list[Link] = []
+        self.impairment = CLEAN
+        self.link_up = True
+        self.now = self.clock.now()
+        self._agenda: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._source: Link | None = None
+        self.firmware: Firmware | None = self._boot()
+        if isinstance(self.clock, ManualClock):
+            self._unwatch: Callable[[], None] | None = self.clock.watch(self.advance_to)
+        else:
+            self._unwatch = None
+
+    # Identity.
+
+    @property
+    def family(self) -> str:
+        """The device family: waistband, multiport or firmat."""
+        return self.profile.family
+
+    @property
+    def ble_name(self) -> str:
+        """The name it advertises over BLE: the profile's prefix and the serial."""
+        return f"{self.profile.identity.ble_name_prefix}{self.serial}"
+
+    @property
+    def manufacturer(self) -> str:
+        """The Device Information service's manufacturer name."""
+        return MANUFACTURER
+
+    def battery_pct(self) -> int | None:
+        """State of charge in percent, or None for a device without a battery."""
+        with self.lock:
+            return self.hardware.battery_pct() if self.hardware.battery else None
+
+    # Time.
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        """Do ``action`` when the device's time reaches ``when`` (scenario steps, latency)."""
+        with self.lock:
+            heapq.heappush(self._agenda, (when, next(self._order), action))
+
+    def advance_to(self, t: float) -> None:
+        """Run the device up to time ``t``, doing what the agenda holds on the way."""
+        with self.lock:
+            while self._agenda and self._agenda[0][0] <= t:
+                when, _, action = heapq.heappop(self._agenda)
+                self._run_to(max(when, self.now))
+                action()
+            self._run_to(t)
+
+    def _run_to(self, t: float) -> None:
+        if self.firmware is not None:
+            self.firmware.advance_to(t)
+        elif t > self.now:
+            self.hardware.step(t - self.now)
+        self.now = max(self.now, t)
+
+    def catch_up(self) -> None:
+        """Bring the device to its clock's time (needed only on a real clock)."""
+        if not isinstance(self.clock, ManualClock):
+            self.advance_to(self.clock.now())
+
+    async def run(self) -> None:
+        """Keep a device on a real clock up to date until cancelled; returns on a manual clock."""
+        if not isinstance(self.clock, RealClock):
+            return
+        while True:
+            self.catch_up()
+            await asyncio.sleep(REAL_TICK_S)
+
+    def close(self) -> None:
+        """Stop following the clock and drop every link."""
+        with self.lock:
+            if self._unwatch is not None:
+                self._unwatch()
+                self._unwatch = None
+            for link in list(self.links):
+                link.close()
+
+    # Links.
+
+    def open_link(
+        self, deliver: Callable[[bytes], None], on_down: Callable[[], None] | None = None
+    ) -> Link:
+        """Connect a host: ``deliver`` gets every byte the device sends on this link."""
+        with self.lock:
+            link = Link(self, deliver, on_down)
+            self.links.append(link)
+            return link
+
+    def forget(self, link: Link) -> None:
+        """Called by a closing link."""
+        with self.lock:
+            if link in self.links:
+                self.links.remove(link)
+
+    def receive(self, link: Link, data: bytes) -> None:
+        """Bytes that reached the device's receiver on ``link``."""
+        with self.lock:
+            self.catch_up()
+            if self.firmware is None or link.closed:
+                return  # powered off: nobody is listening
+            self._source = link
+            try:
+                self.firmware.receive(data)
+            finally:
+                self._source = None
+
+    def _reply(self, data: bytes) -> None:
+        if self._source is not None:
+            self._source.send_to_host(data)
+
+    def _broadcast(self, data: bytes) -> None:
+        for link in list(self.links):
+            link.send_to_host(data)
+
+    # Power.
+
+    def _boot(self) -> Firmware:
+        return Firmware(
+            self.hardware, self.memory, self.serial, self.now, self._reply, self._broadcast
+        )
+
+    @property
+    def powered(self) -> bool:
+        """Whether the firmware is running (False during a reboot or brown-out)."""
+        return self.firmware is not None
+
+    def power_off(self) -> None:
+        """Power fails: output stops at once, RAM is lost, flash keeps the session checkpoints."""
+        with self.lock:
+            self.hardware.powered = False
+            for port in self.hardware.ports:
+                port.drive = OFF
+            self.firmware = None
+
+    def power_on(self) -> None:
+        """Power returns: a new boot with output off; cut sessions are logged as power_loss."""
+        with self.lock:
+            if self.firmware is None:
+                self.firmware = self._boot()
+
+    def reboot(self, off_s: float | timedelta = 0) -> None:
+        """A reset or brown-out: off now, booting again after ``off_s`` simulated seconds."""
+        with self.lock:
+            self.power_off()
+            off = seconds(off_s)
+            if off:
+                self.at(self.now + off, self.power_on)
+            else:
+                self.power_on()
+
+    # Hardware verbs.
+
+    def _port(self, port: int) -> int:
+        count = self.profile.info.port_count
+        if not 1 <= port <= count:
+            raise SimulationError(f"port {port} does not exist; the {self.family} has 1..{count}")
+        return port - 1
+
+    def plug_pad(self, port: int, pad_type: int | None = None) -> None:
+        """Plug a pad into a multiport port (its first pad type unless ``pad_type`` is given)."""
+        with self.lock:
+            hw = self.hardware.ports[self._pads_port(port)]
+            types = [pad.id for pad in self.profile.physics.pads]
+            chosen = types[0] if pad_type is None else pad_type
+            if chosen not in types:
+                raise SimulationError(
+                    f"pad type {chosen} is not one of the {self.family}'s {types}"
+                )
+            if hw.pad_present:
+                raise SimulationError(f"port {port} already has a pad; unplug it first")
+            hw.pad_present, hw.pad_type = True, chosen
+            if self.firmware is not None:
+                self.firmware.pad_changed(port)
+
+    def unplug_pad(self, port: int) -> None:
+        """Unplug the pad of a multiport port: that port's output stops, others run on."""
+        with self.lock:
+            hw = self.hardware.ports[self._pads_port(port)]
+            if not hw.pad_present:
+                raise SimulationError(f"port {port} has no pad to unplug")
+            hw.pad_present = False
+            if self.firmware is not None:
+                self.firmware.pad_changed(port)
+
+    def _pads_port(self, port: int) -> int:
+        if not self.profile.physics.pads:
+            raise SimulationError(
+                f"the {self.family}'s emitters are built in; only a multiport has pads to unplug"
+            )
+        return self._port(port)
+
+    def set_sensor(self, port: int, state: SensorState) -> None:
+        """Break (open, short) or mend (ok) a port's temperature sensor."""
+        with self.lock:
+            self.hardware.ports[self._port(port)].sensor = state
+            self._settle()
+
+    def set_emitter(self, port: int, ok: bool) -> None:
+        """Fail a port's emitters or element (current out of window), or mend them."""
+        with self.lock:
+            self.hardware.ports[self._port(port)].emitter_ok = ok
+            self._settle()
+
+    def add_heat(self, port: int, rise_dc: float) -> None:
+        """Outside heat on a port (a covered pad, a blanket): its temperature climbs by tau."""
+        with self.lock:
+            self.hardware.ports[self._port(port)].extra_rise_dc = rise_dc
+
+    def set_battery(self, pct: float) -> None:
+        """Set the state of charge at once (a failing cell, a test that starts low)."""
+        with self.lock:
+            if self.hardware.battery is None:
+                raise SimulationError(f"the {self.family} has no battery")
+            if not 0 <= pct <= 100:
+                raise SimulationError(f"battery pct must be 0..100, not {pct}")
+            self.hardware.battery.soc = pct / 100
+            self._settle()
+
+    def set_charger(self, connected: bool) -> None:
+        """Connect or disconnect the charger."""
+        with self.lock:
+            if self.hardware.battery is None:
+                raise SimulationError(f"the {self.family} runs from mains; it has no charger")
+            if self.hardware.charger_connected == connected:
+                return
+            self.hardware.charger_connected = connected
+            if self.firmware is not None:
+                self.firmware.charger_changed()
+
+    def internal_fault(self) -> None:
+        """An internal fault (watchdog, failed self-test): all output off until cleared."""
+        with self.lock:
+            if self.firmware is not None:
+                self.firmware.internal_fault()
+
+    def usage_log_busy(self, for_s: float | timedelta) -> None:
+        """The usage log is being written to flash: read_usage_log gets busy for a while."""
+        with self.lock:
+            if self.firmware is not None:
+                self.firmware.log_busy_until = self.now + seconds(for_s)
+
+    def cut_link(self, for_s: float | timedelta) -> None:
+        """The host link goes away (out of radio range, cable pulled) for ``for_s`` seconds."""
+        with self.lock:
+            self.link_up = False
+            for link in list(self.links):
+                link.link_down()
+            self.at(self.now + seconds(for_s), self._restore_link)
+
+    def _restore_link(self) -> None:
+        self.link_up = True
+
+    def impair(self, impairment: Impairment | None) -> None:
+        """Damage the bytes on every link from now on (None for a clean link)."""
+        with self.lock:
+            self.impairment = impairment if impairment and not impairment.harmless else CLEAN
+            for link in self.links:
+                link.reseed(self.impairment.seed)
+
+    def _settle(self) -> None:
+        # The firmware notices hardware changes at once, not at the next physics step.
+        if self.firmware is not None:
+            self.firmware.advance_to(self.now)
+            self.firmware.notice()
+
+    # What a test reads.
+
+    def port_state(self, port: int) -> PortState:
+        """A port's state as the device would report it."""
+        with self.lock:
+            if self.firmware is None:
+                return PortState.IDLE
+            return self.firmware.port_status(self.firmware.ports[self._port(port)]).state
+
+    def remaining_s(self, port: int) -> int:
+        """Seconds left on a port's session timer (0 without a session)."""
+        with self.lock:
+            if self.firmware is None:
+                return 0
+            return self.firmware.port_status(self.firmware.ports[self._port(port)]).remaining_s
+
+    def output_on(self, port: int) -> bool:
+        """Whether the port's emitters or element are being driven now."""
+        with self.lock:
+            hw = self.hardware.ports[self._port(port)]
+            return hw.drive.level > 0 and hw.pad_present and hw.emitter_ok and self.hardware.powered
+
+    def end_reasons(self) -> list[EndReason]:
+        """The end reason of every session in the usage log, oldest first."""
+        with self.lock:
+            return [EndReason(record.end_reason) for record in self.memory.log]

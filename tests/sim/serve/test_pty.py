@@ -1,0 +1,143 @@
+"""The pty server through pyserial: a blocking serial.Serial on the slave, a manual clock."""
+
+from __future__ import annotations
+
+import os
+import termios
+from collections.abc import Iterator
+
+import pytest
+import serial
+
+from irlink.protocol.messages import (
+    ConfigureRequest,
+    DeviceState,
+    GetInfoRequest,
+    GetStatusRequest,
+    Mode,
+    PortState,
+    StartRequest,
+    StatusEvent,
+    SubscribeRequest,
+)
+from irlink.sim import ManualClock, SimulatedDevice
+from irlink.sim.serve import Fleet, PtyServer, build_devices, serve_in_thread
+from tests.sim.serve.serialhost import TIMEOUT_S, SerialHost
+
+RAW_OFF = termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def device(clock: ManualClock) -> Iterator[SimulatedDevice]:
+    device = SimulatedDevice("waistband", clock=clock, battery_pct=80)
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def server(device: SimulatedDevice) -> Iterator[PtyServer]:
+    with serve_in_thread(PtyServer(device)) as server:
+        yield server
+
+
+def test_pty_slave_is_a_raw_tty_without_echo(server: PtyServer) -> None:
+    fd = os.open(server.path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        assert os.isatty(fd)
+        _, oflag, _, lflag, *_ = termios.tcgetattr(fd)
+    finally:
+        os.close(fd)
+    assert lflag & RAW_OFF == 0
+    assert oflag & termios.OPOST == 0
+
+
+def test_get_info_and_get_status_round_trip_through_pyserial(
+    server: PtyServer, device: SimulatedDevice
+) -> None:
+    with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        host = SerialHost(port)
+        info = host.ok(GetInfoRequest())
+        status = host.ok(GetStatusRequest())
+    assert (info.serial, info.model) == ("0001", device.profile.identity.model)
+    assert status.state == DeviceState.IDLE
+    assert status.battery_pct == 80
+
+
+def test_a_session_streams_status_events_as_the_clock_advances(
+    server: PtyServer, device: SimulatedDevice, clock: ManualClock
+) -> None:
+    with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        host = SerialHost(port)
+        host.ok(
+            ConfigureRequest(
+                port=1,
+                duration_s=600,
+                intensity=2,
+                mode=Mode.CONTINUOUS,
+                pulse_hz=0,
+                sham=False,
+                setpoint_dc=0,
+                override=False,
+            )
+        )
+        host.ok(StartRequest(port=1, session_id=1))
+        host.ok(SubscribeRequest(period_ms=1000))
+        clock.advance(3)  # events are sent from this thread, written by the server's loop
+        events = host.wait_events(StatusEvent, 3)
+    assert device.port_state(1) == PortState.RUNNING
+    assert all(event.state == DeviceState.RUNNING for event in events)
+    remaining = [event.ports[0].remaining_s for event in events]
+    assert remaining == sorted(remaining, reverse=True)
+    assert remaining[-1] <= 598
+
+
+def test_garbage_on_the_line_then_a_request_is_still_answered(server: PtyServer) -> None:
+    with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        host = SerialHost(port)
+        port.write(bytes(range(1, 200)) + b"\x00\xff\xfe\x00")  # line noise, then delimiters
+        info = host.ok(GetInfoRequest())
+    assert info.serial == "0001"
+
+
+def test_the_host_can_close_and_reopen_the_port(server: PtyServer, device: SimulatedDevice) -> None:
+    with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        assert SerialHost(port).ok(GetInfoRequest()).serial == "0001"
+    # The server notices the host left (EIO/HUP on the master) and drops its link.
+    assert server.waiting.wait(TIMEOUT_S)
+    assert server.link is None
+    assert device.links == []
+    with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        status = SerialHost(port).ok(GetStatusRequest())
+    assert status.state == DeviceState.IDLE
+    assert server.hosts_served == 2
+
+
+def test_several_devices_each_on_their_own_pty(clock: ManualClock) -> None:
+    devices = build_devices(["waistband", "multiport", "firmat"], clock=clock)
+    with serve_in_thread(Fleet(devices, transport="pty")) as fleet:
+        assert len(set(fleet.addresses)) == 3
+        for device, path in zip(devices, fleet.addresses, strict=True):
+            with serial.Serial(path, timeout=TIMEOUT_S) as port:
+                info = SerialHost(port).ok(GetInfoRequest())
+            assert (info.model, info.serial) == (device.profile.identity.model, device.serial)
+    for device in devices:
+        device.close()
+    assert [d.serial for d in devices] == ["0001", "0002", "0003"]
+
+
+def test_the_pty_disappears_when_the_server_closes(device: SimulatedDevice) -> None:
+    with serve_in_thread(PtyServer(device)) as server:
+        path = server.path
+        port = serial.Serial(path, timeout=TIMEOUT_S)
+    try:
+        # No master any more: the slave reads end-of-file or EIO instead of blocking.
+        with pytest.raises(serial.SerialException):
+            port.read(1)
+    finally:
+        port.close()
+    assert device.links == []
