@@ -417,7 +417,7 @@ def test_each_refusal_carries_the_code_field_and_limit_the_spec_names(name: str)
     assert (error.code, error.field, error.limit) == case.expect
     if isinstance(case.send, Request):
         assert answer.msg_id == case.send.MSG_ID
-    # A refused request changes nothing the next request could see, and the device answers it.
+    # The device reads on: the next request is answered.
     assert isinstance(rig.host.ask(GET_STATUS), Reply)
 
 

@@ -70,6 +70,7 @@ class SimulatedDevice:
         self.hardware = Hardware.build(self.profile, battery_pct)
         self.memory = NonVolatile()
         self.links: list[Link] = []
+        self._sinks: tuple[Link, ...] = ()
         self.impairment = CLEAN
         self.link_up = True
         self.now = self.clock.now()
@@ -158,6 +159,7 @@ class SimulatedDevice:
         with self.lock:
             link = Link(self, deliver, on_down)
             self.links.append(link)
+            self._sinks = tuple(self.links)
             return link
 
     def forget(self, link: Link) -> None:
@@ -165,6 +167,7 @@ class SimulatedDevice:
         with self.lock:
             if link in self.links:
                 self.links.remove(link)
+                self._sinks = tuple(self.links)
 
     def receive(self, link: Link, data: bytes) -> None:
         """Bytes that reached the device's receiver on ``link``."""
@@ -183,7 +186,7 @@ class SimulatedDevice:
             self._source.send_to_host(data)
 
     def _broadcast(self, data: bytes) -> None:
-        for link in list(self.links):
+        for link in self._sinks:  # a copy: a link may close while it is being sent to
             link.send_to_host(data)
 
     # Power.

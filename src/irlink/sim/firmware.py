@@ -11,35 +11,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from irlink.protocol.body import writer
 from irlink.protocol.codec import DeviceCodec, Rejected
 from irlink.protocol.messages import (
-    PROTOCOL_VERSION,
-    ChargerConnectedEvent,
-    ChargerDisconnectedEvent,
     ClearFaultRequest,
     ClearFaultResponse,
     ConfigureRequest,
     ConfigureResponse,
-    DeviceFamily,
     DeviceState,
     EndReason,
     ErrorCode,
-    FaultClearedEvent,
-    FaultFlags,
-    FaultRaisedEvent,
     GetInfoRequest,
     GetInfoResponse,
     GetStatusRequest,
     HeartbeatRequest,
     HeartbeatResponse,
-    LowBatteryEvent,
     Mode,
-    PadAttachedEvent,
-    PadDetachedEvent,
     PauseRequest,
     PauseResponse,
     PortState,
@@ -52,108 +39,42 @@ from irlink.protocol.messages import (
     SessionStartedEvent,
     StartRequest,
     StartResponse,
-    Status,
     StatusEvent,
     StopRequest,
     StopResponse,
     SubscribeRequest,
     SubscribeResponse,
 )
-from irlink.protocol.plain import from_plain
 from irlink.protocol.wire import Event, Request, Response
 from irlink.sim.checks import Refused, check_configure, check_port
 from irlink.sim.memory import CHECKPOINT_S, Checkpoint, NonVolatile
-from irlink.sim.model import Drive, Hardware, PortHardware
+from irlink.sim.model import Drive, Hardware
 from irlink.sim.model.ports import OFF
+from irlink.sim.safety import Safety
+from irlink.sim.state import (
+    BURN_DOSE,
+    EPS,
+    HEAT,
+    INTERNAL,
+    LATCHED,
+    PortConfig,
+    PortSession,
+    StatusView,
+    default_config,
+    device_state,
+    fault_flags,
+    info_response,
+    port_status,
+    write_status,
+)
 
-__all__ = ["MAX_STEP_S", "NO_READING", "Firmware", "PortConfig"]
+__all__ = ["MAX_STEP_S", "Firmware"]
 
 MAX_STEP_S = 1.0  # longest physics step: thresholds are noticed within a second
-NO_READING = -32768
 DAY_S = 86400
-EPS = 1e-9
-# Fault bits as plain ints: the checks run every simulated second.
-OVER_TEMPERATURE = int(FaultFlags.OVER_TEMPERATURE)
-SENSOR_OPEN = int(FaultFlags.SENSOR_OPEN)
-SENSOR_SHORT = int(FaultFlags.SENSOR_SHORT)
-EMITTER_FAILURE = int(FaultFlags.EMITTER_FAILURE)
-BURN_DOSE = int(FaultFlags.BURN_DOSE)
-BATTERY_CUTOFF = int(FaultFlags.BATTERY_CUTOFF)
-INTERNAL = int(FaultFlags.INTERNAL)
-HEAT = OVER_TEMPERATURE | BURN_DOSE
-LATCHED = HEAT | INTERNAL
-_write_status = writer(Status)
-_FLAGS: dict[int, FaultFlags] = {}
 
 
-def _flags(value: int) -> FaultFlags:
-    flags = _FLAGS.get(value)
-    if flags is None:
-        flags = _FLAGS[value] = FaultFlags(value)
-    return flags
-
-
-class StatusView(NamedTuple):
-    """The fields of a status body, built cheaply for the body writer (no validation)."""
-
-    state: DeviceState
-    battery_pct: int
-    battery_mv: int
-    charger_connected: bool
-    board_temp_dc: int
-    faults: FaultFlags
-    uptime_s: int
-    boot_count: int
-    ports: tuple[PortStatus, ...]
-
-
-@dataclass
-class PortConfig:
-    """The parameters the next session on a port runs with (set by configure)."""
-
-    duration_s: int
-    intensity: int
-    mode: Mode = Mode.CONTINUOUS
-    pulse_hz: int = 0
-    sham: bool = False
-    setpoint_dc: int = 0
-
-
-@dataclass
-class PortSession:
-    """A port as the firmware keeps it in RAM: configuration, session and latched faults."""
-
-    hw: PortHardware
-    config: PortConfig
-    state: PortState = PortState.IDLE  # idle, running or paused; no_pad and fault are derived
-    session_id: int = 0
-    last_session_id: int = 0
-    remaining: float = 0.0
-    delivered: float = 0.0
-    since_checkpoint: float = 0.0
-    faults: int = 0
-    started_uptime: float = field(default=0.0)
-
-    @property
-    def in_session(self) -> bool:
-        """Whether a session is running or paused on this port."""
-        return self.state in (PortState.RUNNING, PortState.PAUSED)
-
-
-def default_config(hardware: Hardware) -> PortConfig:
-    """What a port runs with before any configure: the default length, gentlest output."""
-    info = hardware.profile.info
-    setpoint = 0
-    if info.has("heater"):
-        # The highest panel level at or below 45 degC: DOMAIN's first-session range.
-        levels = hardware.profile.physics.thermal.setpoint_levels_dc
-        setpoint = max((v for v in levels if v <= 450), default=info.setpoint_min_dc)
-    return PortConfig(
-        info.session_default_s, 1 if info.intensity_levels else 0, setpoint_dc=setpoint
-    )
-
-
-class Firmware:
+class Firmware(Safety):
     """One boot of the device's firmware: RAM state over the hardware and flash it is given."""
 
     def __init__(
@@ -183,7 +104,7 @@ class Firmware:
         self.log_busy_until = -math.inf
         self.battery_warned = False
         self._queued: list[Event | bytes] | None = None
-        self._info = self._info_response()
+        self._info = info_response(hardware, serial)
         memory.boot()  # sessions the power loss cut short are logged; no events for them
         for record in memory.log:  # oldest first: each port's most recent session wins
             # A retried start of the session the power loss cut (or of any port's most
@@ -215,7 +136,9 @@ class Firmware:
         while self.now < t - EPS:
             now = self.now
             end = min(t, now + MAX_STEP_S, self.next_deadline())
-            dt = end - now if end > now else 0.0
+            if end <= now:  # a deadline already due: its tick below handles it
+                end = min(t, now + MAX_STEP_S)
+            dt = end - now
             step(dt)
             self.now = end
             tick(dt)
@@ -245,7 +168,8 @@ class Firmware:
                     self._end(port, EndReason.LINK_LOST)
         if self.now >= self.next_status - EPS:
             self.next_status += self.status_period
-            self._send_event(self.codec.event_body(StatusEvent.MSG_ID, self.status_body()))
+            # Ticks never run inside a request, so nothing is queued: send at once.
+            self.broadcast(self.codec.event_body(StatusEvent.MSG_ID, self.status_body()))
 
     # Bytes in.
 
@@ -425,6 +349,7 @@ class Firmware:
         port.remaining = float(port.config.duration_s)
         port.delivered = 0.0
         port.since_checkpoint = 0.0
+        port.hw.burn.dose = 0.0  # the guard counts each session's heat (protocols/README 7.6)
         port.hw.drive = self._drive(port.config)
         self.memory.starts.setdefault(port.hw.number, []).append(self.now)
         self._checkpoint(port)
@@ -468,110 +393,6 @@ class Firmware:
             )
         )
 
-    def end_all(self, reason: EndReason) -> None:
-        """End every running or paused session with ``reason``."""
-        for port in self.ports:
-            if port.in_session:
-                self._end(port, reason)
-
-    # Faults, battery, pads and charger.
-
-    def _check_battery(self) -> None:
-        battery = self.hw.battery
-        if battery is None:
-            return
-        pct = int(battery.soc * 100 + 1e-9)
-        if pct > self.info.battery_warn_pct and not self.battery_warned and not self.device_faults:
-            return  # the common case, every physics step: nothing to do
-        pct = battery.pct
-        if pct <= self.info.battery_cutoff_pct and not self.hw.charger_connected:
-            if not self.device_faults & BATTERY_CUTOFF:
-                self._raise(None, BATTERY_CUTOFF, EndReason.LOW_BATTERY)
-        elif self.device_faults & BATTERY_CUTOFF:
-            self._clear(None, BATTERY_CUTOFF)
-        if pct <= self.info.battery_warn_pct and not self.battery_warned:
-            self.battery_warned = True
-            self._event(LowBatteryEvent(battery_pct=pct, battery_mv=self.hw.battery_mv()))
-        elif pct > self.info.battery_warn_pct:
-            self.battery_warned = False
-
-    def _check_heat(self) -> None:
-        """The checks of every physics step: over-temperature and the burn-dose guard."""
-        trip = self.info.temp_trip_dc
-        for port in self.ports:
-            hw = port.hw
-            hot = hw.sensor == "ok" and hw.thermal.skin_dc >= trip
-            if hot and not port.faults & OVER_TEMPERATURE:
-                self._raise(port, OVER_TEMPERATURE)
-            if hw.burn.tripped and not port.faults & BURN_DOSE:
-                self._raise(port, BURN_DOSE)
-
-    def _check_faults(self) -> None:
-        """Every fault check: sensors and emitters (changed by the hardware), then heat."""
-        for port in self.ports:
-            hw = port.hw
-            self._set_port_fault(port, SENSOR_OPEN, hw.sensor == "open")
-            self._set_port_fault(port, SENSOR_SHORT, hw.sensor == "short")
-            failed = not hw.emitter_ok and port.state == PortState.RUNNING and hw.drive.level > 0
-            if failed or (hw.emitter_ok and port.faults & EMITTER_FAILURE):
-                self._set_port_fault(port, EMITTER_FAILURE, failed)
-        self._check_heat()
-
-    def _set_port_fault(self, port: PortSession, bit: int, active: bool) -> None:
-        if active and not port.faults & bit:
-            self._raise(port, bit)
-        elif not active and port.faults & bit:
-            self._clear(port, bit)
-
-    def _raise(
-        self, port: PortSession | None, bit: int, reason: EndReason = EndReason.FAULT
-    ) -> None:
-        """Raise a fault: the event first, then the sessions it stops end with ``reason``."""
-        if port:
-            port.faults |= bit
-        else:
-            self.device_faults |= bit
-        self._event(FaultRaisedEvent(port=port.hw.number if port else 0, fault=_flags(bit)))
-        for each in [port] if port else self.ports:
-            if each.in_session:
-                self._end(each, reason)
-
-    def _clear(self, port: PortSession | None, bits: int) -> None:
-        if port:
-            port.faults &= ~bits
-        else:
-            self.device_faults &= ~bits
-        self._event(FaultClearedEvent(port=port.hw.number if port else 0, fault=_flags(bits)))
-
-    def notice(self) -> None:
-        """Look at the hardware now: battery and fault checks outside the physics step."""
-        self._check_battery()
-        self._check_faults()
-
-    def internal_fault(self) -> None:
-        """A device-level internal fault (a watchdog, a failed self-test): all output off."""
-        if not self.device_faults & INTERNAL:
-            self._raise(None, INTERNAL)
-
-    def pad_changed(self, port_number: int) -> None:
-        """The hardware saw a pad plugged or unplugged on a port."""
-        port = self.ports[port_number - 1]
-        if port.hw.pad_present:
-            self._event(PadAttachedEvent(port=port_number, pad_type=port.hw.pad_type))
-            return
-        if port.in_session:
-            self._end(port, EndReason.PAD_DETACHED)
-        self._event(PadDetachedEvent(port=port_number))
-
-    def charger_changed(self) -> None:
-        """The hardware saw the charger connected or disconnected."""
-        if not self.hw.charger_connected:
-            self._event(ChargerDisconnectedEvent())
-            return
-        self._event(ChargerConnectedEvent())
-        if self.hw.profile.physics.safety.charge_blocks_therapy:
-            self.end_all(EndReason.CHARGER)
-
     # Bytes out.
 
     def _event(self, event: Event) -> None:
@@ -587,84 +408,30 @@ class Firmware:
 
     def port_status(self, port: PortSession) -> PortStatus:
         """A port's status as the device reports it."""
-        hw, config = port.hw, port.config
-        state = port.state
-        in_session = state is PortState.RUNNING or state is PortState.PAUSED
-        if not in_session:
-            if port.faults or self.device_faults:
-                state = PortState.FAULT
-            elif not hw.pad_present:
-                state = PortState.NO_PAD
-        reading = hw.sensor == "ok"
-        values = (
-            hw.number,
-            state,
-            hw.pad_present,
-            hw.pad_type if hw.pad_present else 0,
-            port.session_id,
-            config.duration_s,
-            math.ceil(port.remaining - EPS) if in_session else 0,
-            config.intensity,
-            config.mode,
-            config.pulse_hz,
-            config.sham,
-            config.setpoint_dc,
-            round(hw.thermal.temp_dc) if reading else NO_READING,
-            round(hw.thermal.skin_dc) if reading else NO_READING,
-            _flags(port.faults),
-        )
-        # Every value above is valid by construction: skip the named tuple's argument parsing.
-        status: PortStatus = tuple.__new__(PortStatus, values)
-        return status
+        return port_status(port, self.device_faults)
 
     def device_state(self) -> DeviceState:
         """The whole device's state: running beats paused beats fault beats charging."""
-        paused = faulted = False
-        for port in self.ports:
-            if port.state is PortState.RUNNING:
-                return DeviceState.RUNNING
-            paused = paused or port.state is PortState.PAUSED
-            faulted = faulted or bool(port.faults)
-        if paused:
-            return DeviceState.PAUSED
-        if faulted or self.device_faults:
-            return DeviceState.FAULT
-        if self.hw.charger_connected:
-            return DeviceState.CHARGING
-        return DeviceState.IDLE
+        return device_state(self.ports, self.device_faults, self.hw.charger_connected)
 
     def status(self) -> StatusView:
         """The device's status now, as get_status and status events report it."""
-        hw = self.hw
+        hw, battery = self.hw, self.hw.battery
         values = (
-            self.device_state(),
-            hw.battery_pct(),
-            hw.battery_mv(),
+            device_state(self.ports, self.device_faults, hw.charger_connected),
+            battery.pct if battery else 0,
+            round(battery.voltage_mv(hw.load_mw)) if battery else 0,
             hw.charger_connected,
             round(hw.board.temp_dc),
-            _flags(self.device_faults),
+            fault_flags(self.device_faults),
             int(self.now - self.boot_time + EPS) & 0xFFFFFFFF,
             self.memory.boot_count,
-            tuple([self.port_status(port) for port in self.ports]),
+            tuple([port_status(port, self.device_faults) for port in self.ports]),
         )
         view: StatusView = tuple.__new__(StatusView, values)
         return view
 
     def status_body(self) -> bytes:
         """The wire body of the status now."""
-        body: bytes = _write_status(self.status())
+        body: bytes = write_status(self.status())
         return body
-
-    def _info_response(self) -> GetInfoResponse:
-        profile = self.hw.profile
-        plain = {
-            "protocol_version": PROTOCOL_VERSION,
-            "family": DeviceFamily[profile.family.upper()].name.lower(),
-            "model": profile.identity.model,
-            "serial": self.serial,
-            "firmware_version": profile.identity.firmware_version,
-            "hardware_version": profile.identity.hardware_version,
-            **profile.info.model_dump(mode="json"),
-        }
-        info: GetInfoResponse = from_plain(GetInfoResponse, plain)
-        return info

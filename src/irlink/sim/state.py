@@ -1,0 +1,185 @@
+"""The firmware's RAM: each port's configuration and session, and how the device reports them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from irlink.protocol.body import writer
+from irlink.protocol.messages import (
+    PROTOCOL_VERSION,
+    DeviceFamily,
+    DeviceState,
+    FaultFlags,
+    GetInfoResponse,
+    Mode,
+    PortState,
+    PortStatus,
+    Status,
+)
+from irlink.protocol.plain import from_plain
+from irlink.sim.model import Hardware, PortHardware
+
+__all__ = [
+    "NO_READING",
+    "PortConfig",
+    "PortSession",
+    "StatusView",
+    "default_config",
+    "device_state",
+    "fault_flags",
+    "info_response",
+    "port_status",
+    "write_status",
+]
+
+NO_READING = -32768
+EPS = 1e-9
+
+# Fault bits as plain ints: the checks run every simulated second.
+OVER_TEMPERATURE = int(FaultFlags.OVER_TEMPERATURE)
+SENSOR_OPEN = int(FaultFlags.SENSOR_OPEN)
+SENSOR_SHORT = int(FaultFlags.SENSOR_SHORT)
+EMITTER_FAILURE = int(FaultFlags.EMITTER_FAILURE)
+BURN_DOSE = int(FaultFlags.BURN_DOSE)
+BATTERY_CUTOFF = int(FaultFlags.BATTERY_CUTOFF)
+INTERNAL = int(FaultFlags.INTERNAL)
+HEAT = OVER_TEMPERATURE | BURN_DOSE
+LATCHED = HEAT | INTERNAL
+write_status = writer(Status)
+_FLAGS: dict[int, FaultFlags] = {}
+
+
+def fault_flags(value: int) -> FaultFlags:
+    flags = _FLAGS.get(value)
+    if flags is None:
+        flags = _FLAGS[value] = FaultFlags(value)
+    return flags
+
+
+class StatusView(NamedTuple):
+    """The fields of a status body, built cheaply for the body writer (no validation)."""
+
+    state: DeviceState
+    battery_pct: int
+    battery_mv: int
+    charger_connected: bool
+    board_temp_dc: int
+    faults: FaultFlags
+    uptime_s: int
+    boot_count: int
+    ports: tuple[PortStatus, ...]
+
+
+@dataclass
+class PortConfig:
+    """The parameters the next session on a port runs with (set by configure)."""
+
+    duration_s: int
+    intensity: int
+    mode: Mode = Mode.CONTINUOUS
+    pulse_hz: int = 0
+    sham: bool = False
+    setpoint_dc: int = 0
+
+
+@dataclass
+class PortSession:
+    """A port as the firmware keeps it in RAM: configuration, session and latched faults."""
+
+    hw: PortHardware
+    config: PortConfig
+    state: PortState = PortState.IDLE  # idle, running or paused; no_pad and fault are derived
+    session_id: int = 0
+    last_session_id: int = 0
+    remaining: float = 0.0
+    delivered: float = 0.0
+    since_checkpoint: float = 0.0
+    faults: int = 0
+
+    @property
+    def in_session(self) -> bool:
+        """Whether a session is running or paused on this port."""
+        return self.state in (PortState.RUNNING, PortState.PAUSED)
+
+
+def default_config(hardware: Hardware) -> PortConfig:
+    """What a port runs with before any configure: the default length, gentlest output."""
+    info = hardware.profile.info
+    setpoint = 0
+    if info.has("heater"):
+        # The highest panel level at or below 45 degC: DOMAIN's first-session range.
+        levels = hardware.profile.physics.thermal.setpoint_levels_dc
+        setpoint = max((v for v in levels if v <= 450), default=info.setpoint_min_dc)
+    return PortConfig(
+        info.session_default_s, 1 if info.intensity_levels else 0, setpoint_dc=setpoint
+    )
+
+
+def port_status(port: PortSession, device_faults: int) -> PortStatus:
+    """A port's status as the device reports it."""
+    hw, config = port.hw, port.config
+    state = port.state
+    in_session = state is PortState.RUNNING or state is PortState.PAUSED
+    if not in_session:
+        if port.faults or device_faults:
+            state = PortState.FAULT
+        elif not hw.pad_present:
+            state = PortState.NO_PAD
+    reading = hw.sensor == "ok"
+    values = (
+        hw.number,
+        state,
+        hw.pad_present,
+        hw.pad_type if hw.pad_present else 0,
+        port.session_id,
+        config.duration_s,
+        math.ceil(port.remaining - EPS) if in_session else 0,
+        config.intensity,
+        config.mode,
+        config.pulse_hz,
+        config.sham,
+        config.setpoint_dc,
+        round(hw.thermal.temp_dc) if reading else NO_READING,
+        round(hw.thermal.skin_dc) if reading else NO_READING,
+        fault_flags(port.faults),
+    )
+    # Every value above is valid by construction: skip the named tuple's argument parsing.
+    status: PortStatus = tuple.__new__(PortStatus, values)
+    return status
+
+
+def device_state(
+    ports: list[PortSession], device_faults: int, charger_connected: bool
+) -> DeviceState:
+    """The whole device's state: running beats paused beats fault beats charging."""
+    paused = faulted = False
+    for port in ports:
+        if port.state is PortState.RUNNING:
+            return DeviceState.RUNNING
+        paused = paused or port.state is PortState.PAUSED
+        faulted = faulted or bool(port.faults)
+    if paused:
+        return DeviceState.PAUSED
+    if faulted or device_faults:
+        return DeviceState.FAULT
+    if charger_connected:
+        return DeviceState.CHARGING
+    return DeviceState.IDLE
+
+
+def info_response(hardware: Hardware, serial: str) -> GetInfoResponse:
+    """The get_info answer of a device: its profile's identity and limits."""
+    profile = hardware.profile
+    plain = {
+        "protocol_version": PROTOCOL_VERSION,
+        "family": DeviceFamily[profile.family.upper()].name.lower(),
+        "model": profile.identity.model,
+        "serial": serial,
+        "firmware_version": profile.identity.firmware_version,
+        "hardware_version": profile.identity.hardware_version,
+        **profile.info.model_dump(mode="json"),
+    }
+    info: GetInfoResponse = from_plain(GetInfoResponse, plain)
+    return info
