@@ -40,7 +40,10 @@ def parse_duration(value: str | float | timedelta) -> timedelta:
         raise ValueError(f"{value!r} is not a finite duration; write it like 90s, 30m or 1h")
     if total < 0:
         raise ValueError(f"{value!r} is negative; a duration is 0 or more")
-    return timedelta(seconds=total)
+    try:
+        return timedelta(seconds=total)
+    except OverflowError:
+        raise ValueError(f"{value!r} is too long; keep a duration under a million days") from None
 
 
 def _parse_units(text: str, original: str) -> float:

@@ -14,11 +14,13 @@ from irlink.protocol.messages import (
     FaultFlags,
     FaultRaisedEvent,
     GetStatusRequest,
+    LowBatteryEvent,
     PadAttachedEvent,
     PortState,
     ReadUsageLogRequest,
     SessionEndedEvent,
     StartRequest,
+    SubscribeRequest,
 )
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim.faults import (
@@ -179,6 +181,7 @@ def test_low_battery_warns_then_cuts_off_with_reason_low_battery() -> None:
     assert ended(host) == {1: EndReason.LOW_BATTERY}
     raised = [FaultFlags(e.fault) for e in host.take_events(FaultRaisedEvent)]
     assert raised == [FaultFlags.BATTERY_CUTOFF]
+    assert [e.battery_pct for e in host.take_events(LowBatteryEvent)] == [15]
 
 
 def test_charger_ends_the_session_and_blocks_starts_while_connected() -> None:
@@ -207,13 +210,18 @@ def test_brownout_restarts_with_output_off_and_logs_power_loss() -> None:
 
 def test_link_drop_loses_bytes_both_ways_but_the_session_runs_on() -> None:
     clock, device, host = running("waistband")
+    host.ok(SubscribeRequest(period_ms=1000))
     load_scenario("link_drop").apply(device)
-    clock.advance(2 * 60 + 1)
+    clock.advance(2 * 60)
+    host.pipe.read_now()
     assert host.pipe.down
     host.pipe.write(b"\x00garbage\x00")
-    assert host.pipe.link.stats.bytes_lost_while_down > 0
+    assert host.pipe.link.stats.bytes_lost_while_down == 9  # host to device
+    clock.advance(5)  # five status events, sent into the void
+    assert host.pipe.read_now() == b""
+    assert host.pipe.link.stats.bytes_lost_while_down > 9  # device to host
     assert device.port_state(1) == PortState.RUNNING
-    clock.advance(45)
+    clock.advance(40)
     assert device.link_up
     assert host.ok(GetStatusRequest()).ports[0].state == PortState.RUNNING
 

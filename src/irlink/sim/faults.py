@@ -38,6 +38,7 @@ from irlink.spec.devices import DeviceProfile, Family
 __all__ = ["SCENARIOS_DIR", "Scenario", "ScenarioError", "Step", "load_scenario", "scenario_names"]
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+MAX_ERRORS_SHOWN = 5  # a file that is not a scenario at all would list every key
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Port = Annotated[int, Field(ge=1, le=4)]
@@ -270,6 +271,8 @@ def load_scenario(source: str | Path) -> Scenario:
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror}); check the path") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
     try:
@@ -279,8 +282,11 @@ def load_scenario(source: str | Path) -> Scenario:
 
 
 def _explain(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
     lines = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "the file"
+    for error in errors[:MAX_ERRORS_SHOWN]:
+        where = ".".join(str(part) for part in error["loc"])[:60] or "the file"
         lines.append(f"{where}: {error['msg']}")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"and {len(errors) - MAX_ERRORS_SHOWN} more problems")
     return "; ".join(lines)

@@ -39,6 +39,7 @@ class NonVolatile:
     log: deque[UsageRecord] = field(default_factory=lambda: deque(maxlen=LOG_CAPACITY))
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)  # by port
     starts: dict[int, list[float]] = field(default_factory=dict)  # start times by port
+    latched: dict[int, int] = field(default_factory=dict)  # heat fault bits by port
 
     @property
     def oldest_index(self) -> int:

@@ -18,11 +18,13 @@ from irlink.protocol.messages import (
     PortState,
 )
 from irlink.protocol.wire import Event
+from irlink.sim.memory import NonVolatile
 from irlink.sim.model import Hardware
 from irlink.sim.state import (
     BATTERY_CUTOFF,
     BURN_DOSE,
     EMITTER_FAILURE,
+    HEAT,
     INTERNAL,
     OVER_TEMPERATURE,
     SENSOR_OPEN,
@@ -40,6 +42,7 @@ class Safety:
 
     hw: Hardware
     info: AdvertisedLimits
+    memory: NonVolatile
     ports: list[PortSession]
     device_faults: int
     battery_warned: bool
@@ -74,10 +77,11 @@ class Safety:
         trip = self.info.temp_trip_dc
         for port in self.ports:
             hw = port.hw
-            hot = hw.sensor == "ok" and hw.thermal.skin_dc >= trip
+            thermal = hw.thermal
+            hot = thermal.temp_dc - thermal.skin_offset_dc >= trip and hw.sensor == "ok"
             if hot and not port.faults & OVER_TEMPERATURE:
                 self._raise(port, OVER_TEMPERATURE)
-            if hw.burn.tripped and not port.faults & BURN_DOSE:
+            if hw.burn.dose and hw.burn.tripped and not port.faults & BURN_DOSE:
                 self._raise(port, BURN_DOSE)
 
     def _check_faults(self) -> None:
@@ -103,6 +107,9 @@ class Safety:
         """Raise a fault: the event first, then the sessions it stops end with ``reason``."""
         if port:
             port.faults |= bit
+            if bit & HEAT:
+                number = port.hw.number
+                self.memory.latched[number] = self.memory.latched.get(number, 0) | bit
         else:
             self.device_faults |= bit
         self._event(FaultRaisedEvent(port=port.hw.number if port else 0, fault=fault_flags(bit)))
@@ -113,6 +120,8 @@ class Safety:
     def _clear(self, port: PortSession | None, bits: int) -> None:
         if port:
             port.faults &= ~bits
+            number = port.hw.number
+            self.memory.latched[number] = self.memory.latched.get(number, 0) & ~bits
         else:
             self.device_faults &= ~bits
         self._event(FaultClearedEvent(port=port.hw.number if port else 0, fault=fault_flags(bits)))

@@ -58,7 +58,8 @@ class PortHardware:
             number=number,
             profile=profile,
             thermal=ThermalModel(thermal.ambient_dc, thermal.tau_s, thermal.skin_offset_dc),
-            burn=BurnDoseMeter(thermal.burn_dose),
+            # DOMAIN rule 3: skin at or below 41 degC is normal use; the sum counts above it.
+            burn=BurnDoseMeter(thermal.burn_dose, floor_dc=thermal.normal_skin_max_dc),
             pad_type=pads[0].id if pads else 0,
         )
 

@@ -44,6 +44,7 @@ class BurnDoseMeter:
     """DOMAIN safety rule 4: the running sum of dt / t_burn(T) at the skin."""
 
     spec: BurnDose
+    floor_dc: float = -math.inf  # skin below this counts nothing: normal use does no harm
     dose: float = 0.0
 
     def t_burn_s(self, skin_dc: float) -> float:
@@ -53,7 +54,8 @@ class BurnDoseMeter:
 
     def step(self, dt: float, skin_dc: float) -> None:
         """Add ``dt`` seconds of contact at ``skin_dc``."""
-        self.dose += dt / self.t_burn_s(skin_dc)
+        if skin_dc >= self.floor_dc:
+            self.dose += dt / self.t_burn_s(skin_dc)
 
     @property
     def tripped(self) -> bool:

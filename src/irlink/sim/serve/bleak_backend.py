@@ -18,6 +18,7 @@ link disconnects the client. No Bluetooth stack is involved; for one, see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -84,10 +85,11 @@ class _Connection:
 
     def _arrived(self, data: bytes) -> None:
         # On the device's thread, under its lock: the device notifies only a subscriber.
-        if self.tx_handle not in self.subscribed or self.loop.is_closed():
+        if self.tx_handle not in self.subscribed:
             return
-        for chunk in chunks(data, self.mtu):
-            self.loop.call_soon_threadsafe(self._notify, self.tx_handle, chunk)
+        with contextlib.suppress(RuntimeError):  # the client's loop has closed
+            for chunk in chunks(data, self.mtu):
+                self.loop.call_soon_threadsafe(self._notify, self.tx_handle, chunk)
 
     def _notify(self, handle: int, chunk: bytes) -> None:
         callback = None if self.link.closed else self.subscribed.get(handle)
@@ -95,7 +97,7 @@ class _Connection:
             callback(bytearray(chunk))
 
     def _down(self) -> None:
-        if not self.loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # the client's loop has closed
             self.loop.call_soon_threadsafe(self._lost)
 
 
