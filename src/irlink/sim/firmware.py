@@ -57,6 +57,7 @@ from irlink.sim.state import (
     HEAT,
     INTERNAL,
     LATCHED,
+    RUNNING,
     PortConfig,
     PortSession,
     StatusView,
@@ -134,7 +135,7 @@ class Firmware(Safety):
         due = self.next_status
         due = min(due, self.heartbeat_deadline)
         for port in self.ports:
-            if port.state is PortState.RUNNING and self.now + port.remaining < due:
+            if port.state is RUNNING and self.now + port.remaining < due:
                 due = self.now + port.remaining
         return due
 
@@ -162,7 +163,7 @@ class Firmware(Safety):
     def _tick(self, dt: float) -> None:
         running = False
         for port in self.ports:
-            if port.state is PortState.RUNNING:
+            if port.state is RUNNING:
                 running = True
                 port.remaining -= dt
                 port.delivered += dt
@@ -175,7 +176,7 @@ class Firmware(Safety):
         self._check_heat()
         if running:
             for port in self.ports:
-                if port.state is PortState.RUNNING and port.remaining <= EPS:
+                if port.state is RUNNING and port.remaining <= EPS:
                     self._end(port, EndReason.COMPLETED)
         if self.now >= self.heartbeat_deadline - EPS:
             self.heartbeat_deadline = math.inf

@@ -23,6 +23,8 @@ from irlink.sim.model import Hardware, PortHardware
 
 __all__ = [
     "NO_READING",
+    "PAUSED",
+    "RUNNING",
     "PortConfig",
     "PortSession",
     "StatusView",
@@ -36,6 +38,17 @@ __all__ = [
 
 NO_READING = -32768
 EPS = 1e-9
+
+# Enum members as module constants: on Python 3.11 `PortState.RUNNING` costs a descriptor
+# call, and the checks below run every simulated second.
+IDLE, RUNNING, PAUSED = PortState.IDLE, PortState.RUNNING, PortState.PAUSED
+FAULT, NO_PAD = PortState.FAULT, PortState.NO_PAD
+_DEVICE_RUNNING, _DEVICE_PAUSED = DeviceState.RUNNING, DeviceState.PAUSED
+_DEVICE_FAULT, _DEVICE_CHARGING, _DEVICE_IDLE = (
+    DeviceState.FAULT,
+    DeviceState.CHARGING,
+    DeviceState.IDLE,
+)
 
 # Fault bits as plain ints: the checks run every simulated second.
 OVER_TEMPERATURE = int(FaultFlags.OVER_TEMPERATURE)
@@ -101,7 +114,7 @@ class PortSession:
     @property
     def in_session(self) -> bool:
         """Whether a session is running or paused on this port."""
-        return self.state in (PortState.RUNNING, PortState.PAUSED)
+        return self.state is RUNNING or self.state is PAUSED
 
 
 def default_config(hardware: Hardware) -> PortConfig:
@@ -121,12 +134,12 @@ def port_status(port: PortSession, device_faults: int) -> PortStatus:
     """A port's status as the device reports it."""
     hw, config = port.hw, port.config
     state = port.state
-    in_session = state is PortState.RUNNING or state is PortState.PAUSED
+    in_session = state is RUNNING or state is PAUSED
     if not in_session:
         if port.faults or device_faults:
-            state = PortState.FAULT
+            state = FAULT
         elif not hw.pad_present:
-            state = PortState.NO_PAD
+            state = NO_PAD
     reading = hw.sensor == "ok"
     values = (
         hw.number,
@@ -156,17 +169,17 @@ def device_state(
     """The whole device's state: running beats paused beats fault beats charging."""
     paused = faulted = False
     for port in ports:
-        if port.state is PortState.RUNNING:
-            return DeviceState.RUNNING
-        paused = paused or port.state is PortState.PAUSED
+        if port.state is RUNNING:
+            return _DEVICE_RUNNING
+        paused = paused or port.state is PAUSED
         faulted = faulted or bool(port.faults)
     if paused:
-        return DeviceState.PAUSED
+        return _DEVICE_PAUSED
     if faulted or device_faults:
-        return DeviceState.FAULT
+        return _DEVICE_FAULT
     if charger_connected:
-        return DeviceState.CHARGING
-    return DeviceState.IDLE
+        return _DEVICE_CHARGING
+    return _DEVICE_IDLE
 
 
 def info_response(hardware: Hardware, serial: str) -> GetInfoResponse:

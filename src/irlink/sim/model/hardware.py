@@ -39,19 +39,21 @@ class Hardware:
             battery = BatteryModel(profile.physics.battery, soc=battery_pct / 100)
         return cls(profile=profile, ports=ports, battery=battery)
 
+    def __post_init__(self) -> None:
+        self._controller_mw = float(self.profile.physics.output.controller_mw)
+
     def step(self, dt: float) -> None:
         """Move every part on by ``dt`` seconds."""
-        output_mw = 0.0
+        load_mw = self._controller_mw if self.powered else 0.0
         for port in self.ports:
             port.step(dt)
-            output_mw += port.power_mw
-        self.load_mw = output_mw + (
-            self.profile.physics.output.controller_mw if self.powered else 0
-        )
-        self.board.step(dt, BOARD_RISE_DC_PER_W * self.load_mw / 1000)
-        if self.battery is not None:
-            self.battery.charging = self.charger_connected
-            self.battery.step(dt, self.load_mw)
+            load_mw += port.power_mw
+        self.load_mw = load_mw
+        self.board.step(dt, BOARD_RISE_DC_PER_W / 1000 * load_mw)
+        battery = self.battery
+        if battery is not None:
+            battery.charging = self.charger_connected
+            battery.step(dt, load_mw)
 
     def battery_mv(self) -> int:
         """Battery voltage under the present load; 0 without a battery."""
