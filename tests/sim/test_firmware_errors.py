@@ -7,7 +7,7 @@ counted (3.1), and the device answers the next good request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +16,11 @@ from cobs import cobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from irlink.protocol import FrameDecoder, HostCodec, Refusal, Reply, encode_body
+from irlink.protocol import FrameDecoder, Refusal, Reply, encode_body
 from irlink.protocol.framing import HEADER, crc16, frame_bytes
 from irlink.protocol.messages import (
     REQUESTS,
     ClearFaultRequest,
-    ConfigureRequest,
     ErrorCode,
     ErrorReply,
     FrameKind,
@@ -36,64 +35,10 @@ from irlink.protocol.messages import (
     SubscribeRequest,
 )
 from irlink.protocol.wire import Request
-from irlink.sim import ManualClock, SimulatedDevice
-from irlink.spec import load_device_profile
-from tests.sim.host import TestHost
+from tests.sim.rig import Rig, configure, make_rig
 
-PROFILES = {family: load_device_profile(family) for family in ("waistband", "multiport", "firmat")}
 E = ErrorCode
 SEQ = 0x4242
-
-
-@dataclass
-class Rig:
-    clock: ManualClock
-    device: SimulatedDevice
-    host: TestHost
-
-
-def make_rig(family: str) -> Rig:
-    clock = ManualClock()
-    device = SimulatedDevice(PROFILES[family], clock=clock)
-    return Rig(clock, device, TestHost(device))
-
-
-@pytest.fixture(autouse=True)
-def _never_unauthorized(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """unauthorized (13) is reserved: nothing these tests send may be answered with it."""
-    seen: list[Any] = []
-    feed = HostCodec.feed
-
-    def watching(self: HostCodec, data: bytes) -> Any:
-        incoming = feed(self, data)
-        seen.extend(incoming)
-        return incoming
-
-    monkeypatch.setattr(HostCodec, "feed", watching)
-    yield
-    assert E.UNAUTHORIZED not in [i.error.code for i in seen if isinstance(i, Refusal)]
-
-
-def configure(
-    port: int = 1,
-    duration_s: int = 600,
-    intensity: int = 3,
-    mode: Mode = Mode.CONTINUOUS,
-    pulse_hz: int = 0,
-    sham: bool = False,
-    setpoint_dc: int = 0,
-    override: bool = False,
-) -> ConfigureRequest:
-    return ConfigureRequest(
-        port=port,
-        duration_s=duration_s,
-        intensity=intensity,
-        mode=mode,
-        pulse_hz=pulse_hz,
-        sham=sham,
-        setpoint_dc=setpoint_dc,
-        override=override,
-    )
 
 
 FIRMAT_OK = {"intensity": 0, "setpoint_dc": 430}

@@ -6,13 +6,10 @@ and safety rules 3, 4 and 7.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from irlink.protocol import HostCodec, Refusal
 from irlink.protocol.messages import (
     ChargerConnectedEvent,
     ChargerDisconnectedEvent,
@@ -25,96 +22,26 @@ from irlink.protocol.messages import (
     FaultFlags,
     FaultRaisedEvent,
     GetInfoRequest,
-    GetStatusRequest,
     LowBatteryEvent,
-    Mode,
     PadAttachedEvent,
     PadDetachedEvent,
     PauseRequest,
     PortState,
-    ReadUsageLogRequest,
     SessionEndedEvent,
     StartRequest,
-    UsageRecord,
 )
-from irlink.sim import ManualClock, SimulatedDevice
-from irlink.spec import load_device_profile
 from irlink.spec.devices import DeviceProfile
-from tests.sim.host import TestHost
+from tests.sim.rig import PROFILES, Rig, make_rig
+from tests.sim.rig import configure as rig_configure
 
-PROFILES = {family: load_device_profile(family) for family in ("waistband", "multiport", "firmat")}
 FIRMAT = PROFILES["firmat"]
 NO_READING = -32768
 F = FaultFlags
 
 
-@dataclass
-class Rig:
-    clock: ManualClock
-    device: SimulatedDevice
-    host: TestHost
-
-    def status(self) -> Any:
-        return self.host.ok(GetStatusRequest())
-
-    def port(self, number: int = 1) -> Any:
-        return self.status().ports[number - 1]
-
-    def records(self) -> list[UsageRecord]:
-        return list(self.host.ok(ReadUsageLogRequest(from_index=0, max_count=8)).records)
-
-    def start(self, session_id: int, port: int = 1) -> None:
-        self.host.ok(StartRequest(port=port, session_id=session_id))
-
-    def run_until_not_running(self, port: int = 1, limit_s: int = 7200) -> int:
-        """Advance second by second until the port's session ends; the seconds it took."""
-        for second in range(1, limit_s + 1):
-            self.clock.advance(1)
-            if self.device.port_state(port) != PortState.RUNNING:
-                return second
-        raise AssertionError(f"port {port} still runs after {limit_s} s")
-
-
-def make_rig(profile: str | DeviceProfile, **kwargs: Any) -> Rig:
-    clock = ManualClock()
-    chosen = PROFILES[profile] if isinstance(profile, str) else profile
-    device = SimulatedDevice(chosen, clock=clock, **kwargs)
-    return Rig(clock, device, TestHost(device))
-
-
-def configure(
-    port: int = 1,
-    duration_s: int = 3600,
-    intensity: int = 3,
-    setpoint_dc: int = 0,
-    override: bool = False,
-) -> ConfigureRequest:
-    return ConfigureRequest(
-        port=port,
-        duration_s=duration_s,
-        intensity=intensity,
-        mode=Mode.CONTINUOUS,
-        pulse_hz=0,
-        sham=False,
-        setpoint_dc=setpoint_dc,
-        override=override,
-    )
-
-
-@pytest.fixture(autouse=True)
-def _never_unauthorized(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """unauthorized (13) is reserved: no answer in these tests may carry it."""
-    seen: list[Any] = []
-    feed = HostCodec.feed
-
-    def watching(self: HostCodec, data: bytes) -> Any:
-        incoming = feed(self, data)
-        seen.extend(incoming)
-        return incoming
-
-    monkeypatch.setattr(HostCodec, "feed", watching)
-    yield
-    assert ErrorCode.UNAUTHORIZED not in [i.error.code for i in seen if isinstance(i, Refusal)]
+def configure(**fields: Any) -> ConfigureRequest:
+    """The shared configure, with an hour's session unless told otherwise."""
+    return rig_configure(**{"duration_s": 3600, **fields})
 
 
 @pytest.fixture

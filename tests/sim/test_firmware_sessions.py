@@ -5,25 +5,20 @@ protocols/README.md sections 4, 7.1-7.3 and 7.6; DOMAIN.md safety rules 1 and 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from irlink.protocol import EventReceived, HostCodec, Refusal, Reply
+from irlink.protocol import EventReceived, Reply
 from irlink.protocol.messages import (
     ClearFaultRequest,
-    ConfigureRequest,
     DeviceState,
     EndReason,
     ErrorCode,
-    GetStatusRequest,
     HeartbeatRequest,
     Mode,
     PauseRequest,
     PortState,
-    ReadUsageLogRequest,
     ResumeRequest,
     SessionEndedEvent,
     SessionStartedEvent,
@@ -31,80 +26,12 @@ from irlink.protocol.messages import (
     StatusEvent,
     StopRequest,
     SubscribeRequest,
-    UsageRecord,
 )
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim import memory as sim_memory
-from irlink.spec import load_device_profile
-from tests.sim.host import TestHost
+from tests.sim.rig import PROFILES, Rig, configure, make_rig
 
-PROFILES = {family: load_device_profile(family) for family in ("waistband", "multiport", "firmat")}
 DAY_S = 86400
-
-
-@dataclass
-class Rig:
-    """A simulated device on a manual clock with a test host on it."""
-
-    clock: ManualClock
-    device: SimulatedDevice
-    host: TestHost
-
-    def status(self) -> Any:
-        return self.host.ok(GetStatusRequest())
-
-    def port(self, number: int = 1) -> Any:
-        return self.status().ports[number - 1]
-
-    def log(self, from_index: int = 0, max_count: int = 8) -> Any:
-        return self.host.ok(ReadUsageLogRequest(from_index=from_index, max_count=max_count))
-
-    def records(self) -> list[UsageRecord]:
-        return list(self.log().records)
-
-
-def make_rig(family: str, **kwargs: Any) -> Rig:
-    clock = ManualClock()
-    device = SimulatedDevice(PROFILES[family], clock=clock, **kwargs)
-    return Rig(clock, device, TestHost(device))
-
-
-def configure(
-    port: int = 1,
-    duration_s: int = 600,
-    intensity: int = 3,
-    mode: Mode = Mode.CONTINUOUS,
-    pulse_hz: int = 0,
-    sham: bool = False,
-    setpoint_dc: int = 0,
-    override: bool = False,
-) -> ConfigureRequest:
-    return ConfigureRequest(
-        port=port,
-        duration_s=duration_s,
-        intensity=intensity,
-        mode=mode,
-        pulse_hz=pulse_hz,
-        sham=sham,
-        setpoint_dc=setpoint_dc,
-        override=override,
-    )
-
-
-@pytest.fixture(autouse=True)
-def _never_unauthorized(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """unauthorized (13) is reserved: no answer in these tests may carry it."""
-    seen: list[Any] = []
-    feed = HostCodec.feed
-
-    def watching(self: HostCodec, data: bytes) -> Any:
-        incoming = feed(self, data)
-        seen.extend(incoming)
-        return incoming
-
-    monkeypatch.setattr(HostCodec, "feed", watching)
-    yield
-    assert ErrorCode.UNAUTHORIZED not in [i.error.code for i in seen if isinstance(i, Refusal)]
 
 
 @pytest.fixture

@@ -142,6 +142,13 @@ def parse_advertising(data: bytes) -> Advertised:
     return Advertised(name, tuple(uuids))
 
 
+def check_att_mtu(att_mtu: int) -> int:
+    """``att_mtu`` if it is one a host may ask for; a clear error otherwise."""
+    if not DEFAULT_ATT_MTU <= att_mtu <= MAX_ATT_MTU:
+        raise ValueError(f"att_mtu must be {DEFAULT_ATT_MTU}..{MAX_ATT_MTU}, not {att_mtu}")
+    return att_mtu
+
+
 def chunks(data: bytes, att_mtu: int) -> list[bytes]:
     """``data`` cut into notification or write payloads of at most ATT_MTU - 3 bytes."""
     size = att_mtu - 3

@@ -35,7 +35,7 @@ from irlink.sim.device import SimulatedDevice
 from irlink.sim.serve.ble_gatt import (
     DEFAULT_ATT_MTU,
     HOST_ATT_MTU,
-    MAX_ATT_MTU,
+    check_att_mtu,
     chunks,
     exposed_services,
     gatt,
@@ -124,8 +124,7 @@ class SimBleakClient(BaseBleakClient):
         super().__init__(
             address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
         )
-        if not DEFAULT_ATT_MTU <= att_mtu <= MAX_ATT_MTU:
-            raise ValueError(f"att_mtu must be {DEFAULT_ATT_MTU}..{MAX_ATT_MTU}, not {att_mtu}")
+        check_att_mtu(att_mtu)
         details = getattr(address_or_ble_device, "details", None)
         self._peripheral = details if isinstance(details, SimPeripheral) else None
         self._radio = radio or self.bound_radio or default_radio()

@@ -36,7 +36,7 @@ from bumble.gatt import GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR as C
 from bumble.gatt import GATT_GENERIC_ACCESS_SERVICE, GATT_GENERIC_ATTRIBUTE_SERVICE, Characteristic
 from bumble.gatt_client import CharacteristicProxy, DescriptorProxy
 
-from irlink.sim.serve.ble_gatt import DEFAULT_ATT_MTU, HOST_ATT_MTU, MAX_ATT_MTU
+from irlink.sim.serve.ble_gatt import DEFAULT_ATT_MTU, HOST_ATT_MTU, check_att_mtu
 from irlink.sim.serve.bleak_radio import Backends
 from irlink.sim.serve.bumble_gatt import BumbleAir
 from irlink.sim.serve.bumble_scanner import BumbleBleakScanner
@@ -75,8 +75,7 @@ class BumbleBleakClient(BaseBleakClient):
         super().__init__(
             address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
         )
-        if not DEFAULT_ATT_MTU <= att_mtu <= MAX_ATT_MTU:
-            raise ValueError(f"att_mtu must be {DEFAULT_ATT_MTU}..{MAX_ATT_MTU}, not {att_mtu}")
+        check_att_mtu(att_mtu)
         self._name = getattr(address_or_ble_device, "name", None)
         self._air = air or self.bound_air
         self._wanted = services

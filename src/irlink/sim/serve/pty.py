@@ -25,11 +25,10 @@ import select
 import termios
 import threading
 import tty
-from types import TracebackType
 
 from irlink.sim.device import SimulatedDevice
 from irlink.sim.link import Link
-from irlink.sim.serve.threads import Outbox
+from irlink.sim.serve.threads import Outbox, Served
 
 __all__ = ["PtyServer"]
 
@@ -44,7 +43,7 @@ PROBE_S = 0.05
 MAX_BUFFER = 256 * 1024
 
 
-class PtyServer:
+class PtyServer(Served):
     """One simulated device on a pty; hosts open :attr:`path` as a serial port."""
 
     def __init__(self, device: SimulatedDevice) -> None:
@@ -100,18 +99,6 @@ class PtyServer:
         os.close(self._master)
         self._master = -1
         self.waiting.set()
-
-    async def __aenter__(self) -> PtyServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # Host presence.
 

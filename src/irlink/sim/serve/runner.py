@@ -20,7 +20,6 @@ import re
 import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Literal, Protocol
 
 from irlink.errors import IRLinkError
@@ -28,6 +27,7 @@ from irlink.sim.clock import Clock, RealClock
 from irlink.sim.device import SimulatedDevice
 from irlink.sim.serve.pty import PtyServer
 from irlink.sim.serve.tcp import TcpServer
+from irlink.sim.serve.threads import Served
 
 __all__ = [
     "Fleet",
@@ -110,7 +110,7 @@ def apply_scenario(source: str | Path, devices: Sequence[SimulatedDevice]) -> st
     return scenario.name
 
 
-class Fleet:
+class Fleet(Served):
     """Simulated devices served at once: each on a pty, or on consecutive TCP ports.
 
     With ``transport="tcp"`` device ``i`` listens on ``port + i``, or on a free port of
@@ -169,18 +169,6 @@ class Fleet:
         for server in reversed(self.servers):
             await server.close()
         self.servers = []
-
-    async def __aenter__(self) -> Fleet:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 async def serve_until_stopped(

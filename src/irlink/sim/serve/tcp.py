@@ -19,11 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from types import TracebackType
 
 from irlink.sim.device import SimulatedDevice
 from irlink.sim.link import Link
-from irlink.sim.serve.threads import Outbox
+from irlink.sim.serve.threads import Outbox, Served
 
 __all__ = ["HOST", "TcpServer"]
 
@@ -34,7 +33,7 @@ HOST = "127.0.0.1"
 MAX_BUFFER = 256 * 1024
 
 
-class TcpServer:
+class TcpServer(Served):
     """One simulated device on a TCP port of 127.0.0.1; one host link per connection."""
 
     def __init__(self, device: SimulatedDevice, port: int = 0) -> None:
@@ -78,18 +77,6 @@ class TcpServer:
         await server.wait_closed()
         # Let the transports run their connection_lost callbacks before the loop ends.
         await asyncio.sleep(0)
-
-    async def __aenter__(self) -> TcpServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 class _Connection(asyncio.Protocol):

@@ -15,9 +15,29 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["Outbox", "serve_in_thread"]
+__all__ = ["Outbox", "Served", "serve_in_thread"]
 
 S = TypeVar("S", bound=AbstractAsyncContextManager[Any])
+_Self = TypeVar("_Self", bound="Served")
+
+
+class Served:
+    """A server that is started and closed: usable as ``async with``."""
+
+    async def start(self) -> None:
+        """Begin serving."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Stop serving and let go of everything held."""
+        raise NotImplementedError
+
+    async def __aenter__(self: _Self) -> _Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 class Outbox:
