@@ -104,7 +104,6 @@ class Firmware(Safety):
         self.device_faults = 0
         self.status_period = 0.0
         self.next_status = math.inf
-        self.heartbeat_interval = 0.0
         self.heartbeat_deadline = math.inf
         self.log_busy_until = -math.inf
         self.battery_warned = False
@@ -180,7 +179,6 @@ class Firmware(Safety):
                     self._end(port, EndReason.COMPLETED)
         if self.now >= self.heartbeat_deadline - EPS:
             self.heartbeat_deadline = math.inf
-            self.heartbeat_interval = 0.0
             for port in self.ports:
                 if port.in_session:
                     self._end(port, EndReason.LINK_LOST)
@@ -327,9 +325,8 @@ class Firmware(Safety):
     def _on_heartbeat(self, request: HeartbeatRequest) -> HeartbeatResponse:
         if request.interval_ms > self.info.heartbeat_max_ms:
             raise Refused(ErrorCode.OUT_OF_RANGE, 1, self.info.heartbeat_max_ms)
-        self.heartbeat_interval = request.interval_ms / 1000
         self.heartbeat_deadline = (
-            self.now + self.info.heartbeat_misses * self.heartbeat_interval
+            self.now + self.info.heartbeat_misses * request.interval_ms / 1000
             if request.interval_ms
             else math.inf
         )
