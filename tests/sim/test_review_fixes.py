@@ -9,19 +9,18 @@ import pytest
 from irlink.durations import parse_duration
 from irlink.protocol.messages import (
     ClearFaultRequest,
-    ConfigureRequest,
     EndReason,
     ErrorCode,
     FaultClearedEvent,
     FaultFlags,
     FaultRaisedEvent,
-    Mode,
     SessionEndedEvent,
     StartRequest,
 )
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim.faults import ScenarioError, load_scenario
 from tests.sim.host import TestHost
+from tests.sim.rig import configure
 
 
 def test_a_reboot_does_not_clear_an_over_temperature_latch() -> None:
@@ -49,18 +48,7 @@ def test_the_burn_dose_sums_across_sessions_until_it_trips() -> None:
     device = SimulatedDevice("firmat", clock=clock)
     host = TestHost(device)
     # Element 47 degC, skin 42 degC: under the 43 degC trip, over the 41 degC normal limit.
-    host.ok(
-        ConfigureRequest(
-            port=1,
-            duration_s=7200,
-            intensity=0,
-            mode=Mode.CONTINUOUS,
-            pulse_hz=0,
-            sham=False,
-            setpoint_dc=470,
-            override=False,
-        )
-    )
+    host.ok(configure(duration_s=7200, intensity=0, setpoint_dc=470))
     reasons = []
     for session in range(1, 6):
         host.ok(StartRequest(port=1, session_id=session))

@@ -10,11 +10,9 @@ import pytest
 import serial
 
 from irlink.protocol.messages import (
-    ConfigureRequest,
     DeviceState,
     GetInfoRequest,
     GetStatusRequest,
-    Mode,
     PortState,
     StartRequest,
     StatusEvent,
@@ -22,6 +20,7 @@ from irlink.protocol.messages import (
 )
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim.serve import Fleet, PtyServer, build_devices, serve_in_thread
+from tests.sim.rig import configure
 from tests.sim.serve.serialhost import TIMEOUT_S, SerialHost
 
 RAW_OFF = termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN
@@ -73,18 +72,7 @@ def test_a_session_streams_status_events_as_the_clock_advances(
 ) -> None:
     with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
         host = SerialHost(port)
-        host.ok(
-            ConfigureRequest(
-                port=1,
-                duration_s=600,
-                intensity=2,
-                mode=Mode.CONTINUOUS,
-                pulse_hz=0,
-                sham=False,
-                setpoint_dc=0,
-                override=False,
-            )
-        )
+        host.ok(configure(intensity=2))
         host.ok(StartRequest(port=1, session_id=1))
         host.ok(SubscribeRequest(period_ms=1000))
         clock.advance(3)  # events are sent from this thread, written by the server's loop
