@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test lint typecheck unit bench generate clean
+.PHONY: test lint typecheck unit hil bench generate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-## test: every check: lint, format, types, then the tests
-test: lint typecheck unit
+## test: every check: lint, format, types, the tests, then hil/ against the simulators
+test: lint typecheck unit hil
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -24,6 +24,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+## hil: the conformance suite; against hardware with `make hil DEVICE=/dev/ttyACM0`
+hil: $(STAMP)
+	$(BIN)/pytest hil $(if $(DEVICE),--device $(DEVICE))
 
 ## bench: the speed figures recorded in bench/RESULTS.md
 bench: $(STAMP)

@@ -56,3 +56,11 @@ def test_installed_wheel_loads_the_spec_from_inside_the_package(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(tmp_path / "irlink" / "protocols")
+
+
+def test_every_top_level_name_loads_lazily() -> None:
+    import irlink
+
+    for name in irlink.__all__:
+        assert getattr(irlink, name) is not None, name
+    assert sorted(irlink._HOME_OF) == sorted(set(irlink.__all__) - {"__version__"})

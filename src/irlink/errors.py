@@ -1,6 +1,38 @@
-"""The irlink error hierarchy: every error says what went wrong and what to do."""
+"""The irlink error hierarchy: every error says what went wrong and what to do.
+
+::
+
+    IRLinkError
+    ├── SpecError            protocols/ is missing or broken
+    ├── ProtocolError        bytes on the wire that do not follow IRLink v1
+    ├── AddressError         a device address irlink cannot read (also a ValueError)
+    ├── LimitError           a value outside a limit the device advertised (also a ValueError)
+    ├── TransportError       the link to the device
+    │   ├── ConnectError     could not open it
+    │   │   └── DeviceNotFound   nothing answers at that address, or ``auto`` found no
+    │   │                         device or several
+    │   └── LinkLost         it went down and did not come back in time
+    ├── RequestTimeout       no answer in time (also the built-in TimeoutError)
+    └── DeviceRefused        the device answered with an error frame; one subclass per
+                             code, in :mod:`irlink.refusals`
+
+Catch :class:`IRLinkError` to handle everything irlink raises on purpose.
+"""
 
 from __future__ import annotations
+
+__all__ = [
+    "AddressError",
+    "ConnectError",
+    "DeviceNotFound",
+    "IRLinkError",
+    "LimitError",
+    "LinkLost",
+    "ProtocolError",
+    "RequestTimeout",
+    "SpecError",
+    "TransportError",
+]
 
 
 class IRLinkError(Exception):
@@ -13,3 +45,41 @@ class SpecError(IRLinkError):
 
 class ProtocolError(IRLinkError):
     """Bytes on the wire that do not follow IRLink v1."""
+
+
+class AddressError(IRLinkError, ValueError):
+    """A device address irlink cannot read; the message shows the forms it accepts."""
+
+
+class LimitError(IRLinkError, ValueError):
+    """A value outside a limit the device advertised; nothing was sent.
+
+    ``name`` is the parameter, ``value`` what was asked, ``limit`` the bound it crossed
+    (in the units of the API: seconds, degrees Celsius, hertz).
+    """
+
+    def __init__(self, message: str, *, name: str, value: object, limit: object = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.value = value
+        self.limit = limit
+
+
+class TransportError(IRLinkError):
+    """The byte link to the device: it could not be opened, or it broke."""
+
+
+class ConnectError(TransportError):
+    """The link could not be opened (port missing or busy, BLE connection failed)."""
+
+
+class DeviceNotFound(ConnectError):
+    """Nothing answers at the address, or discovery found no device or several."""
+
+
+class LinkLost(TransportError):
+    """The link went down and did not come back in time."""
+
+
+class RequestTimeout(IRLinkError, TimeoutError):
+    """A request got no answer in time, after its retries."""

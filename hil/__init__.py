@@ -1,0 +1,1 @@
+"""The IRLink hardware-in-the-loop conformance suite: see hil/README.md."""

@@ -1,0 +1,342 @@
+"""The engine under :class:`irlink.Device`: one link at a time, requests, events, reconnects.
+
+Requests are matched to answers by sequence number, each attempt with its own
+timeout; a request the spec marks idempotent (every v1 request) is sent again when
+no answer comes, with a new sequence number, and an answer to any of its attempts
+completes it. Events go to every :meth:`Connection.events` iterator. When the link
+drops, callers see :class:`~irlink.model.LinkLost`; with a :class:`Backoff` the engine
+opens a new link (0.25 s, doubling up to 4 s) and resynchronises before any caller's
+request goes out again. Nothing here starts, resumes or extends output by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from irlink.errors import IRLinkError, LinkLost, RequestTimeout, TransportError
+from irlink.events import DeviceEvent, from_wire_event
+from irlink.events import LinkLost as LinkLostEvent
+from irlink.protocol import EventReceived, Garbled, HostCodec, Refusal, Reply
+from irlink.protocol.framing import FrameDecoder
+from irlink.protocol.wire import Event as WireEvent
+from irlink.protocol.wire import Request, Response
+from irlink.refusals import refusal
+from irlink.transport.base import Transport
+
+__all__ = ["Backoff", "Connection", "Connector", "LinkStats"]
+
+log = logging.getLogger(__name__)
+
+Connector = Callable[[], Awaitable[Transport]]
+R = TypeVar("R", bound=Response)
+_END = object()
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How to reconnect: ``initial`` s, doubling up to ``maximum`` s; ``attempts`` 0: forever."""
+
+    initial: float = 0.25
+    maximum: float = 4.0
+    attempts: int = 0
+
+    def delays(self) -> AsyncIterator[float]:
+        """The waits between attempts, ending after ``attempts`` (never, if 0)."""
+        return _delays(self)
+
+
+async def _delays(backoff: Backoff) -> AsyncIterator[float]:
+    delay, tried = backoff.initial, 0
+    while backoff.attempts == 0 or tried < backoff.attempts:
+        tried += 1
+        yield delay
+        delay = min(delay * 2, backoff.maximum)
+
+
+@dataclass
+class LinkStats:
+    """What the host's side of the link has seen, for tests and diagnostics."""
+
+    requests: int = 0  # attempts sent, retries included
+    retries: int = 0
+    timeouts: int = 0  # requests that failed after every attempt
+    garbled: int = 0  # intact frames that break the spec
+    events: int = 0
+    events_missed: int = 0
+    links_lost: int = 0
+    reconnects: int = 0
+
+
+class _Dropped(Exception):
+    """The link went down while an attempt waited for its answer."""
+
+
+class Connection:
+    """A link to one device that survives drops: requests, events and reconnection."""
+
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        address: str,
+        timeout: float = 1.0,
+        retries: int = 3,
+        reconnect: Backoff | None = None,
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be above 0 s, not {timeout}")
+        if retries < 0:
+            raise ValueError(f"retries must be 0 or more, not {retries}")
+        self.address = address
+        self.timeout = timeout
+        self.retries = retries
+        self.reconnect = reconnect
+        self.stats = LinkStats()
+        self._connector = connector
+        self._codec = HostCodec()
+        self._transport: Transport | None = None
+        self._pending: dict[int, tuple[asyncio.Future[Response], type[Request]]] = {}
+        self._linked = asyncio.Event()  # a transport is open: resync requests may go
+        self._ready = asyncio.Event()  # resynchronised: callers' requests may go
+        self._closing = False
+        self._last_counter: int | None = None
+        self._subscribers: list[asyncio.Queue[object]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._gave_up: LinkLost | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the link is up and resynchronised."""
+        return self._ready.is_set()
+
+    # Opening and closing.
+
+    async def _open(self) -> None:
+        """The first link; raises if it cannot be opened (no retries here)."""
+        await self._attach()
+
+    async def _attach(self) -> None:
+        transport = await self._connector()
+        self._codec.decoder = FrameDecoder()
+        self._last_counter = None
+        self._transport = transport
+        self._spawn(self._read(transport))
+        self._linked.set()
+        try:
+            await self._resync()
+        except BaseException:
+            self._detach(transport)
+            await transport.close()
+            raise
+        self._ready.set()
+
+    async def _resync(self) -> None:
+        """Re-read the device after a new link; :class:`irlink.Device` fills this in."""
+
+    def _detach(self, transport: Transport) -> None:
+        if transport is not self._transport:
+            return
+        self._transport = None
+        self._linked.clear()
+        self._ready.clear()
+        for future, _ in self._pending.values():
+            if not future.done():
+                future.set_exception(_Dropped())
+
+    async def close(self) -> None:
+        """Close the link and end every :meth:`events` iterator; harmless twice."""
+        if self._closing:
+            return
+        self._closing = True
+        transport = self._transport
+        if transport is not None:
+            self._detach(transport)
+            await transport.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for queue in self._subscribers:
+            queue.put_nowait(_END)
+
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # Requests.
+
+    async def request(self, request: Request, expect: type[R], *, resync: bool = False) -> R:
+        """Send ``request`` and return its answer; retried if idempotent; typed errors."""
+        tries = 1 + (self.retries if request.IDEMPOTENT else 0)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Response] = loop.create_future()
+        seqs: list[int] = []
+        try:
+            for attempt in range(tries):
+                transport = await self._link_for(request, resync, tries)
+                seq, data = self._codec.request(request)
+                self._pending[seq] = (future, type(request))
+                seqs.append(seq)
+                self.stats.requests += 1
+                self.stats.retries += attempt > 0
+                try:
+                    await transport.write(data)
+                    answer = await asyncio.wait_for(asyncio.shield(future), self.timeout)
+                except (TimeoutError, _Dropped, TransportError) as exc:
+                    log.debug("%s attempt %d: %r", request.NAME, attempt + 1, exc)
+                    if future.done() and isinstance(future.exception(), _Dropped):
+                        future = loop.create_future()  # the link dropped; wait for the next
+                        for s in seqs:
+                            self._pending[s] = (future, type(request))
+                    continue
+                assert isinstance(answer, expect)
+                return answer
+            self.stats.timeouts += 1
+            error = RequestTimeout(
+                f"{self.address} did not answer {request.NAME} ({tries} tries of "
+                f"{self.timeout:g} s); check that the device is on and in range, or raise "
+                "the timeout"
+            )
+            if not resync and self._transport is not None:
+                # A link that carries nothing is lost, though the port is still open (a
+                # serial bridge out of range): drop it and let reconnection find the device.
+                transport = self._transport
+                self._link_down(transport, f"{error}; the link is taken as lost")
+                self._spawn(transport.close())
+            raise error
+        finally:
+            for seq in seqs:
+                self._pending.pop(seq, None)
+            if not future.done():
+                future.cancel()
+
+    async def _link_for(self, request: Request, resync: bool, tries: int) -> Transport:
+        """The open link, once it may carry ``request``; waits while reconnecting."""
+        gate = self._linked if resync else self._ready
+        if not gate.is_set():
+            if self._closing or self._gave_up is not None:
+                raise self._gave_up or LinkLost(f"the link to {self.address} is closed")
+            try:
+                await asyncio.wait_for(gate.wait(), self.timeout * tries)
+            except TimeoutError:
+                raise LinkLost(
+                    f"the link to {self.address} is down; irlink keeps reconnecting "
+                    f"({request.NAME} not sent); try again once events() reports LinkRestored"
+                ) from None
+        transport = self._transport
+        if transport is None:
+            raise LinkLost(f"the link to {self.address} is down")
+        return transport
+
+    # Receiving.
+
+    async def _read(self, transport: Transport) -> None:
+        async for data in transport.received():
+            for item in self._codec.feed(data):
+                self._dispatch(item)
+        if transport is self._transport and not self._closing:
+            self._link_down(transport)
+
+    def _dispatch(self, item: Reply | Refusal | EventReceived | Garbled) -> None:
+        if isinstance(item, EventReceived):
+            self._event(item.counter, item.message)
+            return
+        if isinstance(item, Garbled):
+            self.stats.garbled += 1
+            log.warning("garbled frame from %s: %s", self.address, item.error)
+            return
+        entry = self._pending.get(item.seq)
+        if entry is None:
+            log.debug("answer to seq %d, which nothing waits for (a late retry)", item.seq)
+            return
+        future, sent = entry
+        if future.done():
+            return
+        if isinstance(item, Reply):
+            if isinstance(item.message, sent.RESPONSE):
+                future.set_result(item.message)
+            else:
+                log.warning("%s answered %s with %s", self.address, sent.NAME, item.message.NAME)
+        elif item.msg_id == sent.MSG_ID:
+            names = list(sent.model_fields)
+            field = names[item.error.field - 1] if 0 < item.error.field <= len(names) else ""
+            future.set_exception(refusal(item.error.code, sent.NAME, field, item.error.limit))
+
+    def _event(self, counter: int, message: WireEvent) -> None:
+        self.stats.events += 1
+        last, self._last_counter = self._last_counter, counter
+        if last is not None:
+            missed = (counter - last - 1) & 0xFFFF
+            if missed:
+                self.stats.events_missed += missed
+                self._spawn(self._missed(missed))
+        self._publish(self._received(from_wire_event(message)))
+
+    def _received(self, event: DeviceEvent) -> DeviceEvent:
+        """Note what an event says before callers see it; :class:`irlink.Device` fills it in."""
+        return event
+
+    async def _missed(self, missed: int) -> None:
+        """Events were lost: re-read the device; :class:`irlink.Device` fills it in."""
+
+    # Link loss.
+
+    def _link_down(self, transport: Transport, reason: str = "") -> None:
+        error = transport.error
+        reason = reason or (str(error) if error else f"the link to {self.address} closed")
+        self._detach(transport)
+        self.stats.links_lost += 1
+        log.warning("%s", reason)
+        self._publish(LinkLostEvent(reason=reason))
+        if self.reconnect is None:
+            self._gave_up = LinkLost(f"{reason} (reconnection is off)")
+        elif self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = self._spawn(self._reconnect(self.reconnect, reason))
+
+    async def _reconnect(self, backoff: Backoff, reason: str) -> None:
+        async for delay in backoff.delays():
+            await asyncio.sleep(delay)
+            try:
+                await self._attach()
+            except IRLinkError as exc:
+                log.info("reconnecting to %s: %s", self.address, exc)
+                continue
+            self.stats.reconnects += 1
+            await self._restored()
+            return
+        self._gave_up = LinkLost(
+            f"{reason}; gave up after {backoff.attempts} reconnection attempts; "
+            "check the device and connect again"
+        )
+
+    async def _restored(self) -> None:
+        """The link is back and resynchronised; :class:`irlink.Device` fills this in."""
+
+    # Events to callers.
+
+    def _publish(self, event: DeviceEvent) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    def events(self) -> AsyncGenerator[DeviceEvent, None]:
+        """Every event from now on, in order, until the device is closed."""
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        if self._closing:
+            queue.put_nowait(_END)
+        self._subscribers.append(queue)
+        return self._drain(queue)
+
+    async def _drain(self, queue: asyncio.Queue[object]) -> AsyncGenerator[DeviceEvent, None]:
+        try:
+            while (item := await queue.get()) is not _END:
+                yield item  # type: ignore[misc]  # only events and _END are queued
+        finally:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(queue)

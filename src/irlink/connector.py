@@ -1,0 +1,170 @@
+"""``irlink.connect(address)``: from an address string to a connected :class:`~irlink.Device`.
+
+Serial ports and pyserial URLs open with pyserial; ``ble://`` opens with bleak (the
+``ble`` extra); ``sim://`` starts a simulated device in this process and reaches it
+through the same front ends (a pty, or the simulator's bleak backend); ``auto``
+discovers. The simulator and bleak are imported only when an address needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from irlink.address import (
+    Address,
+    AutoAddress,
+    BleAddress,
+    SerialAddress,
+    SimAddress,
+    parse_address,
+)
+from irlink.connection import Backoff, Connector
+from irlink.device import Device
+from irlink.errors import ConnectError
+from irlink.limits import DurationLike
+from irlink.transport.base import Transport
+
+if TYPE_CHECKING:
+    from irlink.sim import Clock, SimulatedDevice
+
+__all__ = ["connect"]
+
+
+@asynccontextmanager
+async def connect(
+    address: str = "auto",
+    *,
+    timeout: float = 1.0,
+    retries: int = 3,
+    reconnect: Backoff | None = Backoff(),  # noqa: B008  (frozen: shared safely)
+    status_period: DurationLike | None = None,
+    heartbeat: DurationLike | None = None,
+    ble_backends: Any = None,
+    scan_timeout: float = 5.0,
+    sim_clock: Clock | None = None,
+) -> AsyncIterator[Device]:
+    """Connect to the device at ``address``; closes the link when the block ends.
+
+    ``timeout`` is per attempt of a request, ``retries`` how often an unanswered request
+    is sent again (every v1 request is safe to repeat). ``reconnect`` is how to come back
+    after a lost link (None: do not). ``status_period`` subscribes to pushed status and
+    ``heartbeat`` arms the device's heartbeat policy, both kept across reconnections.
+    ``ble_backends`` (bleak scanner and client backend classes, as a ``.scanner`` /
+    ``.client`` pair) replaces bleak's platform backend; ``sim_clock`` drives a ``sim://``
+    device (default: real time at the address's ``speed``).
+    """
+    async with AsyncExitStack() as stack:
+        parsed = parse_address(address)
+        connector, name, simulator = await _connector(
+            parsed, stack, ble_backends, scan_timeout, sim_clock
+        )
+        device = Device(
+            connector,
+            address=name,
+            timeout=timeout,
+            retries=retries,
+            reconnect=reconnect,
+            status_period=status_period,
+            heartbeat=heartbeat,
+        )
+        device.simulator = simulator
+        if simulator is not None and simulator.clock.speed:
+            device.time_scale = 1 / simulator.clock.speed
+        stack.push_async_callback(device.close)
+        await device.__aenter__()
+        yield device
+
+
+async def _connector(
+    address: Address,
+    stack: AsyncExitStack,
+    ble_backends: Any,
+    scan_timeout: float,
+    sim_clock: Clock | None,
+) -> tuple[Connector, str, SimulatedDevice | None]:
+    if isinstance(address, AutoAddress):
+        from irlink.discovery import resolve_auto  # noqa: PLC0415  (scans: only for auto)
+
+        found = await resolve_auto(timeout=scan_timeout, ble_backends=ble_backends)
+        address = parse_address(found.address)
+    if isinstance(address, SerialAddress):
+        return _serial(address.url, address.baudrate), address.url, None
+    if isinstance(address, BleAddress):
+        name = f"ble://{address.address or 'name/' + str(address.name)}"
+        return _ble(address, ble_backends, scan_timeout), name, None
+    assert isinstance(address, SimAddress)
+    return await _simulated(address, stack, sim_clock)
+
+
+def _serial(url: str, baudrate: int) -> Connector:
+    from irlink.transport.serial import SerialTransport  # noqa: PLC0415
+
+    async def open_serial() -> Transport:
+        transport = SerialTransport(url, baudrate=baudrate)
+        await transport.open()
+        return transport
+
+    return open_serial
+
+
+def _ble(address: BleAddress, backends: Any, scan_timeout: float) -> Connector:
+    try:
+        from irlink.transport.ble import BleTransport  # noqa: PLC0415  (the optional extra)
+    except ImportError as exc:
+        raise ConnectError(
+            f"BLE needs bleak, which is not installed ({exc}); pip install 'irlink[ble]'"
+        ) from exc
+
+    async def open_ble() -> Transport:
+        transport = BleTransport(address, backends=backends, scan_timeout=scan_timeout)
+        await transport.open()
+        return transport
+
+    return open_ble
+
+
+async def _simulated(
+    address: SimAddress, stack: AsyncExitStack, clock: Clock | None
+) -> tuple[Connector, str, SimulatedDevice]:
+    from irlink.sim import RealClock, SimulatedDevice  # noqa: PLC0415  (only for sim://)
+
+    simulator = SimulatedDevice(
+        address.family,
+        clock=clock if clock is not None else RealClock(address.speed),
+        serial=address.serial or "0001",
+        battery_pct=100 if address.battery is None else address.battery,
+    )
+    if address.scenario:
+        from irlink.sim.serve.runner import apply_scenario  # noqa: PLC0415
+
+        apply_scenario(address.scenario, [simulator])
+    running = asyncio.ensure_future(simulator.run())
+    stack.push_async_callback(_cancel, running)
+    if address.link == "ble":
+        from irlink.sim.serve.bleak_backend import sim_backends  # noqa: PLC0415
+        from irlink.sim.serve.bleak_radio import SimRadio  # noqa: PLC0415
+
+        radio = SimRadio()
+        peripheral = radio.advertise(simulator)
+        stack.callback(peripheral.stop)
+        ble = BleAddress(address=peripheral.address)
+        return _ble(ble, sim_backends(radio), 1.0), f"ble://{peripheral.address}", simulator
+    if os.name == "posix":
+        from irlink.sim.serve.pty import PtyServer  # noqa: PLC0415
+
+        server: Any = PtyServer(simulator)
+    else:  # no pseudo-terminals: the same pyserial front end over socket://
+        from irlink.sim.serve.tcp import TcpServer  # noqa: PLC0415
+
+        server = TcpServer(simulator)
+    await stack.enter_async_context(server)
+    return _serial(server.address, 115200), server.address, simulator
+
+
+async def _cancel(task: asyncio.Future[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

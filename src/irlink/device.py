@@ -1,0 +1,379 @@
+"""The async Device: sessions, status, events and the device's own log, over any link.
+
+>>> import asyncio, irlink
+>>> async def main() -> str:
+...     async with irlink.connect("sim://waistband") as device:
+...         status = await device.status()
+...         return f"{device.info.model}, port 1 {status.port(1).state.name}"
+>>> asyncio.run(main())
+'IRL-W2, port 1 IDLE'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from irlink.connection import Backoff, Connection, Connector
+from irlink.errors import ConnectError, IRLinkError, ProtocolError
+from irlink.events import (
+    DeviceEvent,
+    EventsMissed,
+    LinkRestored,
+    SessionEnded,
+    SessionStarted,
+    StatusUpdate,
+)
+from irlink.limits import (
+    DurationLike,
+    check_port,
+    configure_request,
+    heartbeat_ms,
+    period_ms,
+)
+from irlink.model import Info, Status, UsageRecord
+from irlink.protocol import messages as wire
+from irlink.protocol.messages import Mode, PortState
+from irlink.refusals import DeviceBusy
+
+if TYPE_CHECKING:
+    from irlink.sim import SimulatedDevice
+
+__all__ = ["Device"]
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+USAGE_PAGE = 8  # records per read_usage_log, the most v1 allows
+BUSY_RETRIES = 5
+_ACTIVE = (PortState.RUNNING, PortState.PAUSED)
+
+
+class Device(Connection):
+    """One therapy device: read its state, configure and run sessions, follow its events.
+
+    Make one with :func:`irlink.connect`. Every value is checked against the limits the
+    device advertised (:attr:`info`) before anything is sent; the device checks again.
+    The device's own timer ends every session: nothing here keeps output running.
+    """
+
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        address: str,
+        timeout: float = 1.0,
+        retries: int = 3,
+        reconnect: Backoff | None = None,
+        status_period: DurationLike | None = None,
+        heartbeat: DurationLike | None = None,
+    ) -> None:
+        super().__init__(
+            connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
+        )
+        self._info: Info | None = None
+        self._status: Status | None = None
+        self._period = status_period
+        self._period_ms = 0
+        self._heartbeat = heartbeat
+        self._heartbeat_ms = 0
+        self._beating: asyncio.Task[None] | None = None
+        self._used_ids: set[int] = set()  # session ids this device has used: never reuse one
+        self._ended: set[tuple[int, int]] = set()  # (port, session_id) whose end we reported
+        self._restore: tuple[Status, bool] | None = None
+        self.simulator: SimulatedDevice | None = None  # the device behind a sim:// address
+        # Real seconds per device second: below 1 for an accelerated sim:// device, whose
+        # heartbeat policy counts simulated time, so the host must beat as fast.
+        self.time_scale = 1.0
+
+    # Connecting.
+
+    async def __aenter__(self) -> Device:
+        await self._open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _resync(self) -> None:
+        wire_info = await self.request(wire.GetInfoRequest(), wire.GetInfoResponse, resync=True)
+        if wire_info.protocol_version != PROTOCOL_VERSION:
+            raise ProtocolError(
+                f"{self.address} speaks IRLink v{wire_info.protocol_version}; this irlink speaks "
+                f"v{PROTOCOL_VERSION}: update irlink or the firmware"
+            )
+        info = Info.from_wire(wire_info)
+        known = self._info
+        if known is not None and (info.model, info.serial) != (known.model, known.serial):
+            raise ConnectError(
+                f"another device answers at {self.address}: {info.model} {info.serial}, not "
+                f"{known.model} {known.serial}; connect to it by its own address"
+            )
+        if known is None:
+            # Arguments given to connect() are checked as soon as the limits are known.
+            self._period_ms = period_ms(info, self._period)
+            self._heartbeat_ms = heartbeat_ms(info, self._heartbeat)
+        self._info = info
+        before = self._status
+        status = await self._read_status(resync=True)
+        await self._learn_used_ids(status)
+        rebooted = before is not None and before.boot_count != status.boot_count
+        if before is not None:
+            await self._recover_endings(before, status)
+            self._restore = (status, rebooted)
+        if self._period_ms:
+            await self._subscribe(self._period_ms, resync=True)
+        if self._heartbeat_ms:
+            await self._beat_once(resync=True)
+            self._start_beating()
+
+    async def _restored(self) -> None:
+        if self._restore is not None:
+            status, rebooted = self._restore
+            self._publish(LinkRestored(status=status, rebooted=rebooted))
+
+    async def close(self) -> None:
+        """Close the link. An armed heartbeat is disarmed first: leaving is not a lost link."""
+        if self._heartbeat_ms and self.connected:
+            try:
+                await self.request(wire.HeartbeatRequest(interval_ms=0), wire.HeartbeatResponse)
+            except IRLinkError as exc:
+                log.warning("could not disarm the heartbeat on close: %s", exc)
+        await super().close()
+
+    # What the device is and how it is.
+
+    @property
+    def info(self) -> Info:
+        """What the device is and every limit it enforces, as it said when connecting."""
+        if self._info is None:
+            raise ConnectError("the device is not connected yet; use `async with irlink.connect()`")
+        return self._info
+
+    @property
+    def last_status(self) -> Status | None:
+        """The latest status seen (read or pushed), without asking the device."""
+        return self._status
+
+    async def status(self) -> Status:
+        """Read the device's status now."""
+        return await self._read_status()
+
+    async def _read_status(self, *, resync: bool = False) -> Status:
+        answer = await self.request(wire.GetStatusRequest(), wire.GetStatusResponse, resync=resync)
+        self._status = Status.from_wire(answer)
+        for port in self._status.ports:
+            if port.session_id:
+                self._used_ids.add(port.session_id)
+        return self._status
+
+    # Sessions.
+
+    async def configure(
+        self,
+        port: int = 0,
+        *,
+        duration: DurationLike | None = None,
+        intensity: int | None = None,
+        mode: Mode | str = Mode.CONTINUOUS,
+        pulse_hz: int | None = None,
+        setpoint: float | None = None,
+        sham: bool = False,
+        override: bool = False,
+    ) -> None:
+        """Set the next session of ``port`` (0: every port); every value checked first.
+
+        ``duration`` defaults to the device's default session, ``intensity`` to the lowest
+        level, ``setpoint`` (degrees Celsius, heaters only) to the lowest setpoint.
+        ``sham`` runs a session that behaves and reports like a real one with no output.
+        """
+        request = configure_request(
+            self.info,
+            port=port,
+            duration=duration,
+            intensity=intensity,
+            mode=mode,
+            pulse_hz=pulse_hz,
+            setpoint=setpoint,
+            sham=sham,
+            override=override,
+        )
+        await self.request(request, wire.ConfigureResponse)
+
+    async def start(self, port: int = 0, *, session_id: int | None = None) -> int:
+        """Start the configured session on ``port`` (0: every port); returns its session id.
+
+        A retry after a lost answer carries the same id, so the device never runs the
+        session twice; the id is new to this device, so a start is never taken for a
+        repeat of an old one.
+        """
+        port = check_port(self.info, port)
+        if session_id is None:
+            session_id = self._new_session_id()
+        elif not 1 <= session_id <= 0xFFFF:
+            raise ValueError(f"session_id must be 1..65535, not {session_id}")
+        self._used_ids.add(session_id)
+        await self.request(wire.StartRequest(port=port, session_id=session_id), wire.StartResponse)
+        return session_id
+
+    async def stop(self, port: int = 0) -> None:
+        """Stop ``port`` (0: every port); stopping an idle port succeeds."""
+        port = check_port(self.info, port)
+        await self.request(wire.StopRequest(port=port), wire.StopResponse)
+
+    async def pause(self, port: int = 0) -> None:
+        """Pause ``port`` (0: every port): output and the device's timer stop together."""
+        port = check_port(self.info, port)
+        await self.request(wire.PauseRequest(port=port), wire.PauseResponse)
+
+    async def resume(self, port: int = 0) -> None:
+        """Resume a paused session on ``port`` (0: every port)."""
+        port = check_port(self.info, port)
+        await self.request(wire.ResumeRequest(port=port), wire.ResumeResponse)
+
+    async def clear_fault(self, port: int = 0) -> None:
+        """Clear latched faults on ``port`` (0: the device and every port) once safe again."""
+        port = check_port(self.info, port)
+        await self.request(wire.ClearFaultRequest(port=port), wire.ClearFaultResponse)
+
+    def _new_session_id(self) -> int:
+        while True:
+            candidate = random.randint(1, 0xFFFF)
+            if candidate not in self._used_ids:
+                return candidate
+
+    # Subscriptions and the heartbeat.
+
+    async def subscribe(self, period: DurationLike | None) -> timedelta:
+        """Have the device push its status every ``period`` (None or 0: stop); kept across
+        reconnections. Returns the period the device granted."""
+        self._period_ms = period_ms(self.info, period)
+        return await self._subscribe(self._period_ms)
+
+    async def _subscribe(self, ms: int, *, resync: bool = False) -> timedelta:
+        answer = await self.request(
+            wire.SubscribeRequest(period_ms=ms), wire.SubscribeResponse, resync=resync
+        )
+        return timedelta(milliseconds=answer.period_ms)
+
+    async def set_heartbeat(self, interval: DurationLike | None) -> None:
+        """Arm the heartbeat policy: if the host goes quiet for ``heartbeat_misses`` intervals,
+        the device stops output (reason link_lost). None or 0 disarms it."""
+        self._heartbeat_ms = heartbeat_ms(self.info, interval)
+        await self._beat_once()
+        if self._heartbeat_ms:
+            self._start_beating()
+        elif self._beating is not None:
+            self._beating.cancel()
+
+    async def _beat_once(self, *, resync: bool = False) -> None:
+        request = wire.HeartbeatRequest(interval_ms=self._heartbeat_ms)
+        await self.request(request, wire.HeartbeatResponse, resync=resync)
+
+    def _start_beating(self) -> None:
+        if self._beating is None or self._beating.done():
+            self._beating = self._spawn(self._beat())
+
+    async def _beat(self) -> None:
+        while self._heartbeat_ms:
+            await asyncio.sleep(self._heartbeat_ms / 1000 * self.time_scale)
+            if not self.connected:
+                continue  # a lost link is exactly what the device should notice
+            try:
+                await self._beat_once()
+            except IRLinkError as exc:
+                log.warning("heartbeat to %s failed: %s", self.address, exc)
+
+    # The usage log.
+
+    async def usage_log(self, from_index: int = 0) -> list[UsageRecord]:
+        """The device's own record of finished sessions, oldest first, from ``from_index``."""
+        records: list[UsageRecord] = []
+        index = from_index
+        while True:
+            page = await self._usage_page(index, USAGE_PAGE)
+            records += [UsageRecord.from_wire(r) for r in page.records]
+            if not page.records:
+                return records
+            index = page.records[-1].log_index + 1
+            if index >= page.next_index:
+                return records
+
+    async def _usage_page(
+        self, from_index: int, count: int, *, resync: bool = False
+    ) -> wire.ReadUsageLogResponse:
+        request = wire.ReadUsageLogRequest(from_index=from_index, max_count=count)
+        delay = self.timeout / 8
+        for _ in range(BUSY_RETRIES):
+            try:
+                return await self.request(request, wire.ReadUsageLogResponse, resync=resync)
+            except DeviceBusy:
+                await asyncio.sleep(delay)  # the device asked us to come back later
+                delay *= 2
+        return await self.request(request, wire.ReadUsageLogResponse, resync=resync)
+
+    async def _usage_tail(self, *, resync: bool = False) -> list[wire.UsageRecord]:
+        """The newest records (up to one page), or none if the log is busy."""
+        try:
+            head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
+            start = max(head.oldest_index, head.next_index - USAGE_PAGE)
+            return list((await self._usage_page(start, USAGE_PAGE, resync=resync)).records)
+        except DeviceBusy:
+            log.info("%s: usage log busy; recent sessions not read", self.address)
+            return []
+
+    async def _learn_used_ids(self, status: Status) -> None:
+        # A start with the id of a port's most recent session is taken as a repeat and
+        # changes nothing, so a new session must not reuse it: learn the recent ones.
+        for record in await self._usage_tail(resync=True):
+            self._used_ids.add(record.session_id)
+        self._used_ids.update(p.session_id for p in status.ports if p.session_id)
+
+    # Keeping the picture true when events were lost.
+
+    def _received(self, event: DeviceEvent) -> DeviceEvent:
+        if isinstance(event, StatusUpdate):
+            self._status = event.status
+        elif isinstance(event, SessionStarted):
+            self._used_ids.add(event.session_id)
+        elif isinstance(event, SessionEnded):
+            self._ended.add((event.port, event.session_id))
+        return event
+
+    async def _missed(self, missed: int) -> None:
+        before = self._status
+        try:
+            status = await self._read_status()
+            if before is not None:
+                await self._recover_endings(before, status)
+        except IRLinkError as exc:
+            log.warning("%s: could not re-read after %d lost events: %s", self.address, missed, exc)
+            return
+        self._publish(EventsMissed(missed=missed, status=status))
+
+    async def _recover_endings(self, before: Status, after: Status) -> None:
+        """Report sessions that ended unseen (while the link was down), from the usage log."""
+        now = {(p.port, p.session_id) for p in after.ports if p.state in _ACTIVE}
+        lost = (
+            {(p.port, p.session_id) for p in before.ports if p.state in _ACTIVE and p.session_id}
+            - now
+            - self._ended
+        )
+        if not lost:
+            return
+        for record in await self._usage_tail(resync=not self.connected):
+            key = (record.port, record.session_id)
+            if key in lost:
+                self._ended.add(key)
+                self._publish(
+                    SessionEnded(
+                        port=record.port,
+                        session_id=record.session_id,
+                        reason=record.end_reason,
+                        delivered=timedelta(seconds=record.delivered_s),
+                        recovered=True,
+                    )
+                )

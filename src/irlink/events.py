@@ -1,0 +1,203 @@
+"""Events in API units: what the device sent, and what the host saw happen to the link.
+
+:meth:`irlink.Device.events` yields them in the order they happened. Device events
+mirror the wire's (``status`` becomes :class:`StatusUpdate`); :class:`LinkLost`,
+:class:`LinkRestored` and :class:`EventsMissed` are the host's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from irlink.model import Status
+from irlink.protocol import messages as wire
+from irlink.protocol.messages import EndReason, FaultFlags
+from irlink.protocol.wire import Event as WireEvent
+
+__all__ = [
+    "ChargerConnected",
+    "ChargerDisconnected",
+    "DeviceEvent",
+    "Event",
+    "EventsMissed",
+    "FaultCleared",
+    "FaultRaised",
+    "LinkLost",
+    "LinkRestored",
+    "LowBattery",
+    "PadAttached",
+    "PadDetached",
+    "SessionEnded",
+    "SessionStarted",
+    "StatusUpdate",
+    "from_wire_event",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _s(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event; ``at`` is when the host received it (UTC)."""
+
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusUpdate(Event):
+    """A status the device pushed (see :meth:`irlink.Device.subscribe`)."""
+
+    status: Status
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStarted(Event):
+    """A session began on a port."""
+
+    port: int
+    session_id: int
+    duration: timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEnded(Event):
+    """A session ended; ``delivered`` is the time output was really on.
+
+    ``recovered`` is true when the host missed the device's event (link down, frames
+    lost) and read the ending from the usage log instead.
+    """
+
+    port: int
+    session_id: int
+    reason: EndReason
+    delivered: timedelta
+    recovered: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultRaised(Event):
+    """A fault was raised on a port (0: the whole device)."""
+
+    port: int
+    fault: FaultFlags
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultCleared(Event):
+    """A fault was cleared on a port (0: the whole device)."""
+
+    port: int
+    fault: FaultFlags
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PadAttached(Event):
+    """A pad was plugged into a port."""
+
+    port: int
+    pad_type: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PadDetached(Event):
+    """A pad was unplugged from a port."""
+
+    port: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargerConnected(Event):
+    """The charger was plugged in."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargerDisconnected(Event):
+    """The charger was unplugged."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LowBattery(Event):
+    """The battery fell to the warning level."""
+
+    battery_pct: int
+    battery_v: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkLost(Event):
+    """The host lost the link; the device's own timer goes on. irlink reconnects if allowed."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkRestored(Event):
+    """The link is back and the host re-read the device; ``rebooted`` if it restarted since."""
+
+    status: Status
+    rebooted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventsMissed(Event):
+    """The event counter jumped: ``missed`` events were lost; ``status`` is the state re-read."""
+
+    missed: int
+    status: Status
+
+
+DeviceEvent = (
+    StatusUpdate
+    | SessionStarted
+    | SessionEnded
+    | FaultRaised
+    | FaultCleared
+    | PadAttached
+    | PadDetached
+    | ChargerConnected
+    | ChargerDisconnected
+    | LowBattery
+    | LinkLost
+    | LinkRestored
+    | EventsMissed
+)
+
+
+def from_wire_event(event: WireEvent) -> DeviceEvent:
+    """The API event for an event frame's message."""
+    match event:
+        case wire.StatusEvent():
+            return StatusUpdate(status=Status.from_wire(event))
+        case wire.SessionStartedEvent():
+            return SessionStarted(
+                port=event.port, session_id=event.session_id, duration=_s(event.duration_s)
+            )
+        case wire.SessionEndedEvent():
+            return SessionEnded(
+                port=event.port,
+                session_id=event.session_id,
+                reason=event.reason,
+                delivered=_s(event.delivered_s),
+            )
+        case wire.FaultRaisedEvent():
+            return FaultRaised(port=event.port, fault=event.fault)
+        case wire.FaultClearedEvent():
+            return FaultCleared(port=event.port, fault=event.fault)
+        case wire.PadAttachedEvent():
+            return PadAttached(port=event.port, pad_type=event.pad_type)
+        case wire.PadDetachedEvent():
+            return PadDetached(port=event.port)
+        case wire.ChargerConnectedEvent():
+            return ChargerConnected()
+        case wire.ChargerDisconnectedEvent():
+            return ChargerDisconnected()
+        case wire.LowBatteryEvent():
+            return LowBattery(battery_pct=event.battery_pct, battery_v=event.battery_mv / 1000)
+    raise ValueError(f"IRLink v1 has no event {type(event).__name__}")

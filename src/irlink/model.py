@@ -1,0 +1,225 @@
+"""What the library hands out: device info, status and usage records, in API units.
+
+The wire carries integers with their unit in the name (``remaining_s``, ``temp_dc``);
+here durations are :class:`~datetime.timedelta` and temperatures degrees Celsius.
+Everything is a frozen dataclass, so results are cheap to make, safe to share and
+turn into JSON with ``pydantic.TypeAdapter`` (the command line does that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from irlink.protocol import messages as wire
+from irlink.protocol.messages import (
+    CapabilityFlags,
+    DeviceFamily,
+    DeviceState,
+    EndReason,
+    FaultFlags,
+    Mode,
+    PortState,
+)
+
+__all__ = ["Info", "PortStatus", "Status", "UsageRecord"]
+
+
+def _s(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def _c(deci_degrees: int) -> float:
+    return deci_degrees / 10
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    """What the device is and every limit it enforces (the host checks values against these)."""
+
+    family: DeviceFamily
+    model: str
+    serial: str
+    firmware_version: str
+    hardware_version: str
+    protocol_version: int
+    capabilities: CapabilityFlags
+    port_count: int
+    session_min: timedelta
+    session_max: timedelta
+    session_step: timedelta
+    session_default: timedelta
+    intensity_levels: int  # 0: output is set by temperature, not by level
+    irradiance_mw_cm2: tuple[float, ...]  # per intensity level
+    pulse_hz: tuple[int, ...]  # the pulse rates pulsed mode accepts
+    pulse_duty_pct: int
+    setpoint_min_c: float
+    setpoint_max_c: float
+    setpoint_step_c: float
+    setpoint_override_c: float  # setpoints above this need override=True
+    temp_trip_c: float
+    battery_warn_pct: int
+    battery_start_pct: int
+    battery_cutoff_pct: int
+    status_period_min: timedelta
+    heartbeat_max: timedelta
+    heartbeat_misses: int
+
+    @classmethod
+    def from_wire(cls, info: wire.DeviceInfo) -> Info:
+        """The API view of a ``get_info`` response."""
+        return cls(
+            family=info.family,
+            model=info.model,
+            serial=info.serial,
+            firmware_version=info.firmware_version,
+            hardware_version=info.hardware_version,
+            protocol_version=info.protocol_version,
+            capabilities=info.capabilities,
+            port_count=info.port_count,
+            session_min=_s(info.session_min_s),
+            session_max=_s(info.session_max_s),
+            session_step=_s(info.session_step_s),
+            session_default=_s(info.session_default_s),
+            intensity_levels=info.intensity_levels,
+            irradiance_mw_cm2=tuple(v / 10 for v in info.irradiance_dmw_cm2),
+            pulse_hz=tuple(info.pulse_hz),
+            pulse_duty_pct=info.pulse_duty_pct,
+            setpoint_min_c=_c(info.setpoint_min_dc),
+            setpoint_max_c=_c(info.setpoint_max_dc),
+            setpoint_step_c=_c(info.setpoint_step_dc),
+            setpoint_override_c=_c(info.setpoint_override_dc),
+            temp_trip_c=_c(info.temp_trip_dc),
+            battery_warn_pct=info.battery_warn_pct,
+            battery_start_pct=info.battery_start_pct,
+            battery_cutoff_pct=info.battery_cutoff_pct,
+            status_period_min=timedelta(milliseconds=info.status_period_min_ms),
+            heartbeat_max=timedelta(milliseconds=info.heartbeat_max_ms),
+            heartbeat_misses=info.heartbeat_misses,
+        )
+
+    def has(self, capability: CapabilityFlags) -> bool:
+        """Whether the device advertises ``capability``."""
+        return bool(self.capabilities & capability)
+
+
+@dataclass(frozen=True, slots=True)
+class PortStatus:
+    """One port: its state, its session and its temperatures."""
+
+    port: int
+    state: PortState
+    pad_present: bool
+    pad_type: int
+    session_id: int  # 0 when no session is running or paused
+    duration: timedelta
+    remaining: timedelta  # by the device's own timer
+    intensity: int
+    mode: Mode
+    pulse_hz: int
+    sham: bool
+    setpoint_c: float
+    temp_c: float
+    skin_temp_c: float
+    faults: FaultFlags
+
+    @classmethod
+    def from_wire(cls, port: wire.PortStatus) -> PortStatus:
+        """The API view of one port of a status message."""
+        return cls(
+            port.port,
+            port.state,
+            port.pad_present,
+            port.pad_type,
+            port.session_id,
+            _s(port.duration_s),
+            _s(port.remaining_s),
+            port.intensity,
+            port.mode,
+            port.pulse_hz,
+            port.sham,
+            _c(port.setpoint_dc),
+            _c(port.temp_dc),
+            _c(port.skin_temp_dc),
+            port.faults,
+        )
+
+    @property
+    def elapsed(self) -> timedelta:
+        """How much of the session has run."""
+        return self.duration - self.remaining
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The whole device: state, battery, board temperature, faults and every port."""
+
+    state: DeviceState
+    battery_pct: int
+    battery_v: float
+    charger_connected: bool
+    board_temp_c: float
+    faults: FaultFlags
+    uptime: timedelta
+    boot_count: int
+    ports: tuple[PortStatus, ...]
+
+    @classmethod
+    def from_wire(cls, status: wire.Status) -> Status:
+        """The API view of a ``get_status`` response or ``status`` event."""
+        return cls(
+            status.state,
+            status.battery_pct,
+            status.battery_mv / 1000,
+            status.charger_connected,
+            _c(status.board_temp_dc),
+            status.faults,
+            _s(status.uptime_s),
+            status.boot_count,
+            tuple(PortStatus.from_wire(p) for p in status.ports),
+        )
+
+    def port(self, number: int) -> PortStatus:
+        """Port ``number`` (from 1); raises ``KeyError`` if the device has no such port."""
+        for port in self.ports:
+            if port.port == number:
+                return port
+        raise KeyError(f"the device reports no port {number}")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """A finished session from the device's own log: what was planned and what was delivered."""
+
+    log_index: int
+    session_id: int
+    port: int
+    end_reason: EndReason
+    sham: bool
+    mode: Mode
+    intensity: int
+    pulse_hz: int
+    setpoint_c: float
+    planned: timedelta
+    delivered: timedelta  # output actually on (sham: time the session ran)
+    ended_uptime: timedelta
+    boot_count: int
+
+    @classmethod
+    def from_wire(cls, record: wire.UsageRecord) -> UsageRecord:
+        """The API view of one usage log record."""
+        return cls(
+            record.log_index,
+            record.session_id,
+            record.port,
+            record.end_reason,
+            record.sham,
+            record.mode,
+            record.intensity,
+            record.pulse_hz,
+            _c(record.setpoint_dc),
+            _s(record.planned_s),
+            _s(record.delivered_s),
+            _s(record.ended_uptime_s),
+            record.boot_count,
+        )
