@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: test lint typecheck unit hil bench generate clean
 
@@ -29,10 +30,15 @@ unit: $(STAMP)
 hil: $(STAMP)
 	$(BIN)/pytest hil $(if $(DEVICE),--device $(DEVICE))
 
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
 ## bench: the speed figures recorded in bench/RESULTS.md
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_codec.py
 	$(BIN)/python bench/bench_sim.py
+	$(BIN)/python bench/bench_host.py
 
 ## generate: rewrite the code and vectors made from protocols/ (after a spec change)
 generate: $(STAMP)

@@ -252,7 +252,7 @@ def test_auto_with_none_says_what_was_searched_and_what_to_do(radio: SimRadio) -
     assert "1209:0003 (firmat)" in message
     assert SERVICE_UUID in message
     assert "plug the device in or switch it on" in message
-    assert "--device ADDRESS / IRLINK_DEVICE" in message
+    assert "connect to it by its address" in message
 
 
 def test_auto_with_none_says_why_ble_was_skipped() -> None:
@@ -286,4 +286,4 @@ def test_auto_with_several_lists_each_and_asks_to_pick_one(radio: SimRadio) -> N
     assert lines[0] == "auto found 2 irlink devices:"
     assert lines[1].split() == ["/dev/ttyACM0", "firmat", "serial", "0005"]
     assert lines[2].split() == ["ble://CA:FE:00:00:00:07", "multiport", "serial", "0007"]
-    assert "pick one with --device ADDRESS" in lines[3]
+    assert "pick one and connect to it by its address" in lines[3]

@@ -4,7 +4,7 @@ Requests are matched to answers by sequence number, each attempt with its own
 timeout; a request the spec marks idempotent (every v1 request) is sent again when
 no answer comes, with a new sequence number, and an answer to any of its attempts
 completes it. Events go to every :meth:`Connection.events` iterator. When the link
-drops, callers see :class:`~irlink.model.LinkLost`; with a :class:`Backoff` the engine
+drops, callers see :class:`~irlink.events.LinkDown`; with a :class:`Backoff` the engine
 opens a new link (0.25 s, doubling up to 4 s) and resynchronises before any caller's
 request goes out again. Nothing here starts, resumes or extends output by itself.
 """
@@ -18,9 +18,14 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from irlink.errors import IRLinkError, LinkLost, RequestTimeout, TransportError
-from irlink.events import DeviceEvent, from_wire_event
-from irlink.events import LinkLost as LinkLostEvent
+from irlink.errors import (
+    DeviceMismatch,
+    LinkLost,
+    ProtocolError,
+    RequestTimeout,
+    TransportError,
+)
+from irlink.events import DeviceEvent, LinkDown, from_wire_event
 from irlink.protocol import EventReceived, Garbled, HostCodec, Refusal, Reply
 from irlink.protocol.framing import FrameDecoder
 from irlink.protocol.wire import Event as WireEvent
@@ -35,6 +40,9 @@ log = logging.getLogger(__name__)
 Connector = Callable[[], Awaitable[Transport]]
 R = TypeVar("R", bound=Response)
 _END = object()
+# Requests that turn output on or change what it will do: never carried over to a new
+# link (the device may have rebooted, or done it already), so the caller decides again.
+_ONE_LINK = frozenset({"configure", "start", "resume", "clear_fault"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,11 @@ class _Dropped(Exception):
     """The link went down while an attempt waited for its answer."""
 
 
+def _expire(future: asyncio.Future[Response]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
 class Connection:
     """A link to one device that survives drops: requests, events and reconnection."""
 
@@ -100,6 +113,8 @@ class Connection:
         self._connector = connector
         self._codec = HostCodec()
         self._transport: Transport | None = None
+        # seq -> (the attempt waiting now, the request); every attempt's seq points at the
+        # present attempt, so a late answer to an earlier one still completes the request.
         self._pending: dict[int, tuple[asyncio.Future[Response], type[Request]]] = {}
         self._linked = asyncio.Event()  # a transport is open: resync requests may go
         self._ready = asyncio.Event()  # resynchronised: callers' requests may go
@@ -109,6 +124,8 @@ class Connection:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reconnecting: asyncio.Task[None] | None = None
         self._gave_up: LinkLost | None = None
+        self._closed = asyncio.Event()
+        self._generation = 0  # counts links opened, so a request knows if the link changed
 
     @property
     def connected(self) -> bool:
@@ -123,10 +140,12 @@ class Connection:
 
     async def _attach(self) -> None:
         transport = await self._connector()
+        self._generation += 1
         self._codec.decoder = FrameDecoder()
         self._last_counter = None
         self._transport = transport
-        self._spawn(self._read(transport))
+        transport.listen(self._received_bytes)
+        self._spawn(self._watch(transport))
         self._linked.set()
         try:
             await self._resync()
@@ -154,6 +173,8 @@ class Connection:
         if self._closing:
             return
         self._closing = True
+        self._gave_up = LinkLost(f"the link to {self.address} was closed; connect again")
+        self._closed.set()
         transport = self._transport
         if transport is not None:
             self._detach(transport)
@@ -167,41 +188,69 @@ class Connection:
     def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("irlink task failed for %s", self.address, exc_info=task.exception())
 
     # Requests.
 
-    async def request(self, request: Request, expect: type[R], *, resync: bool = False) -> R:
-        """Send ``request`` and return its answer; retried if idempotent; typed errors."""
+    async def request(
+        self,
+        request: Request,
+        expect: type[R],
+        *,
+        resync: bool = False,
+        timeout: float | None = None,
+    ) -> R:
+        """Send ``request`` and return its answer; retried if idempotent; typed errors.
+
+        ``timeout`` replaces the connection's timeout per attempt for this request.
+        """
         tries = 1 + (self.retries if request.IDEMPOTENT else 0)
+        wait = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Response] = loop.create_future()
         seqs: list[int] = []
+        generation = 0
         try:
             for attempt in range(tries):
-                transport = await self._link_for(request, resync, tries)
+                gate = self._linked if resync else self._ready
+                transport = self._transport
+                if not gate.is_set() or transport is None:  # only then: awaiting costs
+                    transport = await self._link_for(request, resync, tries)
+                if generation and generation != self._generation and request.NAME in _ONE_LINK:
+                    raise LinkLost(
+                        f"the link to {self.address} dropped during {request.NAME}; the device "
+                        "may not have done it (or may have restarted): read status() and "
+                        "decide again"
+                    )
+                generation = self._generation
                 seq, data = self._codec.request(request)
-                self._pending[seq] = (future, type(request))
                 seqs.append(seq)
+                future: asyncio.Future[Response] = loop.create_future()
+                for sent in seqs:
+                    self._pending[sent] = (future, type(request))
                 self.stats.requests += 1
                 self.stats.retries += attempt > 0
+                # A timer that fails the attempt's future: cheaper than asyncio.timeout().
+                timer = loop.call_later(wait, _expire, future)
                 try:
                     await transport.write(data)
-                    answer = await asyncio.wait_for(asyncio.shield(future), self.timeout)
+                    answer = await future
                 except (TimeoutError, _Dropped, TransportError) as exc:
                     log.debug("%s attempt %d: %r", request.NAME, attempt + 1, exc)
-                    if future.done() and isinstance(future.exception(), _Dropped):
-                        future = loop.create_future()  # the link dropped; wait for the next
-                        for s in seqs:
-                            self._pending[s] = (future, type(request))
                     continue
+                finally:
+                    timer.cancel()
                 assert isinstance(answer, expect)
                 return answer
             self.stats.timeouts += 1
             error = RequestTimeout(
                 f"{self.address} did not answer {request.NAME} ({tries} tries of "
-                f"{self.timeout:g} s); check that the device is on and in range, or raise "
+                f"{wait:g} s); check that the device is on and in range, or raise "
                 "the timeout"
             )
             if not resync and self._transport is not None:
@@ -213,23 +262,36 @@ class Connection:
             raise error
         finally:
             for seq in seqs:
-                self._pending.pop(seq, None)
-            if not future.done():
-                future.cancel()
+                entry = self._pending.pop(seq, None)
+                if entry is not None and not entry[0].done():
+                    entry[0].cancel()
 
     async def _link_for(self, request: Request, resync: bool, tries: int) -> Transport:
         """The open link, once it may carry ``request``; waits while reconnecting."""
         gate = self._linked if resync else self._ready
         if not gate.is_set():
-            if self._closing or self._gave_up is not None:
-                raise self._gave_up or LinkLost(f"the link to {self.address} is closed")
+            if self._gave_up is not None:
+                raise self._gave_up
+            opened, closed = (
+                asyncio.ensure_future(gate.wait()),
+                asyncio.ensure_future(self._closed.wait()),
+            )
             try:
-                await asyncio.wait_for(gate.wait(), self.timeout * tries)
-            except TimeoutError:
+                await asyncio.wait(
+                    {opened, closed},
+                    timeout=self.timeout * tries,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                opened.cancel()
+                closed.cancel()
+            if self._gave_up is not None:
+                raise self._gave_up
+            if not gate.is_set():
                 raise LinkLost(
                     f"the link to {self.address} is down; irlink keeps reconnecting "
                     f"({request.NAME} not sent); try again once events() reports LinkRestored"
-                ) from None
+                )
         transport = self._transport
         if transport is None:
             raise LinkLost(f"the link to {self.address} is down")
@@ -237,10 +299,12 @@ class Connection:
 
     # Receiving.
 
-    async def _read(self, transport: Transport) -> None:
-        async for data in transport.received():
-            for item in self._codec.feed(data):
-                self._dispatch(item)
+    def _received_bytes(self, data: bytes) -> None:
+        for item in self._codec.feed(data):
+            self._dispatch(item)
+
+    async def _watch(self, transport: Transport) -> None:
+        await transport.closed.wait()
         if transport is self._transport and not self._closing:
             self._link_down(transport)
 
@@ -294,7 +358,7 @@ class Connection:
         self._detach(transport)
         self.stats.links_lost += 1
         log.warning("%s", reason)
-        self._publish(LinkLostEvent(reason=reason))
+        self._publish(LinkDown(reason=reason))
         if self.reconnect is None:
             self._gave_up = LinkLost(f"{reason} (reconnection is off)")
         elif self._reconnecting is None or self._reconnecting.done():
@@ -305,16 +369,27 @@ class Connection:
             await asyncio.sleep(delay)
             try:
                 await self._attach()
-            except IRLinkError as exc:
+            except (DeviceMismatch, ProtocolError) as exc:
+                # Another device, or another protocol: trying again cannot help.
+                self._give_up(LinkLost(f"{reason}; {exc}"))
+                return
+            except Exception as exc:
                 log.info("reconnecting to %s: %s", self.address, exc)
                 continue
             self.stats.reconnects += 1
             await self._restored()
             return
-        self._gave_up = LinkLost(
-            f"{reason}; gave up after {backoff.attempts} reconnection attempts; "
-            "check the device and connect again"
+        self._give_up(
+            LinkLost(
+                f"{reason}; gave up after {backoff.attempts} reconnection attempts; "
+                "check the device and connect again"
+            )
         )
+
+    def _give_up(self, error: LinkLost) -> None:
+        log.error("%s", error)
+        self._gave_up = error
+        self._publish(LinkDown(reason=str(error)))
 
     async def _restored(self) -> None:
         """The link is back and resynchronised; :class:`irlink.Device` fills this in."""

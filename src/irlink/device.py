@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from irlink.connection import Backoff, Connection, Connector
-from irlink.errors import ConnectError, IRLinkError, ProtocolError
+from irlink.errors import ConnectError, DeviceMismatch, IRLinkError, ProtocolError
 from irlink.events import (
     DeviceEvent,
     EventsMissed,
@@ -50,6 +50,7 @@ PROTOCOL_VERSION = 1
 USAGE_PAGE = 8  # records per read_usage_log, the most v1 allows
 BUSY_RETRIES = 5
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
+_GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
 
 
 class Device(Connection):
@@ -80,8 +81,13 @@ class Device(Connection):
         self._period_ms = 0
         self._heartbeat = heartbeat
         self._heartbeat_ms = 0
+        self._heartbeat_armed = False  # the device may hold a policy: resync must set it again
+        self._heartbeat_lock = asyncio.Lock()  # one heartbeat request at a time, in order
         self._beating: asyncio.Task[None] | None = None
         self._used_ids: set[int] = set()  # session ids this device has used: never reuse one
+        # (port, session_id) of every session seen running or paused whose end has not been
+        # reported yet: the sessions whose end the host must not miss.
+        self._open_sessions: set[tuple[int, int]] = set()
         self._ended: set[tuple[int, int]] = set()  # (port, session_id) whose end we reported
         self._restore: tuple[Status, bool] | None = None
         self.simulator: SimulatedDevice | None = None  # the device behind a sim:// address
@@ -108,7 +114,7 @@ class Device(Connection):
         info = Info.from_wire(wire_info)
         known = self._info
         if known is not None and (info.model, info.serial) != (known.model, known.serial):
-            raise ConnectError(
+            raise DeviceMismatch(
                 f"another device answers at {self.address}: {info.model} {info.serial}, not "
                 f"{known.model} {known.serial}; connect to it by its own address"
             )
@@ -117,18 +123,21 @@ class Device(Connection):
             self._period_ms = period_ms(info, self._period)
             self._heartbeat_ms = heartbeat_ms(info, self._heartbeat)
         self._info = info
+        if self._heartbeat_armed or self._heartbeat_ms:
+            # First, before anything slow: the device counts missed beats from the old link.
+            await self._stop_beating()  # a beat stuck on the old link must not hold the lock
+            await self._beat_once(resync=True)
+            if self._heartbeat_ms:
+                self._start_beating()
         before = self._status
         status = await self._read_status(resync=True)
-        await self._learn_used_ids(status)
         rebooted = before is not None and before.boot_count != status.boot_count
-        if before is not None:
-            await self._recover_endings(before, status)
-            self._restore = (status, rebooted)
         if self._period_ms:
             await self._subscribe(self._period_ms, resync=True)
-        if self._heartbeat_ms:
-            await self._beat_once(resync=True)
-            self._start_beating()
+        await self._learn_used_ids(status)
+        if before is not None:
+            await self._recover_endings(status, resync=True)
+            self._restore = (status, rebooted)
 
     async def _restored(self) -> None:
         if self._restore is not None:
@@ -137,9 +146,10 @@ class Device(Connection):
 
     async def close(self) -> None:
         """Close the link. An armed heartbeat is disarmed first: leaving is not a lost link."""
-        if self._heartbeat_ms and self.connected:
+        await self._stop_beating()
+        if self._heartbeat_armed and self.connected:
             try:
-                await self.request(wire.HeartbeatRequest(interval_ms=0), wire.HeartbeatResponse)
+                await self._set_policy(0)
             except IRLinkError as exc:
                 log.warning("could not disarm the heartbeat on close: %s", exc)
         await super().close()
@@ -163,12 +173,17 @@ class Device(Connection):
         return await self._read_status()
 
     async def _read_status(self, *, resync: bool = False) -> Status:
-        answer = await self.request(wire.GetStatusRequest(), wire.GetStatusResponse, resync=resync)
+        answer = await self.request(_GET_STATUS, wire.GetStatusResponse, resync=resync)
         self._status = Status.from_wire(answer)
-        for port in self._status.ports:
-            if port.session_id:
-                self._used_ids.add(port.session_id)
+        self._note_sessions(self._status)
         return self._status
+
+    def _note_sessions(self, status: Status) -> None:
+        for port in status.ports:
+            if port.state in _ACTIVE and port.session_id:
+                self._used_ids.add(port.session_id)
+                if (port.port, port.session_id) not in self._ended:
+                    self._open_sessions.add((port.port, port.session_id))
 
     # Sessions.
 
@@ -207,8 +222,10 @@ class Device(Connection):
         """Start the configured session on ``port`` (0: every port); returns its session id.
 
         A retry after a lost answer carries the same id, so the device never runs the
-        session twice; the id is new to this device, so a start is never taken for a
-        repeat of an old one.
+        session twice. The id irlink picks is new to this device, so a start is never
+        taken for a repeat of an old one; give ``session_id`` only to repeat a start
+        whose outcome you did not learn. If the link drops during the start, it is not
+        sent again on the new link: :class:`~irlink.LinkLost` says to read the status.
         """
         port = check_port(self.info, port)
         if session_id is None:
@@ -217,6 +234,8 @@ class Device(Connection):
             raise ValueError(f"session_id must be 1..65535, not {session_id}")
         self._used_ids.add(session_id)
         await self.request(wire.StartRequest(port=port, session_id=session_id), wire.StartResponse)
+        ports = range(1, self.info.port_count + 1) if port == 0 else (port,)
+        self._open_sessions.update((p, session_id) for p in ports)
         return session_id
 
     async def stop(self, port: int = 0) -> None:
@@ -262,24 +281,51 @@ class Device(Connection):
     async def set_heartbeat(self, interval: DurationLike | None) -> None:
         """Arm the heartbeat policy: if the host goes quiet for ``heartbeat_misses`` intervals,
         the device stops output (reason link_lost). None or 0 disarms it."""
-        self._heartbeat_ms = heartbeat_ms(self.info, interval)
-        await self._beat_once()
-        if self._heartbeat_ms:
-            self._start_beating()
-        elif self._beating is not None:
-            self._beating.cancel()
+        ms = heartbeat_ms(self.info, interval)
+        await self._stop_beating()
+        try:
+            await self._set_policy(ms)
+        finally:
+            if self._heartbeat_ms:  # armed, or a disarm that failed: keep feeding it
+                self._start_beating()
+
+    async def _set_policy(self, ms: int, *, resync: bool = False) -> None:
+        """Tell the device the policy, then remember it (only once the device has it)."""
+        # A beat may wait no longer than the interval: its retry must still be in time.
+        timeout = min(self.timeout, ms / 1000 * self.time_scale) if ms else None
+        async with self._heartbeat_lock:
+            if ms:
+                self._heartbeat_armed = True  # from the moment it may reach the device
+            await self.request(
+                wire.HeartbeatRequest(interval_ms=ms),
+                wire.HeartbeatResponse,
+                resync=resync,
+                timeout=timeout,
+            )
+            self._heartbeat_ms = ms
+            self._heartbeat_armed = bool(ms)
 
     async def _beat_once(self, *, resync: bool = False) -> None:
-        request = wire.HeartbeatRequest(interval_ms=self._heartbeat_ms)
-        await self.request(request, wire.HeartbeatResponse, resync=resync)
+        await self._set_policy(self._heartbeat_ms, resync=resync)
 
     def _start_beating(self) -> None:
         if self._beating is None or self._beating.done():
             self._beating = self._spawn(self._beat())
 
+    async def _stop_beating(self) -> None:
+        beating, self._beating = self._beating, None
+        if beating is not None:
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+
     async def _beat(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self._heartbeat_ms / 1000 * self.time_scale
+        due = loop.time()
         while self._heartbeat_ms:
-            await asyncio.sleep(self._heartbeat_ms / 1000 * self.time_scale)
+            # On a fixed schedule: a slow answer does not push the next beat back.
+            due = max(due + interval, loop.time())
+            await asyncio.sleep(due - loop.time())
             if not self.connected:
                 continue  # a lost link is exactly what the device should notice
             try:
@@ -307,7 +353,8 @@ class Device(Connection):
     ) -> wire.ReadUsageLogResponse:
         request = wire.ReadUsageLogRequest(from_index=from_index, max_count=count)
         delay = self.timeout / 8
-        for _ in range(BUSY_RETRIES):
+        # While resynchronising nothing waits on a busy log: a later re-read tries again.
+        for _ in range(0 if resync else BUSY_RETRIES):
             try:
                 return await self.request(request, wire.ReadUsageLogResponse, resync=resync)
             except DeviceBusy:
@@ -337,37 +384,48 @@ class Device(Connection):
     def _received(self, event: DeviceEvent) -> DeviceEvent:
         if isinstance(event, StatusUpdate):
             self._status = event.status
+            self._note_sessions(event.status)
         elif isinstance(event, SessionStarted):
             self._used_ids.add(event.session_id)
+            if (event.port, event.session_id) not in self._ended:
+                self._open_sessions.add((event.port, event.session_id))
         elif isinstance(event, SessionEnded):
-            self._ended.add((event.port, event.session_id))
+            key = (event.port, event.session_id)
+            self._ended.add(key)
+            self._open_sessions.discard(key)
         return event
 
     async def _missed(self, missed: int) -> None:
-        before = self._status
         try:
             status = await self._read_status()
-            if before is not None:
-                await self._recover_endings(before, status)
+            await self._recover_endings(status)
         except IRLinkError as exc:
             log.warning("%s: could not re-read after %d lost events: %s", self.address, missed, exc)
             return
         self._publish(EventsMissed(missed=missed, status=status))
 
-    async def _recover_endings(self, before: Status, after: Status) -> None:
-        """Report sessions that ended unseen (while the link was down), from the usage log."""
-        now = {(p.port, p.session_id) for p in after.ports if p.state in _ACTIVE}
-        lost = (
-            {(p.port, p.session_id) for p in before.ports if p.state in _ACTIVE and p.session_id}
-            - now
-            - self._ended
-        )
+    async def _recover_endings(self, now: Status, *, resync: bool = False) -> None:
+        """Report sessions that ended unseen (link down, events lost), from the usage log.
+
+        A session stays open until its end is reported: if the log is busy now, the
+        next resynchronisation or re-read tries again.
+        """
+        running = {(p.port, p.session_id) for p in now.ports if p.state in _ACTIVE}
+        lost = self._open_sessions - running - self._ended
         if not lost:
             return
-        for record in await self._usage_tail(resync=not self.connected):
+        try:
+            head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
+            start = max(head.oldest_index, head.next_index - USAGE_PAGE)
+            records = (await self._usage_page(start, USAGE_PAGE, resync=resync)).records
+        except DeviceBusy:
+            log.info("%s: usage log busy; %d ended sessions read later", self.address, len(lost))
+            return
+        for record in records:
             key = (record.port, record.session_id)
-            if key in lost:
+            if key in lost and key not in self._ended:
                 self._ended.add(key)
+                self._open_sessions.discard(key)
                 self._publish(
                     SessionEnded(
                         port=record.port,
@@ -377,3 +435,7 @@ class Device(Connection):
                         recovered=True,
                     )
                 )
+        for key in lost - self._ended:
+            # Not among the newest records: too many sessions ended meanwhile to tell.
+            log.warning("%s: session %d on port %d ended unseen", self.address, key[1], key[0])
+            self._open_sessions.discard(key)

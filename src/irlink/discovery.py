@@ -171,8 +171,7 @@ async def resolve_auto(
                 [
                     f"auto found no irlink device; searched {_searched(serial, ble)}",
                     *notes,
-                    "plug the device in or switch it on, "
-                    "or name it with --device ADDRESS / IRLINK_DEVICE",
+                    "plug the device in or switch it on, or connect to it by its address",
                 ]
             )
         )
@@ -183,5 +182,5 @@ async def resolve_auto(
     ]
     raise DeviceNotFound(
         "\n".join([f"auto found {len(found)} irlink devices:", *lines])
-        + "\npick one with --device ADDRESS (or IRLINK_DEVICE)"
+        + "\npick one and connect to it by its address"
     )

@@ -9,8 +9,9 @@
     ├── LimitError           a value outside a limit the device advertised (also a ValueError)
     ├── TransportError       the link to the device
     │   ├── ConnectError     could not open it
-    │   │   └── DeviceNotFound   nothing answers at that address, or ``auto`` found no
-    │   │                         device or several
+    │   │   ├── DeviceNotFound   nothing answers at that address, or ``auto`` found no
+    │   │   │                     device or several
+    │   │   └── DeviceMismatch   another device answers where the connected one was
     │   └── LinkLost         it went down and did not come back in time
     ├── RequestTimeout       no answer in time (also the built-in TimeoutError)
     └── DeviceRefused        the device answered with an error frame; one subclass per
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "AddressError",
     "ConnectError",
+    "DeviceMismatch",
     "DeviceNotFound",
     "IRLinkError",
     "LimitError",
@@ -64,6 +66,14 @@ class LimitError(IRLinkError, ValueError):
         self.value = value
         self.limit = limit
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments: pickle (multiprocessing, logging handlers) needs help.
+        return (_limit_error, (str(self), self.name, self.value, self.limit))
+
+
+def _limit_error(message: str, name: str, value: object, limit: object) -> LimitError:
+    return LimitError(message, name=name, value=value, limit=limit)
+
 
 class TransportError(IRLinkError):
     """The byte link to the device: it could not be opened, or it broke."""
@@ -75,6 +85,10 @@ class ConnectError(TransportError):
 
 class DeviceNotFound(ConnectError):
     """Nothing answers at the address, or discovery found no device or several."""
+
+
+class DeviceMismatch(ConnectError):
+    """After a reconnection another device answered: irlink will not talk to it instead."""
 
 
 class LinkLost(TransportError):

@@ -1,7 +1,7 @@
 """Events in API units: what the device sent, and what the host saw happen to the link.
 
 :meth:`irlink.Device.events` yields them in the order they happened. Device events
-mirror the wire's (``status`` becomes :class:`StatusUpdate`); :class:`LinkLost`,
+mirror the wire's (``status`` becomes :class:`StatusUpdate`); :class:`LinkDown`,
 :class:`LinkRestored` and :class:`EventsMissed` are the host's own.
 """
 
@@ -23,7 +23,7 @@ __all__ = [
     "EventsMissed",
     "FaultCleared",
     "FaultRaised",
-    "LinkLost",
+    "LinkDown",
     "LinkRestored",
     "LowBattery",
     "PadAttached",
@@ -131,8 +131,12 @@ class LowBattery(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LinkLost(Event):
-    """The host lost the link; the device's own timer goes on. irlink reconnects if allowed."""
+class LinkDown(Event):
+    """The host lost the link; the device's own timer goes on. irlink reconnects if allowed.
+
+    After the last reconnection attempt (or a different device answering) it comes once
+    more, with the reason irlink gave up; requests then raise :class:`irlink.LinkLost`.
+    """
 
     reason: str
 
@@ -164,7 +168,7 @@ DeviceEvent = (
     | ChargerConnected
     | ChargerDisconnected
     | LowBattery
-    | LinkLost
+    | LinkDown
     | LinkRestored
     | EventsMissed
 )

@@ -55,6 +55,9 @@ class DeviceRefused(IRLinkError):
             what += f" ({field}, device limit {limit})"
         super().__init__(f"the device refused {what}: {self.advice}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.request, self.field, self.limit, self.code))
+
 
 class BadRequest(DeviceRefused):
     """The device could not read the request: host and firmware disagree on the protocol."""

@@ -19,7 +19,7 @@ import threading
 from collections.abc import AsyncGenerator, Awaitable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from irlink import device as _async
 from irlink.connection import LinkStats
@@ -28,6 +28,9 @@ from irlink.events import DeviceEvent
 from irlink.limits import DurationLike
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol.messages import Mode
+
+if TYPE_CHECKING:
+    from irlink.sim import SimulatedDevice
 
 __all__ = ["Device", "connect"]
 
@@ -91,6 +94,11 @@ class Device:
     def connected(self) -> bool:
         """Whether the link is up and resynchronised."""
         return self._device.connected
+
+    @property
+    def simulator(self) -> SimulatedDevice | None:
+        """The simulated device behind a ``sim://`` address (None otherwise)."""
+        return self._device.simulator
 
     @property
     def stats(self) -> LinkStats:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ import irlink
 from irlink import EndReason, PortState
 from irlink.events import (
     EventsMissed,
-    LinkLost,
+    LinkDown,
     LinkRestored,
     SessionEnded,
     SessionStarted,
@@ -39,7 +40,7 @@ def test_a_session_survives_a_dropped_link(link: str) -> None:
                 # A pty stays open when the far end goes quiet: the silence is the loss.
                 with pytest.raises(irlink.RequestTimeout):
                     await device.status()
-            lost = await host.wait_for(LinkLost)
+            lost = await host.wait_for(LinkDown)
             assert lost.reason
             with pytest.raises((irlink.LinkLost, irlink.RequestTimeout)):
                 await device.pause()  # nothing reaches a device that cannot hear
@@ -68,11 +69,10 @@ def test_a_session_that_ended_while_the_link_was_down_is_reported_from_the_usage
             device, sim, clock = host.device, host.sim, host.clock
             await device.configure(duration="10m", intensity=1)
             session_id = await device.start()
-            clock.advance(60)
-            await host.settle()
+            clock.advance(60)  # no status read since the start: the host knows it from start()
 
             sim.cut_link(600)  # out of range until well after the session ends
-            await host.wait_for(LinkLost)
+            await host.wait_for(LinkDown)
             clock.advance(600)
             ended = await host.wait_for(SessionEnded)
             assert ended.recovered
@@ -96,7 +96,7 @@ def test_a_reboot_while_away_is_reported_and_nothing_restarts() -> None:
             sim.reboot(off_s=5)  # the TCP bridge stays up; the device behind it goes quiet
             with pytest.raises(irlink.RequestTimeout):
                 await device.status()
-            await host.wait_for(LinkLost)
+            await host.wait_for(LinkDown)
             clock.advance(5)
             restored = await host.wait_for(LinkRestored)
             assert restored.rebooted
@@ -113,7 +113,7 @@ def test_without_reconnection_the_loss_is_final_and_says_so() -> None:
     async def body() -> None:
         async with connected("waistband", "socket", timeout=QUICK, reconnect=None) as host:
             host.sim.cut_link(5)
-            await host.wait_for(LinkLost)
+            await host.wait_for(LinkDown)
             host.clock.advance(5)
             with pytest.raises(irlink.LinkLost, match="reconnection is off"):
                 await host.device.status()
@@ -166,3 +166,68 @@ def test_a_noisy_link_completes_every_request_and_starts_once() -> None:
             assert device.stats.garbled == 0  # damaged frames fail their CRC, never parse
 
     run(body(), limit_s=60)
+
+
+def test_a_session_end_lost_with_other_events_is_recovered() -> None:
+    async def body() -> None:
+        async with connected("waistband", "socket") as host:
+            device, sim, clock = host.device, host.sim, host.clock
+            await device.subscribe("1s")
+            await device.configure(duration="10m", intensity=1)
+            session_id = await device.start()
+            clock.advance(599)
+            await host.wait_for(StatusUpdate, lambda e: e.status.port(1).elapsed.seconds == 599)
+            sim.impair(Impairment(drop_rate=1.0, seed=3))
+            clock.advance(1)  # session_ended and the status after it are lost
+            sim.impair(None)
+            clock.advance(1)
+            ended = await host.wait_for(SessionEnded)
+            assert (ended.session_id, ended.reason, ended.recovered) == (
+                session_id,
+                EndReason.COMPLETED,
+                True,
+            )
+            assert (await host.wait_for(EventsMissed)).missed == 2
+            assert len(host.of(SessionEnded)) == 1
+
+    run(body())
+
+
+def heartbeat_deadline(sim: SimulatedDevice) -> float:
+    assert sim.firmware is not None
+    return sim.firmware.heartbeat_deadline
+
+
+def test_the_heartbeat_is_armed_fed_re_armed_after_a_drop_and_disarmed_on_close() -> None:
+    async def body() -> None:
+        sim = SimulatedDevice("waistband")
+        async with connected(sim=sim, link="socket", heartbeat="10s") as host:
+            clock = host.clock
+            assert heartbeat_deadline(sim) == clock.now() + 30  # 3 misses of 10 s
+            await host.device.configure(duration="30m")
+            await host.device.start()
+            sim.cut_link(5)
+            await host.wait_for(LinkDown)
+            sim.firmware.heartbeat_deadline = math.inf  # as if the policy had been forgotten
+            clock.advance(5)
+            await host.wait_for(LinkRestored)
+            assert heartbeat_deadline(sim) == clock.now() + 30  # re-armed first thing
+        clock.advance(120)  # closed: the policy was disarmed, so the session runs on
+        assert heartbeat_deadline(sim) == math.inf
+        assert sim.output_on(1)
+
+    run(body())
+
+
+def test_a_host_that_goes_quiet_has_the_device_stop_output() -> None:
+    async def body() -> None:
+        sim = SimulatedDevice("waistband")
+        async with connected(sim=sim, link="socket", heartbeat="10s") as host:
+            await host.device.configure(duration="30m")
+            await host.device.start()
+            sim.cut_link(3600)  # the host is gone for good
+            host.clock.advance(31)
+            assert not sim.output_on(1)
+            assert sim.end_reasons()[-1] is EndReason.LINK_LOST
+
+    run(body())

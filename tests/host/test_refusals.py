@@ -467,3 +467,16 @@ def test_refusal_maps_each_code_to_its_class(code: ErrorCode) -> None:
 def test_every_advice_is_its_own() -> None:
     advice = [cls.advice for cls in set(CLASSES.values())]
     assert len(set(advice)) == len(advice)
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    from irlink.errors import LimitError
+
+    limit = LimitError("duration 2h is too long", name="duration", value="2h", limit=3600)
+    copy = pickle.loads(pickle.dumps(limit))
+    assert (str(copy), copy.name, copy.value, copy.limit) == (str(limit), "duration", "2h", 3600)
+    refused = refusal(ErrorCode.NO_PAD, "start", "port", 2)
+    copy = pickle.loads(pickle.dumps(refused))
+    assert (type(copy), str(copy), copy.code) == (type(refused), str(refused), ErrorCode.NO_PAD)

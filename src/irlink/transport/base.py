@@ -4,14 +4,16 @@ A :class:`Transport` is opened once and closed once; a link that breaks is not
 reopened (the :class:`~irlink.device.Device` opens a new one). Bytes that arrive
 are read from :meth:`Transport.received`, an async iterator that ends when the
 link goes down; :attr:`Transport.closed` is set at the same moment and
-:attr:`Transport.error` says why.
+:attr:`Transport.error` says why. A reader on the hot path may instead hand
+:meth:`Transport.listen` a callback, which gets the bytes as they arrive, without
+a queue and a task switch in between.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from irlink.errors import TransportError
 
@@ -26,6 +28,7 @@ class Transport(ABC):
         self.closed = asyncio.Event()  # set once the link is down, by either side
         self.error: TransportError | None = None  # why it went down, if not closed by us
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._listener: Callable[[bytes], None] | None = None
 
     @abstractmethod
     async def open(self) -> None:
@@ -47,11 +50,26 @@ class Transport(ABC):
                 return
             yield data
 
+    def listen(self, callback: Callable[[bytes], None]) -> None:
+        """Give received bytes to ``callback`` from now on, instead of to :meth:`received`."""
+        self._listener = callback
+        while not self._incoming.empty():  # bytes that came before, in order
+            data = self._incoming.get_nowait()
+            if data is not None:
+                callback(data)
+            else:
+                self._incoming.put_nowait(None)
+                break
+
     # For subclasses.
 
     def _deliver(self, data: bytes) -> None:
-        """Hand bytes that arrived to :meth:`received` (on the event loop's thread)."""
-        if data and not self.closed.is_set():
+        """Hand bytes that arrived to the listener or :meth:`received` (on the loop's thread)."""
+        if not data or self.closed.is_set():
+            return
+        if self._listener is not None:
+            self._listener(data)
+        else:
             self._incoming.put_nowait(data)
 
     def _went_down(self, error: TransportError | None) -> None:

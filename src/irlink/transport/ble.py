@@ -135,7 +135,7 @@ class BleTransport(Transport):
                 found = await BleakScanner.find_device_by_name(
                     str(where.name), self._scan_timeout, **scan
                 )
-        except BleakError as error:
+        except (BleakError, OSError) as error:
             raise ConnectError(
                 f"scanning for {self.address} failed ({_describe(error)}): check Bluetooth is "
                 "switched on, this program may use it, and the adapter works"
@@ -243,7 +243,7 @@ class BleTransport(Transport):
             for at in range(0, len(data), size):
                 try:
                     await client.write_gatt_char(self._rx, data[at : at + size], response=False)
-                except BleakError as error:
+                except (BleakError, OSError, EOFError) as error:
                     self._check_open()  # the link went down meanwhile: that error says why
                     raise TransportError(
                         f"writing to {self.address} failed ({error}): {_IN_RANGE}; if it "

@@ -25,9 +25,9 @@ __all__ = ["SerialTransport"]
 
 log = logging.getLogger(__name__)
 
-# Bytes queued for a port that does not take them: past this, write() waits for the
-# port to drain, and fails after write_timeout.
-WRITE_HIGH_WATER = 64 * 1024
+# Bytes queued for a port that does not take them: past this (about twenty of the
+# largest frames), write() waits for the port to drain, and fails after write_timeout.
+WRITE_HIGH_WATER = 4096
 CLOSE_TIMEOUT_S = 2.0
 
 
@@ -143,7 +143,8 @@ def _open_error(url: str, exc: BaseException) -> ConnectError:
         return DeviceNotFound(f"nothing listens at {url}; start the device or its server first")
     if code == errno.ENOENT or "No such file" in text or "FileNotFoundError" in text:
         return DeviceNotFound(
-            f"there is no serial port {url}; check the cable, or run `irlink scan` to list devices"
+            f"there is no serial port {url}; check the cable and the port's name "
+            "(irlink.discovery.discover() lists the devices it finds)"
         )
     if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
         return ConnectError(

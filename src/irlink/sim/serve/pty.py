@@ -59,6 +59,7 @@ class PtyServer(Served):
         self._buffer = bytearray()
         self._probe: asyncio.TimerHandle | None = None
         self._poll = select.poll()
+        self._writing = False  # a writer is registered for the master
 
     @property
     def address(self) -> str:
@@ -137,6 +138,7 @@ class PtyServer(Served):
             self.link = None
             self._loop.remove_reader(self._master)
             self._loop.remove_writer(self._master)
+            self._writing = False
             log.info("host closed %s", self.path)
         self._buffer.clear()
 
@@ -187,5 +189,7 @@ class PtyServer(Served):
         del self._buffer[:sent]
         if self._buffer:
             self._loop.add_writer(self._master, self._drain)
-        else:
+            self._writing = True
+        elif self._writing:  # only then: removing a writer costs a system call per reply
             self._loop.remove_writer(self._master)
+            self._writing = False
