@@ -23,6 +23,20 @@ from irlink.refusals import DeviceRefused
 
 Call = Callable[[], Awaitable[object]]
 
+# One representative of every kind of limit, for the host's checks and the device's.
+KINDS = [
+    "port",
+    "duration-below-min",
+    "duration-above-max",
+    "duration-off-step",
+    "intensity",
+    "pulse-rate",
+    "sham",
+    "setpoint",
+    "heartbeat",
+    "status-period",
+]
+
 
 def _has(info: Info, name: str) -> bool:
     return info.has(CapabilityFlags[name.upper()])
@@ -67,21 +81,7 @@ def _host_call(dut: Dut, kind: str) -> tuple[str, Call]:
     raise AssertionError(f"no host call for {kind}")
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "port",
-        "duration-below-min",
-        "duration-above-max",
-        "duration-off-step",
-        "intensity",
-        "pulse-rate",
-        "sham",
-        "setpoint",
-        "heartbeat",
-        "status-period",
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 async def test_host_refuses_out_of_limit_values_before_sending(dut: Dut, kind: str) -> None:
     """DOMAIN.md rule 8: the host checks every value against device_info and sends nothing."""
     name, call = _host_call(dut, kind)
@@ -164,21 +164,7 @@ def _device_call(dut: Dut, kind: str) -> tuple[ErrorCode, str, int | None, Call]
     raise AssertionError(f"no raw request for {kind}")
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "port",
-        "duration-below-min",
-        "duration-above-max",
-        "duration-off-step",
-        "intensity",
-        "pulse-rate",
-        "sham",
-        "setpoint",
-        "heartbeat",
-        "status-period",
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 async def test_device_refuses_out_of_limit_values_itself(dut: Dut, kind: str) -> None:
     """protocols/README.md 7.5: the device checks every value itself and refuses with the
     code, field and limit of the table; a refused configure changes nothing."""

@@ -362,22 +362,22 @@ class Device(Connection):
                 delay *= 2
         return await self.request(request, wire.ReadUsageLogResponse, resync=resync)
 
-    async def _usage_tail(self, *, resync: bool = False) -> list[wire.UsageRecord]:
-        """The newest records (up to one page), or none if the log is busy."""
-        try:
-            head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
-            start = max(head.oldest_index, head.next_index - USAGE_PAGE)
-            return list((await self._usage_page(start, USAGE_PAGE, resync=resync)).records)
-        except DeviceBusy:
-            log.info("%s: usage log busy; recent sessions not read", self.address)
-            return []
+    async def _usage_tail(self, *, resync: bool = False) -> tuple[wire.UsageRecord, ...]:
+        """The newest records, up to one page; raises DeviceBusy if the log is busy."""
+        head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
+        start = max(head.oldest_index, head.next_index - USAGE_PAGE)
+        return (await self._usage_page(start, USAGE_PAGE, resync=resync)).records
 
     async def _learn_used_ids(self, status: Status) -> None:
         # A start with the id of a port's most recent session is taken as a repeat and
         # changes nothing, so a new session must not reuse it: learn the recent ones.
-        for record in await self._usage_tail(resync=True):
-            self._used_ids.add(record.session_id)
         self._used_ids.update(p.session_id for p in status.ports if p.session_id)
+        try:
+            records = await self._usage_tail(resync=True)
+        except DeviceBusy:
+            log.info("%s: usage log busy; recent session ids not read", self.address)
+            return
+        self._used_ids.update(record.session_id for record in records)
 
     # Keeping the picture true when events were lost.
 
@@ -415,9 +415,7 @@ class Device(Connection):
         if not lost:
             return
         try:
-            head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
-            start = max(head.oldest_index, head.next_index - USAGE_PAGE)
-            records = (await self._usage_page(start, USAGE_PAGE, resync=resync)).records
+            records = await self._usage_tail(resync=resync)
         except DeviceBusy:
             log.info("%s: usage log busy; %d ended sessions read later", self.address, len(lost))
             return
