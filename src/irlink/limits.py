@@ -45,13 +45,18 @@ def check_port(info: Info, port: int) -> int:
     return port
 
 
+def _seconds(value: DurationLike, name: str, label: str) -> float:
+    """``value`` in seconds; a LimitError naming ``label`` if it is not a duration."""
+    try:
+        return parse_duration(value).total_seconds()
+    except ValueError as exc:
+        raise _fail(f"{label}: {exc}", name, value) from None
+
+
 def _duration(info: Info, value: DurationLike | None) -> int:
     if value is None:
         return int(info.session_default.total_seconds())
-    try:
-        seconds = parse_duration(value).total_seconds()
-    except ValueError as exc:
-        raise _fail(f"duration: {exc}", "duration", value) from None
+    seconds = _seconds(value, "duration", "duration")
     lo, hi = info.session_min, info.session_max
     step = int(info.session_step.total_seconds())
     shown = format_duration(seconds)
@@ -220,10 +225,7 @@ def period_ms(info: Info, period: DurationLike | None) -> int:
     """The ``subscribe`` period in ms: None or 0 for off, else at least the device's minimum."""
     if period is None:
         return 0
-    try:
-        ms = parse_duration(period).total_seconds() * 1000
-    except ValueError as exc:
-        raise _fail(f"status period: {exc}", "period", period) from None
+    ms = _seconds(period, "period", "status period") * 1000
     low = info.status_period_min
     if ms and ms < low.total_seconds() * 1000:
         raise _fail(
@@ -248,10 +250,7 @@ def heartbeat_ms(info: Info, interval: DurationLike | None) -> int:
     """The ``heartbeat`` interval in ms: None or 0 for off, else at most the device's maximum."""
     if interval is None:
         return 0
-    try:
-        ms = parse_duration(interval).total_seconds() * 1000
-    except ValueError as exc:
-        raise _fail(f"heartbeat: {exc}", "heartbeat", interval) from None
+    ms = _seconds(interval, "heartbeat", "heartbeat") * 1000
     high = info.heartbeat_max
     if ms > high.total_seconds() * 1000:
         raise _fail(
