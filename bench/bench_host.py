@@ -11,8 +11,9 @@
       target: irlink's median within 2x of it;
    B. pymodbus: an async RTU serial client reads 16 holding registers from a pymodbus
       serial server; target: irlink faster (ratio of medians under 1).
-   Two more rows say where irlink's time goes: the least an asyncio client on
-   pyserial-asyncio-fast takes to the same echo server, and irlink against a device
+   Two more rows say where irlink's time goes: the least an asyncio client takes to the
+   same echo server (the port opened by pyserial, its fd read and written on the loop, as
+   irlink's serial transport does), and irlink against a device
    reduced to its codec (no simulated firmware). All run in interleaved rounds, each
    warmed up first; latency per call, with this process's CPU per call.
 2. Memory per connected device: K devices connected to K simulators served by one
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import shutil
 import statistics
@@ -39,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import serial
-import serial_asyncio_fast
 
 import irlink
 from bench_host_fleet import Memory, Polling, memory_and_polling
@@ -119,7 +120,7 @@ class Subject:
         return statistics.quantiles(self.calls, n=100)[p - 1]
 
 
-class _Counted(asyncio.Protocol):
+class _Counted:
     """Completes ``waiter`` once ``size`` bytes have come: the least an asyncio client does."""
 
     def __init__(self, size: int) -> None:
@@ -148,14 +149,15 @@ async def round_trips(
                 raise RuntimeError("the echo server did not answer")
 
         counted = _Counted(len(reply))
-        transport, _ = await serial_asyncio_fast.create_serial_connection(
-            loop, lambda: counted, paths["echo2"], baudrate=BAUDRATE, exclusive=True
-        )
-        stack.callback(transport.close)
+        floor = serial.Serial(paths["echo2"], BAUDRATE, timeout=0, exclusive=True)
+        stack.callback(floor.close)
+        fd = floor.fileno()
+        loop.add_reader(fd, lambda: counted.data_received(os.read(fd, 4096)))
+        stack.callback(loop.remove_reader, fd)
 
         async def asyncio_once() -> None:
             counted.waiter = loop.create_future()
-            transport.write(request)
+            os.write(fd, request)
             await counted.waiter
 
         client = AsyncModbusSerialClient(
@@ -177,7 +179,7 @@ async def round_trips(
         size = f"{len(request)}/{len(reply)}"
         subjects = [
             Subject("A. raw echo: blocking pyserial, echo server", size, raw_once, aio=False),
-            Subject("asyncio floor: pyserial-asyncio-fast, echo server", size, asyncio_once),
+            Subject("asyncio floor: the port's fd on the loop, echo server", size, asyncio_once),
             Subject("irlink `status()`, codec-only device", size, codec_only.status),
             Subject("**irlink `status()`, simulator**", size, simulated.status),
             Subject("B. pymodbus RTU `read_holding_registers(16)`", "8/37", modbus_once),

@@ -84,11 +84,6 @@ class _Dropped(Exception):
     """The link went down while an attempt waited for its answer."""
 
 
-def _expire(future: asyncio.Future[Response]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
-
-
 class Connection:
     """A link to one device that survives drops: requests, events and reconnection."""
 
@@ -126,6 +121,10 @@ class Connection:
         self._gave_up: LinkLost | None = None
         self._closed = asyncio.Event()
         self._generation = 0  # counts links opened, so a request knows if the link changed
+        # When each waiting attempt times out, watched by one timer for them all: a timer
+        # armed and cancelled per request cost a tenth of a status round trip.
+        self._deadlines: dict[asyncio.Future[Response], float] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
 
     @property
     def connected(self) -> bool:
@@ -175,6 +174,9 @@ class Connection:
         self._closing = True
         self._gave_up = LinkLost(f"the link to {self.address} was closed; connect again")
         self._closed.set()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         transport = self._transport
         if transport is not None:
             self._detach(transport)
@@ -215,6 +217,7 @@ class Connection:
         loop = asyncio.get_running_loop()
         seqs: list[int] = []
         generation = 0
+        last: Exception | None = None
         try:
             for attempt in range(tries):
                 gate = self._linked if resync else self._ready
@@ -235,18 +238,26 @@ class Connection:
                     self._pending[sent] = (future, type(request))
                 self.stats.requests += 1
                 self.stats.retries += attempt > 0
-                # A timer that fails the attempt's future: cheaper than asyncio.timeout().
-                timer = loop.call_later(wait, _expire, future)
+                deadline = self._deadlines[future] = loop.time() + wait
+                watchdog = self._watchdog
+                if watchdog is None or deadline < watchdog.when():
+                    self._watch_until(deadline)
                 try:
                     await transport.write(data)
                     answer = await future
                 except (TimeoutError, _Dropped, TransportError) as exc:
                     log.debug("%s attempt %d: %r", request.NAME, attempt + 1, exc)
+                    last = exc
                     continue
                 finally:
-                    timer.cancel()
+                    del self._deadlines[future]
                 assert isinstance(answer, expect)
                 return answer
+            if not isinstance(last, TimeoutError):  # the last try ended with the link
+                raise self._gave_up or LinkLost(
+                    f"the link to {self.address} went down while waiting for the answer to "
+                    f"{request.NAME}; read status() once events() reports LinkRestored"
+                )
             self.stats.timeouts += 1
             error = RequestTimeout(
                 f"{self.address} did not answer {request.NAME} ({tries} tries of "
@@ -265,6 +276,25 @@ class Connection:
                 entry = self._pending.pop(seq, None)
                 if entry is not None and not entry[0].done():
                     entry[0].cancel()
+
+    def _watch_until(self, when: float) -> None:
+        """Wake at ``when`` (loop time) to fail the attempts due by then."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watchdog = asyncio.get_running_loop().call_at(when, self._expire_due)
+
+    def _expire_due(self) -> None:
+        self._watchdog = None
+        now = asyncio.get_running_loop().time()
+        later: float | None = None
+        for future, deadline in self._deadlines.items():
+            if deadline <= now:
+                if not future.done():
+                    future.set_exception(TimeoutError())
+            elif later is None or deadline < later:
+                later = deadline
+        if later is not None:  # an attempt sent since: the next is due then
+            self._watch_until(later)
 
     async def _link_for(self, request: Request, resync: bool, tries: int) -> Transport:
         """The open link, once it may carry ``request``; waits while reconnecting."""

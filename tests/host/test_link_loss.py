@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from irlink.events import (
     SessionStarted,
     StatusUpdate,
 )
+from irlink.protocol.messages import GetStatusRequest, GetStatusResponse
 from irlink.sim import SimulatedDevice
 from irlink.sim.link import Impairment
 from tests.host.links import LINKS, connected, run
@@ -229,5 +231,28 @@ def test_a_host_that_goes_quiet_has_the_device_stop_output() -> None:
             host.clock.advance(31)
             assert not sim.output_on(1)
             assert sim.end_reasons()[-1] is EndReason.LINK_LOST
+
+    run(body())
+
+
+def test_each_attempt_times_out_at_its_own_deadline_under_one_shared_timer() -> None:
+    """A short per-request timeout is kept while a longer one is already being watched."""
+
+    async def body() -> None:
+        async with connected("waistband", "pty", timeout=60, retries=0, reconnect=None) as host:
+            device, sim = host.device, host.sim
+            for _ in range(3):  # answered attempts leave nothing behind to expire
+                await device.status()
+            sim.cut_link(3600)  # the device hears nothing from now on
+            slow = asyncio.ensure_future(device.status())  # waits up to 60 s
+            await asyncio.sleep(0)  # let it send: the shared timer is armed for 60 s
+            with pytest.raises(irlink.RequestTimeout, match=r"1 tries of 0\.05 s"):
+                await asyncio.wait_for(
+                    device.request(GetStatusRequest(), GetStatusResponse, timeout=0.05), 5
+                )
+            # That timeout took the silent link as lost, which ends the slow request too.
+            with pytest.raises(irlink.LinkLost):
+                await asyncio.wait_for(slow, 5)
+            assert device.stats.timeouts == 1
 
     run(body())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irlink.protocol import (
     BadFrameKind,
@@ -24,6 +28,7 @@ from irlink.protocol import (
     encode_frame,
     encode_message,
 )
+from irlink.protocol import codec as codec_module
 from irlink.protocol.messages import (
     EVENTS,
     REQUESTS,
@@ -37,6 +42,7 @@ from irlink.protocol.messages import (
     SubscribeRequest,
 )
 from irlink.protocol.wire import Event, Request, Response
+from irlink.spec._files import read_yaml
 
 E = ErrorCode
 CONFIGURE = ConfigureRequest(
@@ -170,3 +176,39 @@ def test_a_repeated_start_is_the_same_request_byte_for_byte_but_for_seq() -> Non
     assert (frame1.seq, frame2.seq) == (seq1, seq2) == (seq1, seq1 + 1)
     received = device.feed(first + second)
     assert [r.message for r in received if isinstance(r, RequestReceived)] == [start, start]
+
+
+# One answer frame of each response id, from protocols/vectors/responses.yaml.
+ANSWERS = list(
+    {
+        decode_frame(bytes.fromhex(v["hex"])[:-1]).msg_id: bytes.fromhex(v["hex"])
+        for v in read_yaml("vectors/responses.yaml")
+    }.values()
+)
+
+
+def _host_outcome(frame: Frame) -> object:
+    [item] = HostCodec().feed(encode_frame(frame))
+    if isinstance(item, Garbled):
+        return Garbled, type(item.error), item.error.field, item.error.limit
+    return item
+
+
+@settings(max_examples=300)
+@given(
+    version=st.sampled_from([0, 1, 1, 1, 2]),
+    kind=st.sampled_from([0, 1, 1, 1, 2, 3, 7]),
+    msg_id=st.sampled_from([*REQUESTS, *EVENTS, 0x00, 0x80, 0xFF]),
+    body=st.one_of(st.just(b""), st.binary(max_size=60)),
+)
+def test_host_reads_a_frame_the_same_before_and_after_its_id_was_read(
+    version: int, kind: int, msg_id: int, body: bytes
+) -> None:
+    """HostCodec.feed takes a response id's reader by id once it has read one: same result."""
+    frame = Frame(kind, 7, msg_id, body, version)
+    with mock.patch.dict(codec_module._RESPONSE_READERS, clear=True):
+        first = _host_outcome(frame)  # the long way: nothing read yet
+        for answer in ANSWERS:  # a real answer of every id, from the spec's vectors
+            assert isinstance(HostCodec().feed(answer)[0], Reply)
+        assert set(codec_module._RESPONSE_READERS) == set(REQUESTS)
+        assert _host_outcome(frame) == first

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from irlink.protocol.messages import StartRequest
+from irlink.protocol.messages import EndReason, PortState, StartRequest
 from irlink.sim import ManualClock, RealClock, SimulatedDevice
+from irlink.sim.device import CATCH_UP_QUANTUM_S
 from tests.sim.host import TestHost
 
 
@@ -62,6 +63,39 @@ def test_a_device_on_a_real_clock_catches_up_when_a_request_arrives() -> None:
     assert device.remaining_s(1) == 1800  # nothing ran it yet
     device.catch_up()
     assert device.remaining_s(1) == 1740
+
+
+def test_a_real_clock_device_skips_steps_shorter_than_the_quantum() -> None:
+    fake = FakeMonotonic()
+    device = SimulatedDevice("waistband", clock=RealClock(speed=10, monotonic=fake))
+    fake.now += 0.9 * CATCH_UP_QUANTUM_S / 10
+    device.catch_up()
+    assert device.now == 0.0  # nothing a host could see would have changed
+    fake.now += 0.2 * CATCH_UP_QUANTUM_S / 10
+    device.catch_up()
+    assert device.now == pytest.approx(1.1 * CATCH_UP_QUANTUM_S)
+
+
+def test_a_session_on_a_real_clock_ends_at_most_a_quantum_late_and_runs_its_time() -> None:
+    fake = FakeMonotonic()
+    device = SimulatedDevice("waistband", clock=RealClock(speed=1, monotonic=fake))
+    TestHost(device).ok(StartRequest(port=1, session_id=1))  # 1800 s
+    fake.now += 1800 - 0.5 * CATCH_UP_QUANTUM_S
+    device.catch_up()
+    fake.now += 0.7 * CATCH_UP_QUANTUM_S  # past the end, but less than a quantum on
+    device.catch_up()
+    assert device.port_state(1) == PortState.RUNNING
+    fake.now += 0.4 * CATCH_UP_QUANTUM_S
+    device.catch_up()
+    assert device.end_reasons() == [EndReason.COMPLETED]
+    assert device.memory.log[-1].delivered_s == 1800
+
+
+def test_a_manual_clock_device_follows_every_advance_however_small() -> None:
+    clock = ManualClock()
+    device = SimulatedDevice("waistband", clock=clock)
+    clock.advance(CATCH_UP_QUANTUM_S / 1000)
+    assert device.now == CATCH_UP_QUANTUM_S / 1000
 
 
 def test_device_run_keeps_a_real_clock_device_up_to_date_until_cancelled() -> None:

@@ -82,6 +82,24 @@ def test_voltage_sags_under_load_and_stays_between_empty_and_full() -> None:
     assert checked > 200  # the whole run, minute by minute
 
 
+@pytest.mark.parametrize(
+    "soc", [0.0, 0.025, 0.05, 0.07, 0.1, 0.2, 0.333, 0.5, 0.64, 0.8, 0.99, 1.0, -0.5, 1.5]
+)
+def test_open_circuit_voltage_interpolates_the_curve_and_clamps_outside_it(soc: float) -> None:
+    spec = WAISTBAND.physics.battery
+    battery = BatteryModel(spec, soc=soc)
+    # The curve's points as fractions of the way from empty to full, written out here.
+    curve = [(0.0, 0.0), (0.05, 0.2), (0.1, 0.33), (0.2, 0.43), (0.5, 0.58), (0.8, 0.79)]
+    curve.append((1.0, 1.0))
+    clamped = min(max(soc, 0.0), 1.0)
+    i = next(i for i in range(1, len(curve)) if clamped <= curve[i][0])
+    (s0, v0), (s1, v1) = curve[i - 1], curve[i]
+    fraction = v0 + (v1 - v0) * (clamped - s0) / (s1 - s0)
+    expected = spec.empty_mv + fraction * (spec.full_mv - spec.empty_mv)
+    assert battery.open_circuit_mv() == expected  # exactly: status rounds this value
+    assert battery.voltage_mv(0) == expected
+
+
 def test_voltage_falls_as_the_battery_drains() -> None:
     battery = BatteryModel(WAISTBAND.physics.battery, soc=1.0)
     previous = math.inf

@@ -141,21 +141,43 @@ class HostCodec:
         """Everything the device said in ``data`` (and earlier unfinished bytes)."""
         out: list[HostIncoming] = []
         for frame in self.decoder.feed(data):
-            try:
-                if frame.kind == FrameKind.REQUEST:
-                    raise BadFrameKind("the device sent a request; only hosts send requests")
-                message = decode_message(frame)
-            except MessageError as exc:
-                out.append(Garbled(frame, exc))
+            kind, seq, msg_id, body, version = frame
+            # Answers are most of what comes: once an id has been read, its reader is
+            # taken by id alone (as DeviceCodec.read_request does for requests).
+            read = _RESPONSE_READERS.get(msg_id) if kind == _RESPONSE else None
+            if read is not None and version == PROTOCOL_VERSION:
+                try:
+                    out.append(Reply(seq, read(body)))
+                except MessageError as exc:
+                    out.append(Garbled(frame, exc))
                 continue
-            # decode_message chose the model by frame kind; the kind alone classifies it.
-            if frame.kind == FrameKind.EVENT:
-                out.append(EventReceived(frame.seq, cast(Event, message)))
-            elif frame.kind == FrameKind.RESPONSE:
-                out.append(Reply(frame.seq, cast(Response, message)))
-            else:
-                out.append(Refusal(frame.seq, frame.msg_id, cast(ErrorReply, message)))
+            out.append(_host_read(frame))
         return out
+
+
+_REQUEST = int(FrameKind.REQUEST)  # plain ints: an enum member costs a lookup on 3.11
+_RESPONSE = int(FrameKind.RESPONSE)
+_EVENT = int(FrameKind.EVENT)
+# The reader of each response id the host has read, by id alone: HostCodec.feed's fast path.
+_RESPONSE_READERS: dict[int, Callable[[bytes], Any]] = {}
+
+
+def _host_read(frame: Frame) -> HostIncoming:
+    """What one frame from the device says, read the long way (first of its id, or not v1)."""
+    try:
+        if frame.kind == _REQUEST:
+            raise BadFrameKind("the device sent a request; only hosts send requests")
+        message = decode_message(frame)
+    except MessageError as exc:
+        return Garbled(frame, exc)
+    # decode_message chose the model by frame kind; the kind alone classifies it.
+    if frame.kind == _EVENT:
+        return EventReceived(frame.seq, cast(Event, message))
+    if frame.kind == _RESPONSE:
+        # decode_message has checked the version and made the reader of this id.
+        _RESPONSE_READERS[frame.msg_id] = _READERS[(frame.kind, frame.msg_id)]
+        return Reply(frame.seq, cast(Response, message))
+    return Refusal(frame.seq, frame.msg_id, cast(ErrorReply, message))
 
 
 # What a device receives.
@@ -180,6 +202,27 @@ class Rejected:
 DeviceIncoming = RequestReceived | Rejected
 
 
+# The reader of each request id a device has read, by id alone: DeviceCodec.read_request's
+# fast path for a well-formed request frame, with no key tuple and no checks to repeat.
+_REQUEST_READERS: dict[int, Callable[[bytes], Any]] = {}
+# A request without fields (get_status, get_info) read once: its empty body can only ever
+# read as this one frozen message, so it is handed out again instead of built anew.
+_BODILESS_REQUESTS: dict[int, Request] = {}
+
+
+def _first_request(frame: Frame) -> Request:
+    """What DeviceCodec.read_request does the first time, and for every frame it refuses."""
+    if frame.kind != FrameKind.REQUEST and frame.version == PROTOCOL_VERSION:
+        raise BadFrameKind(f"a device accepts only requests, not frame kind {frame.kind}")
+    message = decode_message(frame)
+    assert isinstance(message, Request)
+    # decode_message has checked the version and made the reader of this request id.
+    _REQUEST_READERS[frame.msg_id] = _READERS[(frame.kind, frame.msg_id)]
+    if not type(message).model_fields:
+        _BODILESS_REQUESTS[frame.msg_id] = message
+    return message
+
+
 class DeviceCodec:
     """The device end of a link: reads requests, writes responses, errors and events."""
 
@@ -192,22 +235,35 @@ class DeviceCodec:
         out: list[DeviceIncoming] = []
         for frame in self.decoder.feed(data):
             try:
-                if frame.kind != FrameKind.REQUEST and frame.version == PROTOCOL_VERSION:
-                    raise BadFrameKind(
-                        f"a device accepts only requests, not frame kind {frame.kind}"
-                    )
-                message = decode_message(frame)
+                message = self.read_request(frame)
             except MessageError as exc:
-                reply = ErrorReply(code=exc.code, field=exc.field, limit=exc.limit)
-                out.append(
-                    Rejected(
-                        frame.seq, frame.msg_id, exc, encode_error(frame.seq, frame.msg_id, reply)
-                    )
-                )
+                out.append(self.rejected(frame, exc))
                 continue
-            assert isinstance(message, Request)
             out.append(RequestReceived(frame.seq, message))
         return out
+
+    def read_request(self, frame: Frame) -> Request:
+        """The request an intact frame (from :attr:`decoder`) carries.
+
+        Raises the :class:`MessageError` that :meth:`rejected` turns into the error reply.
+        """
+        kind, _, msg_id, body, version = frame
+        if kind == _REQUEST and version == PROTOCOL_VERSION:
+            if not body:
+                bodiless = _BODILESS_REQUESTS.get(msg_id)
+                if bodiless is not None:
+                    return bodiless
+            read = _REQUEST_READERS.get(msg_id)
+            if read is not None:
+                message: Request = read(body)
+                return message
+        return _first_request(frame)
+
+    def rejected(self, frame: Frame, error: MessageError) -> Rejected:
+        """What a device does with a frame :meth:`read_request` refused: the error reply."""
+        seq, msg_id = frame.seq, frame.msg_id
+        reply = ErrorReply(code=error.code, field=error.field, limit=error.limit)
+        return Rejected(seq, msg_id, error, encode_error(seq, msg_id, reply))
 
     def response(self, seq: int, message: Response) -> bytes:
         """The bytes answering request ``seq``."""

@@ -37,6 +37,14 @@ __all__ = ["SimulatedDevice", "SimulationError"]
 
 log = logging.getLogger(__name__)
 REAL_TICK_S = 0.05  # how often a device on a real clock catches up, in real seconds
+# A device on a real clock catches up before every request, and a physics step costs a
+# third of answering a get_status; a step shorter than this is left for later. Status
+# reports whole seconds, whole percent and deci-degrees, and thermal time constants are
+# minutes: answering from a millisecond back is answering a request that came that much
+# sooner, which no host can tell from its link's jitter. A deadline (a session's end, a
+# status event) is served at most this late, yet timed exactly: the firmware steps to
+# the deadline itself, not to the moment it noticed it.
+CATCH_UP_QUANTUM_S = 0.001  # simulated seconds
 MANUFACTURER = "irlink project"
 
 
@@ -80,7 +88,11 @@ class SimulatedDevice:
         self.now = self.clock.now()
         self._agenda: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
-        self._source: Link | None = None
+        # The clock's reading for catch_up; None on a manual clock, whose advance moves the
+        # device itself. Looked up once: every request on a real clock reads it.
+        self._real_now: Callable[[], float] | None = (
+            None if isinstance(self.clock, ManualClock) else self.clock.now
+        )
         self.firmware: Firmware | None = self._boot()
         if isinstance(self.clock, ManualClock):
             self._unwatch: Callable[[], None] | None = self.clock.watch(self.advance_to)
@@ -138,9 +150,15 @@ class SimulatedDevice:
         self.now = max(self.now, t)
 
     def catch_up(self) -> None:
-        """Bring the device to its clock's time (needed only on a real clock)."""
-        if not isinstance(self.clock, ManualClock):
-            self.advance_to(self.clock.now())
+        """Bring the device to its clock's time (needed only on a real clock).
+
+        Within :data:`CATCH_UP_QUANTUM_S` of it already, the device stays where it is.
+        """
+        real_now = self._real_now
+        if real_now is not None:
+            now = real_now()
+            if now - self.now >= CATCH_UP_QUANTUM_S:
+                self.advance_to(now)
 
     async def run(self) -> None:
         """Keep a device on a real clock up to date until cancelled; returns on a manual clock."""
@@ -185,18 +203,20 @@ class SimulatedDevice:
     def receive(self, link: Link, data: bytes) -> None:
         """Bytes that reached the device's receiver on ``link``."""
         with self.lock:
-            self.catch_up()
-            if self.firmware is None or link.closed:
-                return  # powered off: nobody is listening
-            self._source = link
-            try:
-                self.firmware.receive(data)
-            finally:
-                self._source = None
+            self.receive_locked(link, data)
 
-    def _reply(self, data: bytes) -> None:
-        if self._source is not None:
-            self._source.send_to_host(data)
+    def receive_locked(self, link: Link, data: bytes) -> None:
+        """:meth:`receive` for a caller that holds the lock (a clean link's write)."""
+        # catch_up, written out: this runs for every request.
+        real_now = self._real_now
+        if real_now is not None:
+            now = real_now()
+            if now - self.now >= CATCH_UP_QUANTUM_S:
+                self.advance_to(now)
+        firmware = self.firmware
+        if firmware is None or link.closed:
+            return  # powered off: nobody is listening
+        firmware.receive(data, link.send_to_host)  # answers go back on the link they came on
 
     def _broadcast(self, data: bytes) -> None:
         for link in self._sinks:  # a copy: a link may close while it is being sent to
@@ -205,9 +225,7 @@ class SimulatedDevice:
     # Power.
 
     def _boot(self) -> Firmware:
-        return Firmware(
-            self.hardware, self.memory, self.serial, self.now, self._reply, self._broadcast
-        )
+        return Firmware(self.hardware, self.memory, self.serial, self.now, self._broadcast)
 
     @property
     def powered(self) -> bool:

@@ -1,9 +1,9 @@
 """The simulated firmware: the device side of IRLink v1 and its safety state machine.
 
-Sans-I/O like the codec: :meth:`Firmware.receive` takes the bytes that arrived and
-:meth:`Firmware.advance_to` moves the device's time on; every byte the device sends
-goes out through ``reply`` (answers, to the link the request came from) or ``broadcast``
-(events, to every link). The firmware owns each port's session timer and ends
+Sans-I/O like the codec: :meth:`Firmware.receive` takes the bytes that arrived, and
+where its answers go (the link they came from), and :meth:`Firmware.advance_to` moves
+the device's time on; every other byte the device sends (events, to every link) goes
+out through ``broadcast``. The firmware owns each port's session timer and ends
 sessions by itself; nothing the host does or fails to do keeps output on.
 """
 
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
-from irlink.protocol.codec import DeviceCodec, Rejected
+from irlink.protocol.codec import DeviceCodec
+from irlink.protocol.errors import MessageError
 from irlink.protocol.messages import (
+    REQUESTS,
     ClearFaultRequest,
     ClearFaultResponse,
     ConfigureRequest,
@@ -45,7 +48,7 @@ from irlink.protocol.messages import (
     SubscribeRequest,
     SubscribeResponse,
 )
-from irlink.protocol.wire import Event, Request, Response
+from irlink.protocol.wire import Event, Response
 from irlink.sim.checks import Refused, check_configure, check_port
 from irlink.sim.memory import CHECKPOINT_S, Checkpoint, NonVolatile
 from irlink.sim.model import Drive, Hardware
@@ -54,6 +57,7 @@ from irlink.sim.safety import Safety
 from irlink.sim.state import (
     BURN_DOSE,
     EPS,
+    FLAGS,
     HEAT,
     INTERNAL,
     LATCHED,
@@ -63,7 +67,6 @@ from irlink.sim.state import (
     StatusView,
     default_config,
     device_state,
-    fault_flags,
     info_response,
     port_status,
     write_status,
@@ -88,14 +91,12 @@ class Firmware(Safety):
         memory: NonVolatile,
         serial: str,
         now: float,
-        reply: Callable[[bytes], None],
         broadcast: Callable[[bytes], None],
     ) -> None:
         self.hw = hardware
         self.info = hardware.profile.info
         self.memory = memory
         self.serial = serial
-        self.reply = reply
         self.broadcast = broadcast
         self.codec = DeviceCodec()
         self.now = now
@@ -154,10 +155,19 @@ class Firmware(Safety):
 
     def _busy(self) -> bool:
         """Whether output may be on or a fault may be near: then time moves a second at a time."""
-        return any(port.in_session or port.hw.extra_rise_dc for port in self.ports) or any(
-            port.hw.thermal.skin_dc >= self.info.temp_trip_dc - IDLE_MARGIN_DC
-            for port in self.ports
-        )
+        # One plain loop, no generators: on a real clock an idle device asks this at every
+        # catch-up.
+        near = self.info.temp_trip_dc - IDLE_MARGIN_DC
+        for port in self.ports:
+            hw = port.hw
+            thermal = hw.thermal
+            if (
+                port.in_session
+                or hw.extra_rise_dc
+                or thermal.temp_dc - thermal.skin_offset_dc >= near
+            ):
+                return True
+        return False
 
     def _tick(self, dt: float) -> None:
         running = False
@@ -189,33 +199,32 @@ class Firmware(Safety):
 
     # Bytes in.
 
-    def receive(self, data: bytes) -> None:
-        """Serve every request in ``data``: the response first, then any events it caused."""
-        for incoming in self.codec.feed(data):
-            if isinstance(incoming, Rejected):
-                self.reply(incoming.reply)
-                continue
-            request = incoming.message
-            self._queued = []
+    def receive(self, data: bytes, reply: Callable[[bytes], None]) -> None:
+        """Serve every request in ``data``: ``reply`` gets each answer, then its events go out."""
+        # The frames are read here rather than by DeviceCodec.feed: no RequestReceived, and
+        # no list of them, per request.
+        codec = self.codec
+        for frame in codec.decoder.feed(data):
             try:
-                answer = self._serve(request)
+                request = codec.read_request(frame)
+            except MessageError as exc:
+                reply(codec.rejected(frame, exc).reply)
+                continue
+            _, seq, msg_id, _, _ = frame
+            events: list[Event | bytes] = []
+            self._queued = events
+            try:
+                answer = _HANDLERS[msg_id](self, request)
                 if isinstance(answer, bytes):
-                    reply = self.codec.response_body(incoming.seq, request.MSG_ID, answer)
+                    out = codec.response_body(seq, msg_id, answer)
                 else:
-                    reply = self.codec.response(incoming.seq, answer)
+                    out = codec.response(seq, answer)
             except Refused as refusal:
-                reply = self.codec.error(
-                    incoming.seq, request.MSG_ID, refusal.code, refusal.field, refusal.limit
-                )
-            events, self._queued = self._queued, None
-            self.reply(reply)
+                out = codec.error(seq, msg_id, refusal.code, refusal.field, refusal.limit)
+            self._queued = None
+            reply(out)
             for event in events:
                 self._send_event(event)
-
-    def _serve(self, request: Request) -> Response | bytes:
-        handler = getattr(self, f"_on_{request.NAME}")
-        response: Response | bytes = handler(request)
-        return response
 
     # Requests.
 
@@ -223,7 +232,8 @@ class Firmware(Safety):
         return self._info
 
     def _on_get_status(self, request: GetStatusRequest) -> bytes:
-        return self.status_body()
+        body: bytes = write_status(self.status())  # status_body(), without its call
+        return body
 
     def _on_configure(self, request: ConfigureRequest) -> ConfigureResponse:
         check_configure(request, self.info)
@@ -433,17 +443,18 @@ class Firmware(Safety):
 
     def status(self) -> StatusView:
         """The device's status now, as get_status and status events report it."""
-        hw, battery = self.hw, self.hw.battery
+        hw, faults, ports = self.hw, self.device_faults, self.ports
+        battery = hw.battery
         values = (
-            device_state(self.ports, self.device_faults, hw.charger_connected),
+            device_state(ports, faults, hw.charger_connected),
             battery.pct if battery else 0,
             round(battery.voltage_mv(hw.load_mw)) if battery else 0,
             hw.charger_connected,
             round(hw.board.temp_dc),
-            fault_flags(self.device_faults),
+            FLAGS[faults],
             int(self.now - self.boot_time + EPS) & 0xFFFFFFFF,
             self.memory.boot_count,
-            tuple([port_status(port, self.device_faults) for port in self.ports]),
+            tuple([port_status(port, faults) for port in ports]),
         )
         view: StatusView = tuple.__new__(StatusView, values)
         return view
@@ -452,3 +463,9 @@ class Firmware(Safety):
         """The wire body of the status now."""
         body: bytes = write_status(self.status())
         return body
+
+
+# Each request's handler by message id, looked up once rather than by name per request.
+_HANDLERS: dict[int, Callable[[Firmware, Any], Response | bytes]] = {
+    request.MSG_ID: getattr(Firmware, f"_on_{request.NAME}") for request in REQUESTS.values()
+}

@@ -116,6 +116,9 @@ class Link:
                 self.stats.bytes_lost_while_down += len(data)
                 return
             impairment = device.impairment
+            if impairment is CLEAN:  # the common case: straight in, under the lock held here
+                device.receive_locked(self, data)
+                return
             if not impairment.harmless:
                 data = self._to_device.damage(data, impairment)
             if not data:

@@ -61,14 +61,23 @@ INTERNAL = int(FaultFlags.INTERNAL)
 HEAT = OVER_TEMPERATURE | BURN_DOSE
 LATCHED = HEAT | INTERNAL
 write_status = writer(Status)
-_FLAGS: dict[int, FaultFlags] = {}
+
+
+class _FlagTable(dict[int, FaultFlags]):
+    """Fault bits to their flags, each made on first use (an IntFlag call is slow)."""
+
+    def __missing__(self, value: int) -> FaultFlags:
+        flags = self[value] = FaultFlags(value)
+        return flags
+
+
+# Indexed, not called: a hit is answered by the dict's own lookup, with no Python call.
+FLAGS = _FlagTable()
 
 
 def fault_flags(value: int) -> FaultFlags:
-    flags = _FLAGS.get(value)
-    if flags is None:
-        flags = _FLAGS[value] = FaultFlags(value)
-    return flags
+    """The flags of fault bits ``value`` (``FLAGS[value]``, for a caller that is not hot)."""
+    return FLAGS[value]
 
 
 class StatusView(NamedTuple):
@@ -140,7 +149,13 @@ def port_status(port: PortSession, device_faults: int) -> PortStatus:
             state = FAULT
         elif not hw.pad_present:
             state = NO_PAD
-    reading = hw.sensor == "ok"
+    if hw.sensor == "ok":
+        thermal = hw.thermal
+        temp = thermal.temp_dc
+        # ThermalModel.skin_dc, without the property call: get_status reads it per port.
+        temp_dc, skin_dc = round(temp), round(temp - thermal.skin_offset_dc)
+    else:
+        temp_dc = skin_dc = NO_READING
     values = (
         hw.number,
         state,
@@ -154,9 +169,9 @@ def port_status(port: PortSession, device_faults: int) -> PortStatus:
         config.pulse_hz,
         config.sham,
         config.setpoint_dc,
-        round(hw.thermal.temp_dc) if reading else NO_READING,
-        round(hw.thermal.skin_dc) if reading else NO_READING,
-        fault_flags(port.faults),
+        temp_dc,
+        skin_dc,
+        FLAGS[port.faults],
     )
     # Every value above is valid by construction: skip the named tuple's argument parsing.
     status: PortStatus = tuple.__new__(PortStatus, values)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import termios
+import threading
 from collections.abc import Iterator
 
 import pytest
 import serial
 
+from irlink.protocol import EventReceived, HostCodec
 from irlink.protocol.messages import (
     DeviceState,
     GetInfoRequest,
@@ -19,7 +23,9 @@ from irlink.protocol.messages import (
     SubscribeRequest,
 )
 from irlink.sim import ManualClock, SimulatedDevice
+from irlink.sim.link import Link
 from irlink.sim.serve import Fleet, PtyServer, build_devices, serve_in_thread
+from irlink.sim.serve import pty as pty_module
 from tests.sim.rig import configure
 from tests.sim.serve.serialhost import TIMEOUT_S, SerialHost
 
@@ -75,7 +81,7 @@ def test_a_session_streams_status_events_as_the_clock_advances(
         host.ok(configure(intensity=2))
         host.ok(StartRequest(port=1, session_id=1))
         host.ok(SubscribeRequest(period_ms=1000))
-        clock.advance(3)  # events are sent from this thread, written by the server's loop
+        clock.advance(3)  # events are sent, and written to the pty, from this thread
         events = host.wait_events(StatusEvent, 3)
     assert device.port_state(1) == PortState.RUNNING
     assert all(event.state == DeviceState.RUNNING for event in events)
@@ -129,3 +135,81 @@ def test_the_pty_disappears_when_the_server_closes(device: SimulatedDevice) -> N
     finally:
         port.close()
     assert device.links == []
+
+
+def test_the_server_answers_while_its_event_loop_is_blocked(device: SimulatedDevice) -> None:
+    # The pty is served by a thread of its own: a host calling blocking pyserial on the
+    # very loop the server was started on is still answered.
+    async def body() -> tuple[str, int]:
+        async with PtyServer(device) as server:
+            with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+                info = SerialHost(port).ok(GetInfoRequest())
+                status = SerialHost(port).ok(GetStatusRequest())
+            return info.serial, status.battery_pct
+
+    assert asyncio.run(body()) == ("0001", 80)
+
+
+def test_a_host_that_does_not_read_loses_what_overruns_then_gets_the_rest(
+    server: PtyServer, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pty_module, "MAX_BUFFER", 4096)
+    with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        SerialHost(port).ok(SubscribeRequest(period_ms=1000))
+        link = server.link
+        assert link is not None
+        before = link.stats.bytes_to_host
+        clock.advance(3600)  # some 170 kB of status events; the pty holds far less
+        sent = link.stats.bytes_to_host - before
+        assert server.bytes_overrun > 0
+        # What the pty held, then what the server kept back and wrote as the host read.
+        expected = sent - server.bytes_overrun
+        data = port.read(expected)
+    assert len(data) == expected
+    incoming = HostCodec().feed(data)  # the frame the overrun cut short never ends
+    assert len(incoming) == data.count(0)
+    events = [item for item in incoming if isinstance(item, EventReceived)]
+    assert len(events) == len(incoming)
+    assert all(isinstance(event.message, StatusEvent) for event in events)
+    counters = [event.counter for event in events]
+    assert counters == list(range(counters[0], counters[0] + len(counters)))  # none lost
+
+
+def test_a_request_the_device_fails_on_leaves_the_server_serving(
+    server: PtyServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    write = Link.write
+    failed = threading.Event()
+
+    def failing_once(self: Link, data: bytes) -> None:
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("a firmware bug")
+        write(self, data)
+
+    monkeypatch.setattr(Link, "write", failing_once)
+    with caplog.at_level(logging.ERROR), serial.Serial(server.path, timeout=TIMEOUT_S) as port:
+        host = SerialHost(port)
+        port.write(host.codec.request(GetInfoRequest())[1])  # lost to the bug
+        assert failed.wait(TIMEOUT_S)
+        status = host.ok(GetStatusRequest())
+    assert status.state == DeviceState.IDLE
+    assert "a firmware bug" in caplog.text
+
+
+@pytest.mark.parametrize("with_host", [False, True])
+def test_closing_the_server_ends_its_thread(device: SimulatedDevice, with_host: bool) -> None:
+    before = set(threading.enumerate())
+    with serve_in_thread(PtyServer(device)) as server:
+        assert len(set(threading.enumerate()) - before) == 2  # its loop's, and its pty's
+        port = serial.Serial(server.path, timeout=TIMEOUT_S) if with_host else None
+        if port is not None:
+            assert SerialHost(port).ok(GetInfoRequest()).serial == "0001"
+    try:
+        assert set(threading.enumerate()) <= before
+        assert server.link is None
+        assert device.links == []
+        assert server.waiting.is_set()
+    finally:
+        if port is not None:
+            port.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 
 from irlink.spec.devices import Battery as BatterySpec
@@ -21,6 +22,12 @@ _OCV_CURVE = (
     (1.00, 1.00),
 )
 _OCV_SOC = [soc for soc, _ in _OCV_CURVE]
+# Each segment as (soc, fraction, fraction rise, soc span) from its left point, indexed by
+# its right point as bisect finds it (0, for a flat empty cell, reads the first segment).
+_OCV_SEGMENTS = [
+    (s0, v0, v1 - v0, s1 - s0) for (s0, v0), (s1, v1) in itertools.pairwise(_OCV_CURVE)
+]
+_OCV_SEGMENTS.insert(0, _OCV_SEGMENTS[0])
 INTERNAL_MOHM_PER_CELL = 80  # EST: a small 18650 cell
 
 
@@ -35,19 +42,22 @@ class BatteryModel:
     def __post_init__(self) -> None:
         self.capacity_j = self.spec.capacity_mah * self.spec.nominal_mv * 3.6 / 1000
         self._resistance_ohm = INTERNAL_MOHM_PER_CELL * self.spec.cells / 1000
+        self._empty_mv = self.spec.empty_mv
         self._span_mv = self.spec.full_mv - self.spec.empty_mv
 
     def open_circuit_mv(self) -> float:
         """Voltage with no load at the present state of charge."""
-        soc = min(max(self.soc, 0.0), 1.0)
-        i = max(1, bisect.bisect_left(_OCV_SOC, soc))
-        (s0, v0), (s1, v1) = _OCV_CURVE[i - 1], _OCV_CURVE[i]
-        fraction = v0 + (v1 - v0) * (soc - s0) / (s1 - s0)
-        return self.spec.empty_mv + fraction * self._span_mv
+        return self.voltage_mv(0.0)
 
     def voltage_mv(self, load_mw: float) -> float:
         """Terminal voltage while ``load_mw`` is drawn (sags by the cells' resistance)."""
-        ocv = self.open_circuit_mv()
+        # Every get_status reads this: the open-circuit voltage is worked out here rather
+        # than in a call of its own (with no load it is what open_circuit_mv returns).
+        soc = self.soc
+        if not 0.0 <= soc <= 1.0:
+            soc = min(max(soc, 0.0), 1.0)
+        s0, v0, rise, span = _OCV_SEGMENTS[bisect.bisect_left(_OCV_SOC, soc)]
+        ocv = self._empty_mv + (v0 + rise * (soc - s0) / span) * self._span_mv
         return ocv - load_mw / ocv * self._resistance_ohm * 1000
 
     def step(self, dt: float, load_mw: float) -> None:
@@ -60,4 +70,5 @@ class BatteryModel:
     @property
     def pct(self) -> int:
         """State of charge in whole percent, as the status reports it (rounded down)."""
-        return min(100, max(0, int(self.soc * 100 + 1e-9)))
+        pct = int(self.soc * 100 + 1e-9)
+        return pct if 0 <= pct <= 100 else min(100, max(0, pct))

@@ -43,8 +43,9 @@ class Served:
 class Outbox:
     """Bytes from any thread, written on the event loop in the order they were put.
 
-    Make it on the loop's thread. Bytes put on that thread are written at once, after
-    anything still queued from other threads, so a reply never overtakes an event.
+    Make it on the loop's thread. Bytes put on that thread with nothing queued are
+    written at once, as they are (no copy, no lock held); while bytes from another
+    thread wait for their flush, they join them, so a reply never overtakes an event.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, write: Callable[[bytes], None]) -> None:
@@ -58,14 +59,23 @@ class Outbox:
 
     def put(self, data: bytes) -> None:
         """Queue ``data`` for the loop; callable from any thread."""
+        here = threading.get_ident() == self._loop_thread
         with self._guard:
             if self.closed:
                 return
-            self._pending += data
-            if self._scheduled:
-                return  # the flush already on its way takes these bytes too
-            here = threading.get_ident() == self._loop_thread
-            self._scheduled = not here
+            if here and not self._scheduled and not self._pending:
+                queued = False  # nothing to wait behind: written below, uncopied
+            else:
+                queued = True
+                self._pending += data
+                if self._scheduled:
+                    return  # the flush already on its way takes these bytes too
+                self._scheduled = not here
+        if not queued:
+            # Outside the guard, like flush: the flush another thread may schedule now
+            # runs on this thread, so after this write.
+            self._write(data)
+            return
         if here:
             self.flush()
             return
