@@ -1,17 +1,27 @@
-# irlink: `make test` and `make bench` work on a machine with only python3.
+# irlink: `make demo`, `make test` and `make bench` work on a machine with only python3.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+BASE_STAMP := $(VENV)/.installed
 STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: test lint typecheck unit hil bench generate clean
+.PHONY: demo test lint typecheck unit hil bench generate clean
 
-$(STAMP): pyproject.toml
+# irlink alone (no extras), so that `make demo` is quick; the stamps below build on it.
+$(BASE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(BASE_STAMP)
+
+$(STAMP): $(BASE_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+## demo: a short session on a simulated waistband, with the live view (no hardware needed)
+demo: $(BASE_STAMP)
+	$(BIN)/irlink demo
 
 ## test: every check: lint, format, types, the tests, then hil/ against the simulators
 test: lint typecheck unit hil
@@ -39,11 +49,13 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_codec.py
 	$(BIN)/python bench/bench_sim.py
 	$(BIN)/python bench/bench_host.py
+	$(BIN)/python bench/bench_cli.py
 
-## generate: rewrite the code and vectors made from protocols/ (after a spec change)
+## generate: rewrite what is made from the sources: code and vectors from protocols/, the --json schema
 generate: $(STAMP)
 	$(BIN)/python scripts/gen_messages.py
 	$(BIN)/python scripts/gen_vectors.py
+	$(BIN)/python scripts/gen_cli_schema.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,7 @@
-"""The wheel ships protocols/ inside the package, and irlink.spec reads it from there."""
+"""The wheel ships protocols/ inside the package, and irlink.spec reads it from there.
+
+It also ships the published JSON Schema of `irlink --json` lines beside the command line.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +38,12 @@ def test_wheel_contains_every_file_of_protocols(wheel: Path) -> None:
     assert shipped
     assert {f"irlink/{name}" for name in shipped} <= names
     assert "irlink/py.typed" in names
+
+
+def test_wheel_ships_the_published_schema_of_json_output(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert (ROOT / "src/irlink/cli/irlink-output.schema.json").is_file()
+    assert "irlink/cli/irlink-output.schema.json" in names
 
 
 def test_installed_wheel_loads_the_spec_from_inside_the_package(

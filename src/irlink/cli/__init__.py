@@ -1,23 +1,33 @@
-"""The irlink command line: one module per command group."""
+"""The irlink command line: one module per command group.
+
+Only typer is imported here; each command loads the library, the simulator, bleak or
+rich inside its own body, so ``irlink --help`` starts fast.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, sim
+from irlink.cli import decode, look, session, sim
+from irlink.cli.common import Options, setup_logging
+
+EPILOG = (
+    "Exit codes: 0 done, 1 the device refused (its error code is in the message), "
+    "2 usage error, 3 no device found or the connection failed, 4 timeout, 130 interrupted."
+)
 
 app = typer.Typer(
     name="irlink",
     help="Talk to infrared therapy devices over serial and Bluetooth LE.",
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-app.command("decode")(decode.decode)
-app.add_typer(sim.app, name="sim")
 
 
 def _version(value: bool) -> None:
@@ -28,6 +38,38 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            "-d",
+            envvar="IRLINK_DEVICE",
+            metavar="ADDRESS",
+            help="The device: /dev/ttyACM0, COM3, socket://host:port, ble://AA:BB:..., "
+            "sim://waistband, or auto (the one device found).",
+        ),
+    ] = "auto",
+    timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="IRLINK_TIMEOUT", metavar="S", help="Seconds to wait for each answer.", min=0.01
+        ),
+    ] = 1.0,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            envvar="IRLINK_JSON",
+            help="One JSON object per line on stdout (see `irlink schema`); logs on stderr.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, envvar="IRLINK_VERBOSE", help="More detail on stderr."
+        ),
+    ] = 0,
     version: Annotated[
         bool,
         typer.Option(
@@ -36,6 +78,44 @@ def _root(
     ] = False,
 ) -> None:
     """Talk to infrared therapy devices over serial and Bluetooth LE."""
+    ctx.obj = Options(device=device, timeout=timeout, json=json, verbose=verbose)
+    setup_logging(verbose)
+
+
+def _demo(
+    ctx: typer.Context,
+    speed: Annotated[
+        float, typer.Option(metavar="N", help="Simulated seconds per real second.", min=1)
+    ] = 120.0,
+) -> None:
+    """Run a short session on a simulated waistband, with the live view: no hardware needed."""
+    from irlink.cli.demo import demo  # noqa: PLC0415
+
+    demo(ctx, speed)
+
+
+def _command(name: str, function: Any, help_text: str | None = None) -> None:
+    app.command(name, help=help_text)(function)
+
+
+_command("scan", look.scan)
+_command("info", look.info)
+_command("status", look.status)
+_command("start", session.start)
+_command("stop", session.stop, "Stop the session on a port (0: every port); output ends at once.")
+_command("pause", session.pause, "Pause a session: output and the device's timer stop together.")
+_command("resume", session.resume, "Resume a paused session where it stopped.")
+_command(
+    "clear-fault",
+    session.clear_fault,
+    "Clear latched faults once the cause is gone (the device refuses while it is not).",
+)
+_command("usage", look.usage)
+_command("demo", _demo)
+_command("decode", decode.decode)
+_command("schema", look.schema)
+app.add_typer(session.app, name="session")
+app.add_typer(sim.app, name="sim")
 
 
 def main() -> None:

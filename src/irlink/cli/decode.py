@@ -1,4 +1,8 @@
-"""``irlink decode``: what IRLink frames captured from a link mean."""
+"""``irlink decode``: what IRLink frames captured from a link mean.
+
+The codec (and pydantic under it) loads inside :func:`_describe`, so registering this
+command costs ``irlink --help`` nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-
-from irlink.protocol import (
-    MessageError,
-    decode_frame,
-    decode_message,
-)
-from irlink.protocol.errors import FrameError
-from irlink.protocol.messages import REQUESTS, ErrorReply, FrameKind
-from irlink.protocol.plain import to_plain
 
 EXIT_MALFORMED = 1
 EXIT_USAGE = 2
@@ -64,6 +59,12 @@ def decode(
 
 
 def _describe(packet: bytes) -> dict[str, Any]:
+
+    from irlink.protocol import MessageError, decode_frame, decode_message  # noqa: PLC0415
+    from irlink.protocol.errors import FrameError  # noqa: PLC0415
+    from irlink.protocol.messages import REQUESTS, ErrorReply, FrameKind  # noqa: PLC0415
+    from irlink.protocol.plain import to_plain  # noqa: PLC0415
+
     try:
         frame = decode_frame(packet)
     except FrameError as exc:

@@ -144,6 +144,7 @@ def _run(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("irlink sim: %(message)s"))
     logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False  # only this handler prints
     level = logger.level
     logger.setLevel(logging.INFO)
     devices = build_devices(families, speed=speed, first_serial=serial)
@@ -166,6 +167,7 @@ def _run(
         for device in devices:
             device.close()
         logger.removeHandler(handler)
+        logger.propagate = propagate
         logger.setLevel(level)
     typer.echo(f"irlink sim: stopped; {len(devices)} device(s) closed", err=True)
 

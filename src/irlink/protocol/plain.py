@@ -18,14 +18,19 @@ def to_plain(message: Any) -> dict[str, Any]:
     return {name: _plain_value(getattr(message, name)) for name in wire_fields(type(message))}
 
 
-def _plain_value(value: Any) -> Any:
+def plain_enum(value: IntEnum | IntFlag) -> str | list[str]:
+    """An enum by its lower-case name; flags as the list of their names."""
     if isinstance(value, IntFlag):
         # Bits this version does not name still show, as bitN: a fault is never hidden.
         named = {int(m): m.name.lower() for m in type(value) if m.name}
         bits = [1 << b for b in range(int(value).bit_length()) if int(value) >> b & 1]
         return [named.get(bit, f"bit{bit.bit_length() - 1}") for bit in bits]
-    if isinstance(value, IntEnum):
-        return value.name.lower()
+    return value.name.lower()
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, IntEnum | IntFlag):
+        return plain_enum(value)
     if isinstance(value, WireModel) or hasattr(value, "_fields"):  # a body or a list item
         return to_plain(value)
     if isinstance(value, tuple):

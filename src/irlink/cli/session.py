@@ -1,0 +1,191 @@
+"""``irlink session set``, ``start [--wait]``, ``stop``, ``pause``, ``resume``, ``clear-fault``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from irlink.cli.common import DeviceHere, JsonHere, Options, emit, fail, run
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from irlink.device import Device
+
+app = typer.Typer(
+    name="session",
+    help="Set up the next session of a port.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Port = Annotated[
+    int, typer.Option("--port", "-p", metavar="N", help="The port (from 1); 0: every port.", min=0)
+]
+Duration = Annotated[
+    str | None,
+    typer.Option(
+        metavar="DURATION", help="Session length: 90s, 30m, 1h, 1h30m.", show_default=False
+    ),
+]
+
+
+def _duration(text: str | None) -> timedelta | None:
+    """A duration option, or a usage error that says how to write one."""
+    if text is None:
+        return None
+    from irlink.durations import parse_duration  # noqa: PLC0415
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        fail(f"--duration: {exc}")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    port: Port = 0,
+    duration: Duration = None,
+    intensity: Annotated[
+        int | None,
+        typer.Option(metavar="LEVEL", help="Output level, from 1 (lamps).", show_default=False),
+    ] = None,
+    mode: Annotated[str, typer.Option(metavar="MODE", help="continuous or pulsed.")] = "continuous",
+    hz: Annotated[
+        int | None,
+        typer.Option(metavar="HZ", help="Pulse rate, for --mode pulsed.", show_default=False),
+    ] = None,
+    setpoint: Annotated[
+        float | None,
+        typer.Option(metavar="°C", help="Target temperature (heated mats).", show_default=False),
+    ] = None,
+    sham: Annotated[
+        bool, typer.Option("--sham", help="A blinded session: reports as real, no output.")
+    ] = False,
+    override: Annotated[
+        bool, typer.Option("--override", help="Allow a setpoint above the device's safe one.")
+    ] = False,
+    device_here: DeviceHere = None,
+    json_here: JsonHere = False,
+) -> None:
+    """Set the next session: every value is checked against the device's limits first."""
+    length = _duration(duration)
+    if mode not in ("continuous", "pulsed"):
+        fail(f"--mode must be continuous or pulsed, not {mode!r}")
+
+    async def body(device: Device, opts: Options) -> None:
+        from irlink.cli.results import Configured  # noqa: PLC0415
+        from irlink.protocol.messages import Mode  # noqa: PLC0415
+
+        await device.configure(
+            port,
+            duration=length,
+            intensity=intensity,
+            mode=mode,
+            pulse_hz=hz,
+            setpoint=setpoint,
+            sham=sham,
+            override=override,
+        )
+        done = Configured(
+            port,
+            length if length is not None else device.info.session_default,
+            intensity,
+            Mode[mode.upper()],
+            hz,
+            setpoint,
+            sham,
+        )
+        emit(opts, "configured", done, lambda: typer.echo(_configured_text(done)))
+
+    run(ctx, body, device_here, json_here)
+
+
+def _configured_text(done: object) -> str:
+    from irlink.cli.results import Configured  # noqa: PLC0415
+    from irlink.durations import format_duration  # noqa: PLC0415
+
+    assert isinstance(done, Configured)
+    where = "every port" if done.port == 0 else f"port {done.port}"
+    parts = [format_duration(done.duration)]
+    if done.intensity is not None:
+        parts.append(f"intensity {done.intensity}")
+    parts.append(done.mode.name.lower() + (f" {done.pulse_hz} Hz" if done.pulse_hz else ""))
+    if done.setpoint_c is not None:
+        parts.append(f"setpoint {done.setpoint_c:g} °C")
+    if done.sham:
+        parts.append("sham")
+    return f"{where}: next session {', '.join(parts)}"
+
+
+def start(
+    ctx: typer.Context,
+    port: Port = 0,
+    duration: Duration = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Follow the session to its end, then print a summary."),
+    ] = False,
+    stop_on_exit: Annotated[
+        bool,
+        typer.Option(
+            "--stop-on-exit", help="With --wait: stop the session if irlink is interrupted."
+        ),
+    ] = False,
+    device_here: DeviceHere = None,
+    json_here: JsonHere = False,
+) -> None:
+    """Start the configured session; with --duration, set its length first (other settings kept
+    at the device's defaults). The device's own timer ends it."""
+    length = _duration(duration)
+    if stop_on_exit and not wait:
+        fail("--stop-on-exit needs --wait (without it irlink leaves at once)")
+
+    async def body(device: Device, opts: Options) -> None:
+        from irlink.cli.results import Started  # noqa: PLC0415
+
+        if length is not None:
+            await device.configure(port, duration=length)
+        if wait:
+            from irlink.cli.view import follow_session  # noqa: PLC0415
+
+            events = device.events()  # before the start: a short session's end is not missed
+            session_id = await device.start(port)
+            await follow_session(device, opts, port, session_id, events, stop_on_exit=stop_on_exit)
+            return
+        session_id = await device.start(port)
+        started = Started(port, session_id)
+        where = "every port" if port == 0 else f"port {port}"
+        emit(
+            opts, "started", started, lambda: typer.echo(f"started session {session_id} on {where}")
+        )
+
+    run(ctx, body, device_here, json_here)
+
+
+def _simple(command: Literal["stop", "pause", "resume", "clear_fault"], past: str) -> object:
+    def act(
+        ctx: typer.Context,
+        port: Port = 0,
+        device_here: DeviceHere = None,
+        json_here: JsonHere = False,
+    ) -> None:
+        async def body(device: Device, opts: Options) -> None:
+            from irlink.cli.results import Done  # noqa: PLC0415
+
+            await getattr(device, command)(port)
+            where = "every port" if port == 0 else f"port {port}"
+            emit(opts, "done", Done(command, port), lambda: typer.echo(f"{past} {where}"))
+
+        run(ctx, body, device_here, json_here)
+
+    return act
+
+
+stop = _simple("stop", "stopped")
+pause = _simple("pause", "paused")
+resume = _simple("resume", "resumed")
+clear_fault = _simple("clear_fault", "cleared the faults of")

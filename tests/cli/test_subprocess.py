@@ -1,0 +1,133 @@
+"""The installed ``irlink`` as a real process against ``irlink sim serve`` on a pty.
+
+What a person or a script runs: JSON on stdout checked against the published schema,
+Ctrl-C (SIGINT) during ``start --wait`` and ``status --watch``, and ``irlink demo``.
+Nothing sleeps: each test reads the child's output as it comes, with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.cli.schema import check_lines
+from tests.test_cli_sim import SCRIPT, START_S, serving
+
+
+@contextmanager
+def simulator(*args: str) -> Iterator[str]:
+    """A waistband served by ``irlink sim serve`` on a pty: its path."""
+    with serving(1, "waistband", "--pty", *args) as (_, [[_, _, path]]):
+        yield path
+
+
+def irlink(*args: str) -> subprocess.CompletedProcess[str]:
+    """``irlink ARGS`` to the end."""
+    return subprocess.run(
+        [SCRIPT, *args], capture_output=True, text=True, timeout=START_S * 2, check=False
+    )
+
+
+@contextmanager
+def started(*args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``irlink ARGS`` running; killed if the test leaves it running."""
+    proc = subprocess.Popen(
+        [SCRIPT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A child of a shell that ran us in the background would ignore SIGINT for good.
+        # No other thread runs here (the simulator is another process): fork is safe.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=START_S)
+
+
+def read_until(proc: subprocess.Popen[bytes], text: bytes) -> bytes:
+    """What ``proc`` wrote on stdout up to and including ``text`` (fails at the deadline)."""
+    assert proc.stdout is not None
+    deadline, out = time.monotonic() + START_S, b""
+    while text not in out:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(proc.stdout.fileno(), 4096) if ready else b""
+        assert chunk, f"irlink ended or stalled before {text!r}: {out!r}"
+        out += chunk
+    return out
+
+
+def test_json_lines_from_the_installed_command_follow_the_schema() -> None:
+    with simulator() as path:
+        info = irlink("-d", path, "--json", "info")
+        status = irlink("-d", path, "--json", "status")
+    assert info.returncode == 0, info.stderr
+    assert status.returncode == 0, status.stderr
+    parsed = [json.loads(x) for x in (info.stdout + status.stdout).splitlines()]
+    check_lines(parsed)
+    assert [line["type"] for line in parsed] == ["info", "status"]
+
+
+def test_ctrl_c_during_start_wait_leaves_the_session_running_and_says_so() -> None:
+    with simulator() as path:
+        args = ["-d", path, "--json", "start", "--duration", "10m", "--wait"]
+        with started(*args) as proc:
+            read_until(proc, b'"type": "status_update"')  # the session is under way
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=START_S)
+        assert proc.returncode == 130, err
+        assert b"Traceback" not in err
+        assert b"is still running on port 1" in err
+        [status] = json.loads(irlink("-d", path, "--json", "status").stdout)["ports"]
+        assert status["state"] == "running"
+        summary = json.loads(out.decode().splitlines()[-1])
+        assert (summary["type"], summary["left_running"]) == ("summary", True)
+
+
+def test_ctrl_c_with_stop_on_exit_stops_the_session_and_says_so() -> None:
+    with simulator() as path:
+        args = ["-d", path, "--json", "start", "--duration", "10m", "--wait", "--stop-on-exit"]
+        with started(*args) as proc:
+            read_until(proc, b'"type": "status_update"')
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=START_S)
+        assert proc.returncode == 130, err
+        assert b"stopped session" in err
+        [status] = json.loads(irlink("-d", path, "--json", "status").stdout)["ports"]
+        assert status["state"] == "idle"
+
+
+def test_ctrl_c_ends_status_watch_cleanly() -> None:
+    with simulator() as path, started("-d", path, "--json", "status", "--watch") as proc:
+        read_until(proc, b'"type": "status_update"')
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=START_S)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+
+
+def test_start_wait_follows_an_accelerated_session_to_its_summary() -> None:
+    with simulator("--speed", "600") as path:
+        result = irlink("-d", path, "--json", "start", "--duration", "10m", "--wait")
+    assert result.returncode == 0, result.stderr
+    parsed = [json.loads(x) for x in result.stdout.splitlines()]
+    check_lines(parsed)
+    summary = parsed[-1]
+    assert summary["type"] == "summary"
+    assert (summary["reason"], summary["delivered"], summary["planned"]) == ("completed", 600, 600)
+
+
+def test_the_demo_runs_with_no_arguments_and_says_what_was_delivered() -> None:
+    result = irlink("demo")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "delivered" in result.stdout
+    assert "irlink sim serve waistband --pty" in result.stdout
