@@ -6,7 +6,6 @@ Commands import irlink's library inside their bodies, through :func:`run`, so th
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -26,8 +25,6 @@ EXIT_USAGE = 2  # a bad option, value or address
 EXIT_NO_DEVICE = 3  # no device found, or the connection failed or was lost
 EXIT_TIMEOUT = 4  # the device did not answer in time
 EXIT_INTERRUPTED = 130  # Ctrl-C
-
-log = logging.getLogger("irlink.cli")
 
 
 @dataclass
@@ -73,6 +70,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def setup_logging(verbose: int) -> None:
     """Warnings by default; -v info, -vv debug; always on stderr."""
+    import logging  # noqa: PLC0415  (not needed by `irlink --help`)
+
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="irlink: %(message)s", stream=sys.stderr)
 
@@ -135,7 +134,9 @@ def guarded(opts: Options, work: Callable[[], Awaitable[T]]) -> T:
         if code is None:
             raise
         if opts.verbose:
-            log.exception("details")
+            import logging  # noqa: PLC0415
+
+            logging.getLogger("irlink.cli").exception("details")
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code) from None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -118,6 +117,8 @@ def usage(
 
 def schema() -> None:
     """Print the JSON Schema of every line ``--json`` writes."""
+    import json  # noqa: PLC0415
+
     from irlink.cli.jsonlines import schema as make  # noqa: PLC0415
 
     sys.stdout.write(json.dumps(make(), indent=2) + "\n")

@@ -5,7 +5,6 @@ The simulator is imported inside the command, so ``irlink --help`` stays quick.
 
 from __future__ import annotations
 
-import logging
 import math
 import sys
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -130,6 +129,7 @@ def _run(
     families: list[str], *, port: int | None, speed: float, scenario: str | None, serial: str
 ) -> None:
     import asyncio  # noqa: PLC0415
+    import logging  # noqa: PLC0415  (not needed by `irlink --help`)
 
     from irlink.errors import IRLinkError  # noqa: PLC0415
     from irlink.sim.serve.runner import (  # noqa: PLC0415
