@@ -254,10 +254,13 @@ class Connection:
                 assert isinstance(answer, expect)
                 return answer
             if not isinstance(last, TimeoutError):  # the last try ended with the link
-                raise self._gave_up or LinkLost(
+                lost = self._gave_up or LinkLost(
                     f"the link to {self.address} went down while waiting for the answer to "
                     f"{request.NAME}; read status() once events() reports LinkRestored"
                 )
+                if request.NAME in _ONE_LINK:  # it may have been carried out all the same
+                    lost = LinkLost(f"{lost}; the device may have done {request.NAME}")
+                raise lost
             self.stats.timeouts += 1
             error = RequestTimeout(
                 f"{self.address} did not answer {request.NAME} ({tries} tries of "

@@ -101,12 +101,29 @@ def test_a_session_is_set_started_paused_resumed_and_stopped(
     assert record["delivered"] == 60
 
 
-def test_start_with_a_duration_sets_it_first(multiport: tuple[SimulatedDevice, str]) -> None:
-    sim, path = multiport
+def test_start_with_a_duration_changes_only_the_length() -> None:
+    """A sham session stays sham (a blinded arm must not get output), and so on."""
+    sim = SimulatedDevice("waistband", clock=ManualClock())
+    with serve_in_thread(PtyServer(sim)) as server:
+        _start_with_a_duration_on(sim, server.path)
+
+
+def _start_with_a_duration_on(sim: SimulatedDevice, path: str) -> None:
+    args = ["--port", "1", "--duration", "20m", "--intensity", "2", "--mode", "pulsed"]
+    assert irlink("-d", path, "session", "set", *args, "--hz", "73", "--sham").exit_code == 0
     result = irlink("-d", path, "start", "--port", "1", "--duration", "15m")
     assert result.exit_code == 0, result.output
     assert "started session" in result.stdout
     assert sim.remaining_s(1) == 15 * 60
+    [status] = lines(irlink("-d", path, "--json", "status"))
+    port = status["ports"][0]
+    assert (port["sham"], port["intensity"], port["mode"], port["pulse_hz"]) == (
+        True,
+        2,
+        "pulsed",
+        73,
+    )
+    assert not sim.output_on(1)
 
 
 def test_clear_fault_clears_a_latched_fault_once_the_cause_is_gone(
@@ -225,9 +242,11 @@ def test_status_watch_reports_until_its_count() -> None:
     assert "battery" in human.stdout
 
 
-def test_status_watch_refuses_a_bad_period() -> None:
-    result = irlink("-d", "sim://waistband", "status", "--watch", "--period", "soon")
+def test_status_watch_refuses_a_bad_period_before_looking_for_the_device() -> None:
+    missing = "/dev/irlink-no-such-port"  # a usage error, not "no device" (3)
+    result = irlink("-d", missing, "status", "--watch", "--period", "soon")
     _one_clear_line(result, 2, "--period")
+    _one_clear_line(irlink("-d", missing, "status", "--count", "2"), 2, "--count needs --watch")
 
 
 def test_start_wait_follows_every_port_to_its_end() -> None:

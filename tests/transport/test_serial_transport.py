@@ -77,6 +77,8 @@ def test_a_closed_port_is_released_at_once(pty: tuple[int, str]) -> None:
         _, path = pty
         transport = SerialTransport(path)
         await transport.open()
+        with pytest.raises(serial.SerialException):  # held exclusively while open
+            serial.Serial(path, exclusive=True)
         await transport.close()
         # Another program may take the port the moment close() returns.
         serial.Serial(path, exclusive=True).close()
@@ -141,5 +143,38 @@ def test_a_port_that_goes_away_is_a_lost_link_that_says_what_to_check(
         with pytest.raises(LinkLost):
             await transport.write(b"after")
         await transport.close()
+
+    asyncio.run(body())
+
+
+def test_a_write_to_a_port_that_went_away_fails(pty: tuple[int, str]) -> None:
+    async def body() -> None:
+        master, path = pty
+        transport = SerialTransport(path)
+        await transport.open()
+        os.close(master)  # the write, not a read, is the first to find it gone
+        with pytest.raises(LinkLost, match="was lost"):
+            await transport.write(b"x" * 64)
+        await transport.close()
+
+    asyncio.run(body())
+
+
+def test_close_wakes_a_writer_waiting_for_room(pty: tuple[int, str]) -> None:
+    async def body() -> None:
+        _, path = pty  # nobody reads: the writer soon waits for room
+        transport = SerialTransport(path, write_timeout=60)
+        await transport.open()
+
+        async def fill() -> None:
+            while True:
+                await transport.write(bytes(WRITE_HIGH_WATER))
+
+        writer = asyncio.ensure_future(fill())
+        while transport._writable.is_set():  # the writer is not waiting yet
+            await asyncio.sleep(0)
+        await transport.close()
+        with pytest.raises(TransportError, match="closed"):  # not after its 60 s timeout
+            await asyncio.wait_for(writer, WAIT_S)
 
     asyncio.run(body())

@@ -80,6 +80,11 @@ def status(
 ) -> None:
     """Show each port's state and remaining time, battery, temperatures and faults."""
 
+    if watch:
+        check_period(period)
+    elif count is not None:
+        fail("--count needs --watch (without it there is one status)")
+
     async def body(device: Device, opts: Options) -> None:
         from irlink.cli.view import print_status, watch_status  # noqa: PLC0415
 

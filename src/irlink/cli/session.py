@@ -138,8 +138,8 @@ def start(
     device_here: DeviceHere = None,
     json_here: JsonHere = False,
 ) -> None:
-    """Start the configured session; with --duration, set its length first (other settings kept
-    at the device's defaults). The device's own timer ends it."""
+    """Start the configured session; with --duration, change its length first (every other
+    setting, sham included, stays as configured). The device's own timer ends it."""
     length = _duration(duration)
     if stop_on_exit and not wait:
         fail("--stop-on-exit needs --wait (without it irlink leaves at once)")
@@ -148,12 +148,12 @@ def start(
         from irlink.cli.results import Started  # noqa: PLC0415
 
         if length is not None:
-            await device.configure(port, duration=length)
+            await _change_length(device, port, length)
         if wait:
             from irlink.cli.view import follow_session  # noqa: PLC0415
 
             events = device.events()  # before the start: a short session's end is not missed
-            session_id = await device.start(port)
+            session_id = await _start(device, port, stop_on_exit=stop_on_exit)
             await follow_session(device, opts, port, session_id, events, stop_on_exit=stop_on_exit)
             return
         session_id = await device.start(port)
@@ -164,6 +164,51 @@ def start(
         )
 
     run(ctx, body, device_here, json_here)
+
+
+async def _change_length(device: Device, port: int, length: timedelta) -> None:
+    """Set the next session's length on ``port`` (0: each port), keeping its other settings.
+
+    configure() sets every field, so each is taken from what the port reports it is set
+    to: a sham session stays sham (a blinded trial arm must not get real output), and
+    intensity, mode, pulse rate and setpoint stay as they were.
+    """
+    from irlink.protocol.messages import CapabilityFlags, Mode  # noqa: PLC0415
+
+    info, now = device.info, await device.status()
+    heater = bool(info.capabilities & CapabilityFlags.HEATER)
+    for current in now.ports:
+        if port not in (0, current.port):
+            continue
+        await device.configure(
+            current.port,
+            duration=length,
+            intensity=current.intensity if info.intensity_levels else None,
+            mode=current.mode,
+            pulse_hz=current.pulse_hz if current.mode is Mode.PULSED else None,
+            setpoint=current.setpoint_c if heater else None,
+            sham=current.sham,
+        )
+
+
+async def _start(device: Device, port: int, *, stop_on_exit: bool) -> int:
+    """device.start(port), saying what Ctrl-C during the start itself left behind."""
+    import asyncio  # noqa: PLC0415
+
+    try:
+        return await device.start(port)
+    except asyncio.CancelledError:
+        # The request may have reached the device: a session may be running.
+        if stop_on_exit:
+            await device.stop(port)
+            typer.echo(f"interrupted: stopped port {port} while starting it", err=True)
+        else:
+            typer.echo(
+                f"interrupted while starting: a session may be running on port {port} "
+                f"(the device's timer ends it; `irlink stop -p {port}` stops it now)",
+                err=True,
+            )
+        raise
 
 
 def _simple(command: Literal["stop", "pause", "resume", "clear_fault"], past: str) -> object:

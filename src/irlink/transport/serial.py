@@ -75,6 +75,7 @@ class SerialTransport(Transport):
         self._check_open()
         assert self._port is not None
         self._port.write(data)
+        self._check_open()  # the write itself may have found the port gone
         if self._writable.is_set():
             return
         try:
@@ -92,11 +93,13 @@ class SerialTransport(Transport):
         """Close the port and wait until the OS has let go of it; harmless twice."""
         port, self._port = self._port, None
         self._went_down(None)
+        self._writable.set()  # a writer waiting for room wakes, and finds the link closed
         if port is not None:
             await port.close()
 
     def _abort(self, error: TransportError) -> None:
         self._went_down(error)
+        self._writable.set()
         port, self._port = self._port, None
         if port is not None:
             port.abort()
