@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from irlink.device import Device
 
 T = TypeVar("T")
@@ -66,6 +68,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line to stderr and exit with ``code``."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def duration_option(option: str, text: str) -> timedelta:
+    """The duration an option gave, or a usage error (exit 2) that says how to write one."""
+    from irlink.durations import parse_duration  # noqa: PLC0415
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
 
 
 def setup_logging(verbose: int) -> None:

@@ -6,7 +6,6 @@ short session with the live progress view, and prints what the device says it de
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -63,6 +62,7 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
     ``status_update`` reports, ``summary`` and ``usage_record``; the rest goes to stderr.
     """
     from irlink.cli.results import Configured  # noqa: PLC0415
+    from irlink.cli.session import configured_text  # noqa: PLC0415
     from irlink.cli.view import follow_session, print_usage  # noqa: PLC0415
     from irlink.durations import format_duration  # noqa: PLC0415
     from irlink.protocol.messages import Mode  # noqa: PLC0415
@@ -79,16 +79,7 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
     )
     await device.configure(DEMO_PORT, duration=duration, intensity=intensity)
     configured = Configured(DEMO_PORT, duration, intensity, Mode.CONTINUOUS, None, None, False)
-    level = f", intensity {intensity}" if intensity is not None else ""
-    emit(
-        opts,
-        "configured",
-        configured,
-        functools.partial(
-            typer.echo,
-            f"port {DEMO_PORT}: next session {format_duration(duration)}{level}, continuous",
-        ),
-    )
+    emit(opts, "configured", configured, lambda: typer.echo(configured_text(configured)))
     events = device.events()  # before the start, so that the session's end is not missed
     session_id = await device.start(DEMO_PORT)
     await follow_session(device, opts, DEMO_PORT, session_id, events, stop_on_exit=True)

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from irlink.cli.common import DeviceHere, JsonHere, Options, emit, fail, guarded, options, run
+from irlink.cli.common import (
+    DeviceHere,
+    JsonHere,
+    Options,
+    duration_option,
+    emit,
+    fail,
+    guarded,
+    options,
+    run,
+)
 
 if TYPE_CHECKING:
     from irlink.device import Device
@@ -81,7 +91,7 @@ def status(
     """Show each port's state and remaining time, battery, temperatures and faults."""
 
     if watch:
-        check_period(period)
+        duration_option("--period", period)  # refused before connecting
     elif count is not None:
         fail("--count needs --watch (without it there is one status)")
 
@@ -127,13 +137,3 @@ def schema() -> None:
     from irlink.cli.jsonlines import schema as make  # noqa: PLC0415
 
     sys.stdout.write(json.dumps(make(), indent=2) + "\n")
-
-
-def check_period(text: str) -> None:
-    """Refuse a bad ``--period`` before connecting."""
-    from irlink.durations import parse_duration  # noqa: PLC0415
-
-    try:
-        parse_duration(text)
-    except ValueError as exc:
-        fail(f"--period: {exc}")

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from irlink.cli.common import DeviceHere, JsonHere, Options, emit, fail, run
+from irlink.cli.common import DeviceHere, JsonHere, Options, duration_option, emit, fail, run
 
 if TYPE_CHECKING:
     from datetime import timedelta
 
+    from irlink.cli.results import Configured
     from irlink.device import Device
 
 app = typer.Typer(
@@ -30,18 +31,6 @@ Duration = Annotated[
         metavar="DURATION", help="Session length: 90s, 30m, 1h, 1h30m.", show_default=False
     ),
 ]
-
-
-def _duration(text: str | None) -> timedelta | None:
-    """A duration option, or a usage error that says how to write one."""
-    if text is None:
-        return None
-    from irlink.durations import parse_duration  # noqa: PLC0415
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        fail(f"--duration: {exc}")
 
 
 @app.command("set")
@@ -72,7 +61,7 @@ def set_(
     json_here: JsonHere = False,
 ) -> None:
     """Set the next session: every value is checked against the device's limits first."""
-    length = _duration(duration)
+    length = None if duration is None else duration_option("--duration", duration)
     if mode not in ("continuous", "pulsed"):
         fail(f"--mode must be continuous or pulsed, not {mode!r}")
 
@@ -99,16 +88,15 @@ def set_(
             setpoint,
             sham,
         )
-        emit(opts, "configured", done, lambda: typer.echo(_configured_text(done)))
+        emit(opts, "configured", done, lambda: typer.echo(configured_text(done)))
 
     run(ctx, body, device_here, json_here)
 
 
-def _configured_text(done: object) -> str:
-    from irlink.cli.results import Configured  # noqa: PLC0415
+def configured_text(done: Configured) -> str:
+    """What ``session set`` tells a person: the next session of a port, in one line."""
     from irlink.durations import format_duration  # noqa: PLC0415
 
-    assert isinstance(done, Configured)
     where = "every port" if done.port == 0 else f"port {done.port}"
     parts = [format_duration(done.duration)]
     if done.intensity is not None:
@@ -140,7 +128,7 @@ def start(
 ) -> None:
     """Start the configured session; with --duration, change its length first (every other
     setting, sham included, stays as configured). The device's own timer ends it."""
-    length = _duration(duration)
+    length = None if duration is None else duration_option("--duration", duration)
     if stop_on_exit and not wait:
         fail("--stop-on-exit needs --wait (without it irlink leaves at once)")
 
