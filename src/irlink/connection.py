@@ -26,10 +26,12 @@ from irlink.errors import (
     TransportError,
 )
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
-from irlink.protocol import EventReceived, Garbled, HostCodec, Refusal, Reply
+from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
+from irlink.protocol.body import reader
 from irlink.protocol.framing import FrameDecoder
+from irlink.protocol.messages import PROTOCOL_VERSION, FrameKind
 from irlink.protocol.wire import Event as WireEvent
-from irlink.protocol.wire import Request, Response
+from irlink.protocol.wire import Request
 from irlink.refusals import refusal
 from irlink.transport.base import Transport
 
@@ -38,7 +40,11 @@ __all__ = ["Backoff", "Connection", "Connector", "LinkStats"]
 log = logging.getLogger(__name__)
 
 Connector = Callable[[], Awaitable[Transport]]
-R = TypeVar("R", bound=Response)
+R = TypeVar("R")
+_Pending = tuple["asyncio.Future[Any]", type[Request], int, Callable[[bytes], Any]]
+# The body reader of each request's response, by request class.
+_READERS: dict[type[Request], Callable[[bytes], Any]] = {}
+_RESPONSE = int(FrameKind.RESPONSE)
 _END = object()
 # Requests that turn output on or change what it will do: never carried over to a new
 # link (the device may have rebooted, or done it already), so the caller decides again.
@@ -108,9 +114,10 @@ class Connection:
         self._connector = connector
         self._codec = HostCodec()
         self._transport: Transport | None = None
-        # seq -> (the attempt waiting now, the request); every attempt's seq points at the
-        # present attempt, so a late answer to an earlier one still completes the request.
-        self._pending: dict[int, tuple[asyncio.Future[Response], type[Request]]] = {}
+        # seq -> the attempt waiting now, and its request's class, message id and answer
+        # reader; every attempt's seq points at the present attempt, so a late answer to
+        # an earlier one still completes the request.
+        self._pending: dict[int, _Pending] = {}
         self._linked = asyncio.Event()  # a transport is open: resync requests may go
         self._ready = asyncio.Event()  # resynchronised: callers' requests may go
         self._closing = False
@@ -123,7 +130,7 @@ class Connection:
         self._generation = 0  # counts links opened, so a request knows if the link changed
         # When each waiting attempt times out, watched by one timer for them all: a timer
         # armed and cancelled per request cost a tenth of a status round trip.
-        self._deadlines: dict[asyncio.Future[Response], float] = {}
+        self._deadlines: dict[asyncio.Future[Any], float] = {}
         self._watchdog: asyncio.TimerHandle | None = None
 
     @property
@@ -163,7 +170,7 @@ class Connection:
         self._transport = None
         self._linked.clear()
         self._ready.clear()
-        for future, _ in self._pending.values():
+        for future, *_ in self._pending.values():
             if not future.done():
                 future.set_exception(_Dropped())
 
@@ -205,13 +212,21 @@ class Connection:
         request: Request,
         expect: type[R],
         *,
+        read: Callable[[bytes], R] | None = None,
         resync: bool = False,
         timeout: float | None = None,
     ) -> R:
         """Send ``request`` and return its answer; retried if idempotent; typed errors.
 
-        ``timeout`` replaces the connection's timeout per attempt for this request.
+        The answer is the response message ``expect``, or what ``read`` makes of the
+        response's body (it raises :class:`~irlink.protocol.MessageError` for a body the
+        response's model would refuse). ``timeout`` replaces the connection's timeout per
+        attempt for this request.
         """
+        cls = type(request)
+        if read is None:
+            read = _READERS.get(cls) or _READERS.setdefault(cls, reader(cls.RESPONSE))
+        entry_of = (cls, cls.MSG_ID, read)
         tries = 1 + (self.retries if request.IDEMPOTENT else 0)
         wait = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
@@ -233,24 +248,30 @@ class Connection:
                 generation = self._generation
                 seq, data = self._codec.request(request)
                 seqs.append(seq)
-                future: asyncio.Future[Response] = loop.create_future()
-                for sent in seqs:
-                    self._pending[sent] = (future, type(request))
-                self.stats.requests += 1
-                self.stats.retries += attempt > 0
-                deadline = self._deadlines[future] = loop.time() + wait
-                watchdog = self._watchdog
-                if watchdog is None or deadline < watchdog.when():
-                    self._watch_until(deadline)
+                future: asyncio.Future[Any] = loop.create_future()
                 try:
-                    await transport.write(data)
+                    # Sent first when the link takes it at once: the bookkeeping below then
+                    # runs while the request travels. Nothing can answer it before this
+                    # task waits, and it waits only once the attempt is registered.
+                    sent_now = transport.try_write(data)
+                    waiting: _Pending = (future, *entry_of)
+                    for sent in seqs:
+                        self._pending[sent] = waiting
+                    self.stats.requests += 1
+                    self.stats.retries += attempt > 0
+                    deadline = self._deadlines[future] = loop.time() + wait
+                    watchdog = self._watchdog
+                    if watchdog is None or deadline < watchdog.when():
+                        self._watch_until(deadline)
+                    if not sent_now:
+                        await transport.write(data)
                     answer = await future
                 except (TimeoutError, _Dropped, TransportError) as exc:
                     log.debug("%s attempt %d: %r", request.NAME, attempt + 1, exc)
                     last = exc
                     continue
                 finally:
-                    del self._deadlines[future]
+                    self._deadlines.pop(future, None)
                 assert isinstance(answer, expect)
                 return answer
             if not isinstance(last, TimeoutError):  # the last try ended with the link
@@ -333,8 +354,23 @@ class Connection:
     # Receiving.
 
     def _received_bytes(self, data: bytes) -> None:
-        for item in self._codec.feed(data):
-            self._dispatch(item)
+        codec, pending = self._codec, self._pending
+        for frame in codec.decoder.feed(data):
+            kind, seq, msg_id, body, version = frame
+            # The answer to a waiting request is read here, by that request's reader;
+            # anything else (events, refusals, late or odd answers) the long way.
+            entry = pending.get(seq) if kind == _RESPONSE else None
+            if entry is None or entry[2] != msg_id or version != PROTOCOL_VERSION:
+                self._dispatch(codec.read(frame))
+                continue
+            future, _, _, read = entry
+            try:
+                answer = read(body)
+            except MessageError as exc:
+                self._garbled(exc)
+                continue
+            if not future.done():
+                future.set_result(answer)
 
     async def _watch(self, transport: Transport) -> None:
         await transport.closed.wait()
@@ -346,25 +382,26 @@ class Connection:
             self._event(item.counter, item.message)
             return
         if isinstance(item, Garbled):
-            self.stats.garbled += 1
-            log.warning("garbled frame from %s: %s", self.address, item.error)
+            self._garbled(item.error)
             return
         entry = self._pending.get(item.seq)
         if entry is None:
             log.debug("answer to seq %d, which nothing waits for (a late retry)", item.seq)
             return
-        future, sent = entry
+        future, sent, _, _ = entry
         if future.done():
             return
         if isinstance(item, Reply):
-            if isinstance(item.message, sent.RESPONSE):
-                future.set_result(item.message)
-            else:
-                log.warning("%s answered %s with %s", self.address, sent.NAME, item.message.NAME)
+            # An answer of the right id was read by _received_bytes: this one is not.
+            log.warning("%s answered %s with %s", self.address, sent.NAME, item.message.NAME)
         elif item.msg_id == sent.MSG_ID:
             names = list(sent.model_fields)
             field = names[item.error.field - 1] if 0 < item.error.field <= len(names) else ""
             future.set_exception(refusal(item.error.code, sent.NAME, field, item.error.limit))
+
+    def _garbled(self, error: MessageError) -> None:
+        self.stats.garbled += 1
+        log.warning("garbled frame from %s: %s", self.address, error)
 
     def _event(self, counter: int, message: WireEvent) -> None:
         self.stats.events += 1

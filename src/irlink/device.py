@@ -34,7 +34,7 @@ from irlink.limits import (
     heartbeat_ms,
     period_ms,
 )
-from irlink.model import Info, Status, UsageRecord
+from irlink.model import Info, Status, UsageRecord, read_status
 from irlink.protocol import messages as wire
 from irlink.protocol.messages import Mode, PortState
 from irlink.refusals import DeviceBusy
@@ -171,16 +171,16 @@ class Device(Connection):
     async def status(self) -> Status:
         """Read the device's status now."""
         # _read_status's body, not a call to it: one coroutine less on the hottest path.
-        answer = await self.request(_GET_STATUS, wire.GetStatusResponse)
-        status = self._status = Status.from_wire(answer)
+        # The answer's body is read straight into a Status, without the wire message.
+        status = self._status = await self.request(_GET_STATUS, Status, read=read_status)
         self._note_sessions(status)
         return status
 
     async def _read_status(self, *, resync: bool = False) -> Status:
-        answer = await self.request(_GET_STATUS, wire.GetStatusResponse, resync=resync)
-        self._status = Status.from_wire(answer)
-        self._note_sessions(self._status)
-        return self._status
+        status = await self.request(_GET_STATUS, Status, read=read_status, resync=resync)
+        self._status = status
+        self._note_sessions(status)
+        return status
 
     def _note_sessions(self, status: Status) -> None:
         for port in status.ports:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from irlink.protocol import messages as wire
+from irlink.protocol.body import values_reader
 from irlink.protocol.messages import (
     CapabilityFlags,
     DeviceFamily,
@@ -150,23 +151,7 @@ class PortStatus:
     @classmethod
     def from_wire(cls, port: wire.PortStatus) -> PortStatus:
         """The API view of one port of a status message."""
-        return _make_port(
-            port.port,
-            port.state,
-            port.pad_present,
-            port.pad_type,
-            port.session_id,
-            _s(port.duration_s),
-            _s(port.remaining_s),
-            port.intensity,
-            port.mode,
-            port.pulse_hz,
-            port.sham,
-            _c(port.setpoint_dc),
-            _c(port.temp_dc),
-            _c(port.skin_temp_dc),
-            port.faults,
-        )
+        return _port_from_wire(port)
 
     @property
     def elapsed(self) -> timedelta:
@@ -200,8 +185,17 @@ class Status:
             status.faults,
             _s(status.uptime_s),
             status.boot_count,
-            tuple([_port_from_wire(p) for p in status.ports]),
+            tuple(map(_port_from_wire, status.ports)),
         )
+
+    @classmethod
+    def from_body(cls, body: bytes) -> Status:
+        """The API view of a ``get_status`` response body, checked as the wire reader checks it.
+
+        Raises the :class:`~irlink.protocol.MessageError` that reading the body as a
+        ``GetStatusResponse`` raises; the message itself is never built.
+        """
+        return read_status(body)
 
     def port(self, number: int) -> PortStatus:
         """Port ``number`` (from 1); raises ``KeyError`` if the device has no such port."""
@@ -213,7 +207,61 @@ class Status:
 
 _make_port = _maker(PortStatus)
 _make_status = _maker(Status)
-_port_from_wire = PortStatus.from_wire
+_read_status_values = values_reader(wire.GetStatusResponse)
+
+
+def _port_from_wire(port: wire.PortStatus) -> PortStatus:
+    # The wire port is a named tuple: unpacked at once rather than read field by field.
+    (
+        number,
+        state,
+        pad,
+        pad_type,
+        session,
+        duration,
+        remaining,
+        intensity,
+        mode,
+        hz,
+        sham,
+        setpoint,
+        temp,
+        skin,
+        faults,
+    ) = port
+    return _make_port(
+        number,
+        state,
+        pad,
+        pad_type,
+        session,
+        _s(duration),
+        _s(remaining),
+        intensity,
+        mode,
+        hz,
+        sham,
+        setpoint / 10,
+        temp / 10,
+        skin / 10,
+        faults,
+    )
+
+
+def read_status(body: bytes) -> Status:
+    """:meth:`Status.from_body`: a status read straight from its bytes (the status() path)."""
+    state, pct, mv, charger, board, faults, uptime, boots, ports = _read_status_values(body)
+    return _make_status(
+        state,
+        pct,
+        mv / 1000,
+        charger,
+        board / 10,
+        faults,
+        _s(uptime),
+        boots,
+        tuple(map(_port_from_wire, ports)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,16 @@ from irlink.protocol import (
     decode_body,
     encode_body,
 )
+from irlink.protocol.body import values_reader
 from irlink.protocol.messages import (
     ConfigureRequest,
     FaultFlags,
     FaultRaisedEvent,
     GetInfoResponse,
     GetStatusResponse,
+    Mode,
+    PortState,
+    PortStatus,
     SubscribeResponse,
 )
 from irlink.spec.protocol import FieldSpec
@@ -69,6 +73,69 @@ def test_codec_accepts_exactly_what_the_model_accepts(
         assert decoded == validated
         assert decoded.model_dump() == validated.model_dump()
         assert decoded.model_dump_json() == validated.model_dump_json()
+
+
+@pytest.mark.parametrize(("cls", "fields"), MODELS, ids=IDS)
+@settings(max_examples=100)
+@given(data=st.data())
+def test_the_values_reader_reads_and_refuses_exactly_as_the_model_reader(
+    cls: type[Any], fields: list[FieldSpec], data: st.DataObject
+) -> None:
+    """values_reader gives the model's field values, and the same error for a bad body."""
+    body = data.draw(
+        st.one_of(
+            st.builds(reference.pack_body, st.just(fields), raw_body(fields, valid=False)),
+            st.binary(max_size=40),
+        )
+    )
+    try:
+        message = decode_body(cls, body)
+    except MessageError as exc:
+        refused = exc
+    else:
+        refused = None
+    if refused is not None:
+        with pytest.raises(type(refused)) as raised:
+            values_reader(cls)(body)
+        got = raised.value
+        assert (str(got), got.field, got.limit) == (str(refused), refused.field, refused.limit)
+        return
+    values = values_reader(cls)(body)
+    assert values == tuple(getattr(message, name) for name in type(message).model_fields)
+    assert [type(v) for v in values] == [
+        type(getattr(message, name)) for name in type(message).model_fields
+    ]
+
+
+def test_the_values_reader_of_a_list_item_reads_and_refuses_as_its_reader() -> None:
+    """Items (fixed-size records, such as a status's ports) take the other generated path."""
+    port = PortStatus(
+        1,
+        PortState.RUNNING,
+        True,
+        3,
+        7,
+        600,
+        42,
+        2,
+        Mode.PULSED,
+        10,
+        False,
+        0,
+        390,
+        361,
+        FaultFlags(0),
+    )
+    body = encode_body(port)
+    assert values_reader(PortStatus)(body) == tuple(port) == tuple(decode_body(PortStatus, body))
+    bad = body[:1] + bytes([9]) + body[2:]  # no such port state
+    with pytest.raises(InvalidValue) as by_model:
+        decode_body(PortStatus, bad)
+    with pytest.raises(InvalidValue) as by_values:
+        values_reader(PortStatus)(bad)
+    assert str(by_values.value) == str(by_model.value)
+    with pytest.raises(BadLength):
+        values_reader(PortStatus)(body[:-1])
 
 
 @given(messages(GetStatusResponse, FIELDS[GetStatusResponse]))

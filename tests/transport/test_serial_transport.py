@@ -178,3 +178,42 @@ def test_close_wakes_a_writer_waiting_for_room(pty: tuple[int, str]) -> None:
             await asyncio.wait_for(writer, WAIT_S)
 
     asyncio.run(body())
+
+
+def test_try_write_sends_at_once_until_the_port_is_full_then_leaves_it_to_write(
+    pty: tuple[int, str],
+) -> None:
+    async def body() -> None:
+        master, path = pty  # nobody reads at first: the port's buffer fills
+        transport = SerialTransport(path, write_timeout=WAIT_S)
+        await transport.open()
+        assert transport.try_write(b"\x01\x00")
+        assert await _read_master(master, 2) == b"\x01\x00"
+        chunk, sent = bytes(WRITE_HIGH_WATER), 0
+        while transport.try_write(chunk):  # taken (or queued) at once, up to the mark
+            sent += len(chunk)
+            assert sent < 1000 * len(chunk), "the port never filled"
+        assert not transport._writable.is_set()
+        refused = len(chunk)
+        reading = asyncio.ensure_future(_read_master(master, sent + refused))
+        await transport.write(chunk)  # what try_write declined goes this way
+        assert await reading == bytes(sent + refused)
+        await transport.close()
+        assert not transport.try_write(b"late")  # a closed port: write() says why
+        with pytest.raises(TransportError, match="closed"):
+            await transport.write(b"late")
+
+    asyncio.run(body())
+
+
+def test_try_write_to_a_port_that_went_away_fails(pty: tuple[int, str]) -> None:
+    async def body() -> None:
+        master, path = pty
+        transport = SerialTransport(path)
+        await transport.open()
+        os.close(master)
+        with pytest.raises(LinkLost, match="was lost"):
+            transport.try_write(b"x" * 64)
+        await transport.close()
+
+    asyncio.run(body())

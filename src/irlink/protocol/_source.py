@@ -42,6 +42,8 @@ class Compiled:
     make: Callable[[tuple[Any, ...]], Any] | None
     read: Callable[[bytes], Any]
     """Reads a whole body: ``decode`` plus the length rules (see irlink.protocol.body)."""
+    read_values: Callable[[bytes], tuple[Any, ...]]
+    """``read`` giving the field values in field order instead of the model (same checks)."""
 
 
 _CODECS: dict[type[Any], Compiled] = {}
@@ -264,21 +266,30 @@ class _SourceBuilder:
             self.flush()
             decode = ["def decode(buf, off):", *(f"    {line}" for line in self.dec)]
             decode += [*(f"    {c}" for c in construct), "    return o, off"]
+        # The same reading, handing back the values rather than building the model: for a
+        # caller that turns them into something else at once (irlink.Status).
+        values = "".join(f"{v}, " for v in self.values)
+        decode_values = ["def decode_values(buf, off):", *(f"    {line}" for line in self.dec)]
+        if make:  # make's unpacking and checks, not its construct
+            decode_values += ["    t = _fixed.unpack_from(buf, off)"]
+            decode_values += make[1 : len(make) - len(construct) - 1]
+        decode_values.append(f"    return ({values}), off + {'_fixed.size' if make else 0}")
         encode = self.one_pack_encoder(fields_info) or [
             "def encode(m):",
             f"    return b''.join([{', '.join(self.enc)}])"
             if len(self.enc) > 1
             else f"    return {self.enc[0] if self.enc else repr(b'')}",
         ]
-        source = "\n".join(self.defs + make + decode + encode)
+        source = "\n".join(self.defs + make + decode + decode_values + encode)
         exec(compile(source, f"<irlink body codec {self.cls.__name__}>", "exec"), self.env)
-        decode_fn = self.env["decode"]
+        name, decode_fn = self.cls.__name__, self.env["decode"]
         return Compiled(
             self.env["encode"],
             decode_fn,
             fixed,
             self.env.get("make") if fixed else None,
-            whole_body_reader(self.cls.__name__, fixed, decode_fn),
+            whole_body_reader(name, fixed, decode_fn),
+            whole_body_reader(name, fixed, self.env["decode_values"]),
         )
 
     def one_pack_encoder(self, fields_info: dict[str, tuple[Any, list[Any]]]) -> list[str]:

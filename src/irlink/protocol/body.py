@@ -34,3 +34,13 @@ def writer(cls: type[Any]) -> Encoder:
 def reader(cls: type[Any]) -> Callable[[bytes], Any]:
     """The function that reads whole bodies of ``cls`` (what :func:`decode_body` calls)."""
     return compiled(cls).read
+
+
+def values_reader(cls: type[Any]) -> Callable[[bytes], tuple[Any, ...]]:
+    """A :func:`reader` of ``cls`` that gives its field values, in field order, not the model.
+
+    Bodies are checked exactly as :func:`reader` checks them, and the values are the
+    ones the model would hold; a caller that turns them into another type at once
+    (:class:`irlink.Status`) saves building the message first.
+    """
+    return compiled(cls).read_values

@@ -139,20 +139,20 @@ class HostCodec:
 
     def feed(self, data: bytes) -> list[HostIncoming]:
         """Everything the device said in ``data`` (and earlier unfinished bytes)."""
-        out: list[HostIncoming] = []
-        for frame in self.decoder.feed(data):
-            kind, seq, msg_id, body, version = frame
-            # Answers are most of what comes: once an id has been read, its reader is
-            # taken by id alone (as DeviceCodec.read_request does for requests).
-            read = _RESPONSE_READERS.get(msg_id) if kind == _RESPONSE else None
-            if read is not None and version == PROTOCOL_VERSION:
-                try:
-                    out.append(Reply(seq, read(body)))
-                except MessageError as exc:
-                    out.append(Garbled(frame, exc))
-                continue
-            out.append(_host_read(frame))
-        return out
+        return [self.read(frame) for frame in self.decoder.feed(data)]
+
+    def read(self, frame: Frame) -> HostIncoming:
+        """What one intact frame from the device (from :attr:`decoder`) says."""
+        kind, seq, msg_id, body, version = frame
+        # Answers are most of what comes: once an id has been read, its reader is taken
+        # by id alone (as DeviceCodec.read_request does for requests).
+        read = _RESPONSE_READERS.get(msg_id) if kind == _RESPONSE else None
+        if read is not None and version == PROTOCOL_VERSION:
+            try:
+                return Reply(seq, read(body))
+            except MessageError as exc:
+                return Garbled(frame, exc)
+        return _host_read(frame)
 
 
 _REQUEST = int(FrameKind.REQUEST)  # plain ints: an enum member costs a lookup on 3.11

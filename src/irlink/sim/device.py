@@ -37,14 +37,16 @@ __all__ = ["SimulatedDevice", "SimulationError"]
 
 log = logging.getLogger(__name__)
 REAL_TICK_S = 0.05  # how often a device on a real clock catches up, in real seconds
-# A device on a real clock catches up before every request, and a physics step costs a
-# third of answering a get_status; a step shorter than this is left for later. Status
-# reports whole seconds, whole percent and deci-degrees, and thermal time constants are
-# minutes: answering from a millisecond back is answering a request that came that much
-# sooner, which no host can tell from its link's jitter. A deadline (a session's end, a
+# A device on a real clock catches up before every request, and a physics step costs
+# about what answering a get_status does; a step shorter than this is left for later,
+# as firmware runs its control loop on a tick of about this length. Status reports
+# whole seconds, whole percent and deci-degrees, and thermal time constants are minutes:
+# answering from 10 ms back is answering a request that came that much sooner, which no
+# host can tell from its link's own jitter (a USB serial adapter holds bytes up to 16 ms,
+# a BLE connection event comes every 7.5 to 50 ms). A deadline (a session's end, a
 # status event) is served at most this late, yet timed exactly: the firmware steps to
 # the deadline itself, not to the moment it noticed it.
-CATCH_UP_QUANTUM_S = 0.001  # simulated seconds
+CATCH_UP_QUANTUM_S = 0.01  # simulated seconds
 MANUFACTURER = "irlink project"
 
 

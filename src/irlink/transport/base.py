@@ -6,7 +6,8 @@ are read from :meth:`Transport.received`, an async iterator that ends when the
 link goes down; :attr:`Transport.closed` is set at the same moment and
 :attr:`Transport.error` says why. A reader on the hot path may instead hand
 :meth:`Transport.listen` a callback, which gets the bytes as they arrive, without
-a queue and a task switch in between.
+a queue and a task switch in between, and a writer that need not wait may call
+:meth:`Transport.try_write`, which sends at once or not at all.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ class Transport(ABC):
     @abstractmethod
     async def write(self, data: bytes) -> None:
         """Send ``data``; raises :class:`~irlink.errors.TransportError` if the link is down."""
+
+    def try_write(self, data: bytes) -> bool:
+        """Send ``data`` now if the link takes it without waiting; else send nothing.
+
+        False means "use :meth:`write`" (a link that must wait for room, or that always
+        awaits its writes, such as BLE); a link that is down also answers False, and
+        :meth:`write` raises the reason. A request path uses it to send first and do its
+        bookkeeping while the bytes travel.
+        """
+        return False
 
     async def close(self) -> None:
         """Close the link; harmless when it is already closed."""

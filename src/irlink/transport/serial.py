@@ -89,6 +89,15 @@ class SerialTransport(Transport):
             raise error from None
         self._check_open()
 
+    def try_write(self, data: bytes) -> bool:
+        """Send ``data`` at once unless the port's buffer is over its high-water mark."""
+        port = self._port
+        if port is None or not self._writable.is_set():
+            return False
+        port.write(data)
+        self._check_open()  # the write itself may have found the port gone
+        return True
+
     async def close(self) -> None:
         """Close the port and wait until the OS has let go of it; harmless twice."""
         port, self._port = self._port, None
