@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -60,7 +60,7 @@ class Scripted(Transport):
         asyncio.get_running_loop().call_soon(self._deliver, out)
 
 
-def run_with(link: Scripted, body: Callable[[Device], object]) -> None:
+def run_with(link: Scripted, body: Callable[[Device], Awaitable[None]]) -> None:
     async def main() -> None:
         async def connector() -> Transport:
             return link
@@ -68,7 +68,7 @@ def run_with(link: Scripted, body: Callable[[Device], object]) -> None:
         device = Device(connector, address="scripted", timeout=0.05, reconnect=None)
         await device._open()
         try:
-            await body(device)  # type: ignore[misc]
+            await body(device)
         finally:
             await device.close()
 
