@@ -49,6 +49,8 @@ def full_status() -> GetStatusResponse:
             temp_dc=352,
             skin_temp_dc=338,
             faults=FaultFlags(0),
+            override=False,
+            starts_left=2,
         )
         for i in range(1, 5)
     )

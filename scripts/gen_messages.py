@@ -74,10 +74,14 @@ def annotation(spec: ProtocolSpec, f: FieldSpec) -> str:
         parts, extra = [camel(f.type), wire.upper()], int_bounds(f, wire)
     else:
         parts, extra = [camel(f.type), spec.wire_type(f.type).upper()], []
+    if f.since:
+        # Appended by a minor revision: None in a message from an older device.
+        parts[0] = f"{parts[0]} | None"
+        parts.insert(2, f"Since({f.since})")
     field = field_args(f, extra)
     if field:
         parts.append(field)
-    return f"Annotated[{', '.join(parts)}]"
+    return f"Annotated[{', '.join(parts)}]" + (" = None" if f.since else "")
 
 
 def fields_block(spec: ProtocolSpec, fields: list[FieldSpec]) -> list[str]:
@@ -110,14 +114,14 @@ def body(spec: ProtocolSpec, body: list[FieldSpec] | str, base: str) -> tuple[st
 
 def generate(spec: ProtocolSpec) -> str:
     out = [
-        f'"""IRLink v{spec.version} message models, generated from protocols/irlink-v1.yaml.',
+        f'"""IRLink {spec.version}.{spec.minor} message models, generated from protocols/irlink-v1.yaml.',
         "",
         "Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.",
         '"""',
         "",
         "from __future__ import annotations",
         "",
-        "from enum import IntEnum, IntFlag",
+        "from enum import IntEnum",
         "from typing import Annotated, Any, ClassVar, NamedTuple",
         "",
         "from pydantic import Field, GetCoreSchemaHandler",
@@ -126,6 +130,8 @@ def generate(spec: ProtocolSpec) -> str:
         "from irlink.protocol.wire import {WIRE_IMPORTS}",
         "",
         f"PROTOCOL_VERSION = {spec.version}",
+        f"PROTOCOL_MINOR = {spec.minor}",
+        '"""The newest minor revision of the protocol this module describes."""',
         f"MAX_PAYLOAD = {spec.framing.max_payload}",
         '"""Header, body and CRC of one frame, in bytes, before COBS encoding."""',
         f"MAX_FRAME = {spec.framing.max_frame}",
@@ -138,8 +144,12 @@ def generate(spec: ProtocolSpec) -> str:
         out += [f"class {camel(name)}(IntEnum):", f'    """{enum.doc}"""', ""]
         out += [f"    {k.upper()} = {v}" for k, v in enum.values.items()]
         out += ["", ""]
+        if enum.since:
+            added = ", ".join(f"{camel(name)}.{k.upper()}: {m}" for k, m in enum.since.items())
+            out += [f"{name.upper()}_SINCE: dict[{camel(name)}, int] = {{{added}}}"]
+            out += [f'"""The minor revision that added each newer value of {camel(name)}."""', ""]
     for name, flags in spec.flags.items():
-        out += [f"class {camel(name)}(IntFlag):", f'    """{flags.doc}"""', ""]
+        out += [f"class {camel(name)}(WireFlags):", f'    """{flags.doc}"""', ""]
         out += [f"    {k.upper()} = 1 << {v}" for k, v in flags.bits.items()]
         out += ["", ""]
     items = {f.of for _, fields in all_bodies(spec) for f in fields if f.type == "list"}
@@ -161,6 +171,7 @@ def generate(spec: ProtocolSpec) -> str:
     requests, events = [], []
     for m in spec.messages:
         ident = [f"MSG_ID: ClassVar[int] = {m.id:#04x}", f"NAME: ClassVar[str] = {m.name!r}"]
+        ident += [f"SINCE: ClassVar[int] = {m.since}"] if m.since else []
         bases, own = body(spec, m.response, "Response")
         out += model(spec, f"{camel(m.name)}Response", bases, f"Answer to {m.name}.", own, ident)
         bases, own = body(spec, m.request, "Request")
@@ -173,6 +184,7 @@ def generate(spec: ProtocolSpec) -> str:
         requests.append(f"    {m.id:#04x}: {camel(m.name)}Request,")
     for e in spec.events:
         ident = [f"MSG_ID: ClassVar[int] = {e.id:#04x}", f"NAME: ClassVar[str] = {e.name!r}"]
+        ident += [f"SINCE: ClassVar[int] = {e.since}"] if e.since else []
         bases, own = body(spec, e.body, "Event")
         out += model(spec, f"{camel(e.name)}Event", bases, e.doc, own, ident)
         events.append(f"    {e.id:#04x}: {camel(e.name)}Event,")
@@ -182,7 +194,7 @@ def generate(spec: ProtocolSpec) -> str:
     out += ['"""Every event model by message id."""', ""]
     source = "\n".join(out)
     wire = ["BOOL", "I8", "I16", "I32", "U8", "U16", "U32", "Ascii", "Event", "ListOf"]
-    wire += ["Request", "Response", "WireModel", "record_schema"]
+    wire += ["Request", "Response", "Since", "WireFlags", "WireModel", "record_schema"]
     used = [w for w in wire if re.search(rf"\b{w}\b", source.split("{WIRE_IMPORTS}", 1)[1])]
     return format_source(source.replace("{WIRE_IMPORTS}", f"({', '.join(used)},)"))
 

@@ -27,8 +27,11 @@ from irlink.protocol import (
     encode_frame,
     encode_message,
 )
-from irlink.protocol.messages import ErrorReply, FrameKind
-from irlink.protocol.plain import from_plain
+from irlink.protocol.messages import PROTOCOL_MINOR, ErrorReply, FrameKind
+from irlink.protocol.plain import from_plain, to_plain
+from irlink.sim.model import Hardware
+from irlink.sim.state import info_response
+from irlink.spec import load_device_profile
 
 OUT = Path(__file__).resolve().parents[1] / "protocols" / "vectors"
 BY_NAME = {cls.NAME: cls for cls in REQUESTS.values()}
@@ -50,6 +53,8 @@ PORT_RUNNING = {
     "temp_dc": 338,
     "skin_temp_dc": 331,
     "faults": [],
+    "override": False,
+    "starts_left": 2,
 }
 WAISTBAND_STATUS = {
     "state": "running",
@@ -74,40 +79,50 @@ MULTIPORT_STATUS = {
     "ports": [
         {
             **PORT_RUNNING,
-            "port": 1,
             "pad_type": 1,
-            "intensity": 3,
+            "session_id": 11,
+            "intensity": 1,
             "mode": "pulsed",
             "pulse_hz": 73,
-            "session_id": 11,
         },
         {
             **PORT_RUNNING,
             "port": 2,
-            "state": "paused",
-            "pad_type": 2,
-            "session_id": 12,
-            "remaining_s": 600,
-        },
-        {
-            **PORT_RUNNING,
-            "port": 3,
-            "state": "fault",
-            "pad_type": 1,
-            "session_id": 0,
-            "remaining_s": 0,
-            "temp_dc": 445,
-            "faults": ["over_temperature"],
-        },
-        {
-            **PORT_RUNNING,
-            "port": 4,
             "state": "no_pad",
             "pad_present": False,
             "session_id": 0,
             "remaining_s": 0,
+            "intensity": 1,
             "temp_dc": -32768,
             "skin_temp_dc": -32768,
+            "starts_left": 3,
+        },
+    ],
+}
+MULTIPORT_STATUS_FAULT = {
+    **MULTIPORT_STATUS,
+    "state": "paused",
+    "ports": [
+        {
+            **PORT_RUNNING,
+            "state": "paused",
+            "pad_type": 2,
+            "session_id": 12,
+            "remaining_s": 600,
+            "intensity": 1,
+        },
+        {
+            **PORT_RUNNING,
+            "port": 2,
+            "state": "fault",
+            "pad_type": 1,
+            "session_id": 0,
+            "remaining_s": 0,
+            "intensity": 1,
+            "temp_dc": 445,
+            "skin_temp_dc": 445,
+            "faults": ["over_temperature"],
+            "starts_left": 1,
         },
     ],
 }
@@ -132,70 +147,21 @@ FIRMAT_STATUS = {
         }
     ],
 }
-INFO_COMMON = {
-    "protocol_version": 1,
-    "serial": "0042",
-    "hardware_version": "B",
-    "firmware_version": "1.0.0",
-    "session_step_s": 60,
-    "temp_trip_dc": 430,
-    "status_period_min_ms": 250,
-    "heartbeat_max_ms": 10000,
-    "heartbeat_misses": 3,
-}
-WAISTBAND_INFO = {
-    **INFO_COMMON,
-    "family": "waistband",
-    "model": "IRL-W2",
-    "capabilities": ["battery", "sham", "light", "pulsed"],
-    "port_count": 1,
-    "session_min_s": 600,
-    "session_max_s": 3600,
-    "session_default_s": 1800,
-    "intensity_levels": 3,
-    "irradiance_dmw_cm2": [40, 150, 350],
-    "pulse_hz": [10, 40, 73],
-    "pulse_duty_pct": 85,
-    "setpoint_min_dc": 0,
-    "setpoint_max_dc": 0,
-    "setpoint_step_dc": 0,
-    "setpoint_override_dc": 0,
-    "battery_warn_pct": 15,
-    "battery_start_pct": 15,
-    "battery_cutoff_pct": 5,
-}
-MULTIPORT_INFO = {
-    **WAISTBAND_INFO,
-    "family": "multiport",
-    "model": "IRL-M2",
-    "capabilities": ["sham", "light", "pulsed"],
-    "port_count": 2,
-    "session_min_s": 1200,
-    "session_max_s": 2400,
-    "intensity_levels": 1,
-    "irradiance_dmw_cm2": [350],
-    "pulse_hz": [10, 40, 73, 292, 584, 1168, 2336, 4672],
-    "battery_warn_pct": 0,
-    "battery_start_pct": 0,
-    "battery_cutoff_pct": 0,
-}
-FIRMAT_INFO = {
-    **WAISTBAND_INFO,
-    "family": "firmat",
-    "model": "IRL-F1",
-    "capabilities": ["battery", "heater"],
-    "session_min_s": 600,
-    "session_max_s": 7200,
-    "session_default_s": 3600,
-    "intensity_levels": 0,
-    "irradiance_dmw_cm2": [],
-    "pulse_hz": [],
-    "pulse_duty_pct": 0,
-    "setpoint_min_dc": 300,
-    "setpoint_max_dc": 700,
-    "setpoint_step_dc": 10,
-    "setpoint_override_dc": 490,
-}
+VECTOR_SERIAL = "0042"
+
+
+def profile_info(family: str, minor: int = PROTOCOL_MINOR) -> dict[str, Any]:
+    """The get_info answer of a device of ``family`` made to its profile, as plain fields."""
+    profile = load_device_profile(family)
+    plain: dict[str, Any] = to_plain(
+        info_response(Hardware.build(profile), VECTOR_SERIAL, minor), minor
+    )
+    return plain
+
+
+WAISTBAND_INFO = profile_info("waistband")
+MULTIPORT_INFO = profile_info("multiport")
+FIRMAT_INFO = profile_info("firmat")
 RECORD = {
     "log_index": 7,
     "session_id": 4242,
@@ -309,7 +275,15 @@ VECTORS: list[V] = [
         {"from_index": 0, "max_count": 8},
         "",
     ),
-    ("responses", "info waistband", "response", 1, "get_info", WAISTBAND_INFO, ""),
+    (
+        "responses",
+        "info waistband",
+        "response",
+        1,
+        "get_info",
+        WAISTBAND_INFO,
+        "The waistband profile's limits, as a 1.1 device reports them.",
+    ),
     (
         "responses",
         "info multiport",
@@ -317,18 +291,35 @@ VECTORS: list[V] = [
         1,
         "get_info",
         MULTIPORT_INFO,
-        "A mains-powered controller: no battery capability, battery limits 0.",
+        "The multiport profile: mains-powered, so no battery capability and battery limits 0.",
     ),
-    ("responses", "info firmat", "response", 1, "get_info", FIRMAT_INFO, ""),
+    (
+        "responses",
+        "info firmat",
+        "response",
+        1,
+        "get_info",
+        FIRMAT_INFO,
+        "The heated wrap's profile: setpoints instead of levels, a default setpoint of 43 degC.",
+    ),
     ("responses", "status waistband running", "response", 2, "get_status", WAISTBAND_STATUS, ""),
     (
         "responses",
-        "status multiport four ports",
+        "status multiport running and empty port",
         "response",
         2,
         "get_status",
         MULTIPORT_STATUS,
-        "Running, paused, faulted and empty ports side by side; -32768 means no reading.",
+        "Port 2 has no pad: no reading (-32768) for either temperature. No battery: 0 and 0.",
+    ),
+    (
+        "responses",
+        "status multiport paused and faulted",
+        "response",
+        2,
+        "get_status",
+        MULTIPORT_STATUS_FAULT,
+        "A paused session beside a latched over-temperature; port 2 may start once more today.",
     ),
     ("responses", "status firmat heating", "response", 2, "get_status", FIRMAT_STATUS, ""),
     ("responses", "configure done", "response", 3, "configure", {}, ""),
@@ -336,7 +327,24 @@ VECTORS: list[V] = [
     ("responses", "stop done", "response", 8, "stop", {}, ""),
     ("responses", "pause done", "response", 9, "pause", {}, ""),
     ("responses", "resume done", "response", 10, "resume", {}, ""),
-    ("responses", "clear_fault done", "response", 11, "clear_fault", {}, ""),
+    (
+        "responses",
+        "clear_fault cleared",
+        "response",
+        11,
+        "clear_fault",
+        {"cleared": ["over_temperature"], "remaining": []},
+        "The latch is cleared and nothing else is active.",
+    ),
+    (
+        "responses",
+        "clear_fault still latched",
+        "response",
+        11,
+        "clear_fault",
+        {"cleared": ["sensor_open"], "remaining": ["over_temperature"]},
+        "The skin side is still too warm: over_temperature stays latched.",
+    ),
     ("responses", "subscribed every second", "response", 12, "subscribe", {"period_ms": 1000}, ""),
     ("responses", "heartbeat armed", "response", 13, "heartbeat", {}, ""),
     (
@@ -422,6 +430,15 @@ VECTORS: list[V] = [
         "low_battery",
         {"battery_pct": 15, "battery_mv": 7100},
         "",
+    ),
+    (
+        "events",
+        "booted after a brown-out",
+        "event",
+        0,
+        "booted",
+        {"boot_count": 18, "cause": "brownout"},
+        "The first frame after every boot; the event counter starts again at 0.",
     ),
     ("edges", "seq 0", "request", 0, "get_status", {}, "Sequence numbers start anywhere."),
     ("edges", "seq 65535", "request", 65535, "get_status", {}, "The next one is 0."),
@@ -527,7 +544,7 @@ ERRORS = [
     ("bad_length", "configure", 0, 0),
     ("out_of_range", "configure", 2, 3600),
     ("invalid_value", "configure", 5, 0),
-    ("not_allowed", "resume", 0, 0),
+    ("not_allowed", "start", 0, 0),
     ("no_pad", "start", 0, 0),
     ("low_battery", "start", 0, 0),
     ("over_temperature", "start", 0, 0),
@@ -535,6 +552,38 @@ ERRORS = [
     ("busy", "read_usage_log", 0, 0),
     ("unauthorized", "start", 0, 0),
     ("override_required", "configure", 7, 490),
+    ("session_active", "configure", 0, 4242),
+    ("no_session", "resume", 0, 0),
+    ("daily_limit", "start", 0, 3),
+    ("fault_active", "start", 0, 8),
+]
+
+# The bodies 1.1 changed, as a 1.0 device sends them: what a 1.1 host still reads.
+V1_0: list[V] = [
+    (
+        "v1_0",
+        "info waistband 1.0",
+        "response",
+        1,
+        "get_info",
+        profile_info("waistband", 0),
+        "A 1.0 device: device_info ends after heartbeat_misses (no protocol_minor).",
+    ),
+    (
+        "v1_0",
+        "status waistband 1.0",
+        "response",
+        2,
+        "get_status",
+        {
+            **WAISTBAND_STATUS,
+            "ports": [
+                {k: v for k, v in PORT_RUNNING.items() if k not in ("override", "starts_left")}
+            ],
+        },
+        "Each port_status is 23 bytes: no override, no starts_left.",
+    ),
+    ("v1_0", "clear_fault done 1.0", "response", 11, "clear_fault", {}, "An empty body."),
 ]
 
 MALFORMED: list[tuple[str, bytes, str, str]] = [
@@ -604,11 +653,15 @@ def message_class(kind: str, name: str) -> Any:
 
 def build() -> dict[str, list[dict[str, Any]]]:
     files: dict[str, list[dict[str, Any]]] = {}
-    for file, name, kind, seq, message, fields, doc in VECTORS:
-        model = from_plain(message_class(kind, message), fields)
-        entry = {"name": name, "doc": doc, "hex": hexstr(encode_message(model, seq))}
-        entry |= {"kind": kind, "seq": seq, "message": message, "fields": fields}
-        files.setdefault(file, []).append({k: v for k, v in entry.items() if v != ""})
+    for minor, vectors in ((PROTOCOL_MINOR, VECTORS), (0, V1_0)):
+        for file, name, kind, seq, message, fields, doc in vectors:
+            model = from_plain(message_class(kind, message), fields)
+            entry = {"name": name, "doc": doc, "hex": hexstr(encode_message(model, seq, minor))}
+            entry |= {"kind": kind, "seq": seq, "message": message}
+            if minor != PROTOCOL_MINOR:
+                entry["minor"] = minor
+            entry["fields"] = to_plain(model, minor)  # in wire order, whatever the dict's
+            files.setdefault(file, []).append({k: v for k, v in entry.items() if v != ""})
     for seq, (code, request, field, limit) in enumerate(ERRORS, start=100):
         fields = {"code": code, "field": field, "limit": limit}
         reply = from_plain(ErrorReply, fields)
@@ -654,6 +707,7 @@ HEADERS = {
     "events": "Events, device to host: one per event; seq is the event counter.",
     "errors": "Error frames: one per error code; message names the refused request.",
     "edges": "Edge values: sequence wrap, zeros, maxima, signed values, the longest frame.",
+    "v1_0": "The bodies 1.1 changed, as a 1.0 device sends them (read with minor 0).",
     "malformed": (
         "Frames a receiver must not accept. Frame-level errors (cobs_error, crc_mismatch,\n"
         "# frame_too_short, frame_too_long) are dropped without a reply; the others are intact\n"
@@ -664,9 +718,10 @@ HEADERS = {
 
 def render(file: str, vectors: list[dict[str, Any]]) -> str:
     head = (
-        f"# IRLink v1 test vectors: {HEADERS[file]}\n"
-        "# Generated by scripts/gen_vectors.py from meanings written by hand; do not edit.\n"
-        "# Each hex string is one whole frame on the wire, the 0x00 delimiter included.\n"
+        f"# IRLink 1.1 test vectors: {HEADERS[file]}\n"
+        "# Generated from meanings written by hand, and checked against the codec; do not\n"
+        "# edit by hand. Each hex string is one whole frame on the wire, the 0x00 delimiter\n"
+        "# included. The format is described in protocols/README.md, section 10.\n"
     )
     body = yaml.safe_dump(vectors, sort_keys=False, width=100, allow_unicode=False)
     return head + body

@@ -125,6 +125,8 @@ def test_the_values_reader_of_a_list_item_reads_and_refuses_as_its_reader() -> N
         390,
         361,
         FaultFlags(0),
+        False,
+        2,
     )
     body = encode_body(port)
     assert values_reader(PortStatus)(body) == tuple(port) == tuple(decode_body(PortStatus, body))
@@ -238,6 +240,8 @@ def test_an_error_inside_a_list_item_points_at_the_list() -> None:
         "temp_dc": 0,
         "skin_temp_dc": 0,
         "faults": 0,
+        "override": 0,
+        "starts_left": 3,
     }
     raw = {
         "state": 0,

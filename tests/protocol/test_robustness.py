@@ -105,7 +105,7 @@ def test_random_bytes_never_raise_from_either_end(noise: bytes, cuts: list[int])
 
 
 def test_every_single_bit_flip_of_a_status_frame_is_caught() -> None:
-    """Exhaustive: all 928 one-bit corruptions of a full status frame are dropped."""
+    """Exhaustive: all 992 one-bit corruptions of a full status frame are dropped."""
     from bench.bench_codec import full_status
 
     wire = wire_of(full_status(), 1)

@@ -11,6 +11,7 @@ import pytest
 
 from irlink.protocol import (
     EVENTS,
+    BadLength,
     REQUESTS,
     CobsError,
     CrcMismatch,
@@ -23,13 +24,13 @@ from irlink.protocol import (
     encode_message,
 )
 from irlink.protocol.codec import encode_error
-from irlink.protocol.messages import ErrorCode, ErrorReply, FrameKind
+from irlink.protocol.messages import PROTOCOL_MINOR, ErrorCode, ErrorReply, FrameKind
 from irlink.protocol.plain import from_plain, to_plain
 from irlink.spec import load_protocol
 from irlink.spec._files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = ["requests", "responses", "events", "errors", "edges"]
+FILES = ["requests", "responses", "events", "errors", "edges", "v1_0"]
 VECTORS = [(f, v) for f in FILES for v in read_yaml(f"vectors/{f}.yaml")]
 MALFORMED = read_yaml("vectors/malformed.yaml")
 FRAME_ERRORS = {
@@ -55,18 +56,40 @@ def test_vector_decodes_to_its_meaning_and_encodes_to_its_bytes(
     file: str, vector: dict[str, Any]
 ) -> None:
     wire = bytes.fromhex(vector["hex"])
+    minor = vector.get("minor", PROTOCOL_MINOR)
     frame = decode_frame(wire[:-1])
     assert FrameKind(frame.kind).name.lower() == vector["kind"]
     assert frame.seq == vector["seq"]
-    message = decode_message(frame)
+    message = decode_message(frame, minor)
     assert type(message) is model_of(vector["kind"], vector["message"])
-    assert to_plain(message) == vector["fields"]
+    assert to_plain(message, minor) == vector["fields"]
+    # Keys too, in order: the fields are listed in wire order.
+    assert list(to_plain(message, minor)) == list(vector["fields"])
     expected = from_plain(type(message), vector["fields"])
     if vector["kind"] == "error":
         assert frame.msg_id == REQUEST_BY_NAME[vector["message"]].MSG_ID
         assert encode_error(vector["seq"], frame.msg_id, expected) == wire
     else:
-        assert encode_message(expected, vector["seq"]) == wire
+        assert encode_message(expected, vector["seq"], minor) == wire
+
+
+@pytest.mark.parametrize(
+    ("file", "vector"),
+    [(f, v) for f, v in VECTORS if "minor" in v],
+    ids=[v["name"] for _, v in VECTORS if "minor" in v],
+)
+def test_a_1_0_vector_is_refused_at_the_1_1_layout_except_device_info(
+    file: str, vector: dict[str, Any]
+) -> None:
+    """A body of the older layout is not mistaken for the newer one, and vice versa."""
+    frame = decode_frame(bytes.fromhex(vector["hex"])[:-1])
+    if vector["message"] == "get_info" and vector["kind"] == "response":
+        # device_info says which revision it is: read alike whatever the host expects.
+        assert decode_message(frame) == decode_message(frame, 0)
+        assert decode_message(frame).protocol_minor is None  # type: ignore[union-attr]
+        return
+    with pytest.raises(BadLength):
+        decode_message(frame)
 
 
 @pytest.mark.parametrize("vector", MALFORMED, ids=[v["name"] for v in MALFORMED])

@@ -18,7 +18,7 @@ class TestHost:
 
     def __init__(self, device: SimulatedDevice) -> None:
         self.device = device
-        self.codec = HostCodec()
+        self.codec = HostCodec(minor=device.protocol_minor)  # as if read from its get_info
         self.pipe = Pipe(device)
         self.events: list[Any] = []  # event messages in arrival order
         self.counters: list[int] = []

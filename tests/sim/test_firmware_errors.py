@@ -23,6 +23,7 @@ from irlink.protocol.messages import (
     ClearFaultRequest,
     ErrorCode,
     ErrorReply,
+    FaultFlags,
     FrameKind,
     GetStatusRequest,
     HeartbeatRequest,
@@ -38,6 +39,7 @@ from irlink.protocol.wire import Request
 from tests.sim.rig import Rig, configure, make_rig
 
 E = ErrorCode
+F = FaultFlags
 SEQ = 0x4242
 
 
@@ -76,6 +78,7 @@ class Case:
     send: Request | Raw
     expect: tuple[ErrorCode, int, int]
     setup: Callable[[Rig], None] | None = field(default=None)
+    minor: int = 1  # the device's protocol revision: 1.minor
 
 
 def running(rig: Rig) -> None:
@@ -277,19 +280,41 @@ CASES: dict[str, Case] = {
     "override on the multiport": Case(
         "multiport", configure(intensity=1, override=True), (E.INVALID_VALUE, 8, 0)
     ),
-    # 7 not_allowed.
-    "configure while running": Case("waistband", CONFIGURE, (E.NOT_ALLOWED, 0, 0), running),
+    # 15 session_active: the limit is the id of the session the port holds.
+    "configure while running": Case("waistband", CONFIGURE, (E.SESSION_ACTIVE, 0, 1), running),
     "start another session while running": Case(
-        "waistband", StartRequest(port=1, session_id=2), (E.NOT_ALLOWED, 0, 0), running
+        "waistband", StartRequest(port=1, session_id=2), (E.SESSION_ACTIVE, 0, 1), running
     ),
-    "resume while idle": Case("waistband", ResumeRequest(port=1), (E.NOT_ALLOWED, 0, 0)),
-    "pause while idle": Case("waistband", PauseRequest(port=1), (E.NOT_ALLOWED, 0, 0)),
+    # 16 no_session.
+    "resume while idle": Case("waistband", ResumeRequest(port=1), (E.NO_SESSION, 0, 0)),
+    "pause while idle": Case("waistband", PauseRequest(port=1), (E.NO_SESSION, 0, 0)),
+    # 18 fault_active: the limit is the active fault bits.
     "start during an internal fault": Case(
-        "multiport", START, (E.NOT_ALLOWED, 0, 0), internal_fault
+        "multiport", START, (E.FAULT_ACTIVE, 0, F.INTERNAL), internal_fault
     ),
-    "start with a sensor fault": Case("waistband", START, (E.NOT_ALLOWED, 0, 0), sensor_open),
+    "start with a sensor fault": Case(
+        "waistband", START, (E.FAULT_ACTIVE, 0, F.SENSOR_OPEN), sensor_open
+    ),
+    # 17 daily_limit: the limit is max_starts_per_day.
     "start a fourth session today": Case(
-        "waistband", StartRequest(port=1, session_id=4), (E.NOT_ALLOWED, 0, 0), three_sessions_today
+        "waistband", StartRequest(port=1, session_id=4), (E.DAILY_LIMIT, 0, 3), three_sessions_today
+    ),
+    # 7 not_allowed: what a 1.0 device answers for each of the four above.
+    "1.0: configure while running": Case(
+        "waistband", CONFIGURE, (E.NOT_ALLOWED, 0, 0), running, minor=0
+    ),
+    "1.0: pause while idle": Case(
+        "waistband", PauseRequest(port=1), (E.NOT_ALLOWED, 0, 0), minor=0
+    ),
+    "1.0: start with a sensor fault": Case(
+        "waistband", START, (E.NOT_ALLOWED, 0, 0), sensor_open, minor=0
+    ),
+    "1.0: start a fourth session today": Case(
+        "waistband",
+        StartRequest(port=1, session_id=4),
+        (E.NOT_ALLOWED, 0, 0),
+        three_sessions_today,
+        minor=0,
     ),
     # 8 no_pad.
     "start without a pad": Case("multiport", START, (E.NO_PAD, 0, 0), pad_unplugged),
@@ -353,7 +378,7 @@ def ask(rig: Rig, send: Request | Raw) -> Refusal | Reply:
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_refusal_carries_the_code_field_and_limit_the_spec_names(name: str) -> None:
     case = CASES[name]
-    rig = make_rig(case.family)
+    rig = make_rig(case.family, protocol_minor=case.minor)
     if case.setup is not None:
         case.setup(rig)
     answer = ask(rig, case.send)

@@ -14,6 +14,7 @@ from irlink.protocol.messages import (
     ChargerConnectedEvent,
     ChargerDisconnectedEvent,
     ClearFaultRequest,
+    ClearFaultResponse,
     ConfigureRequest,
     DeviceState,
     EndReason,
@@ -244,7 +245,11 @@ def test_an_emitter_failure_stops_only_that_port(mp: Rig) -> None:
     assert mp.device.port_state(1) == PortState.RUNNING
     assert mp.device.output_on(1)
     assert mp.status().state == DeviceState.RUNNING
-    assert mp.host.refused(StartRequest(port=2, session_id=2)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert mp.host.refused(StartRequest(port=2, session_id=2)) == (
+        ErrorCode.FAULT_ACTIVE,
+        0,
+        F.EMITTER_FAILURE,
+    )
 
 
 def test_an_emitter_failure_clears_when_mended(mp: Rig) -> None:
@@ -292,7 +297,7 @@ def test_a_broken_sensor_raises_its_fault_and_stops_that_port(
     assert not mp.device.output_on(1)
     assert mp.device.output_on(2)
     assert mp.port(2).temp_dc != NO_READING
-    assert mp.host.refused(StartRequest(port=1, session_id=2)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert mp.host.refused(StartRequest(port=1, session_id=2)) == (ErrorCode.FAULT_ACTIVE, 0, flag)
     mp.device.set_sensor(1, "ok")
     assert mp.host.take_events(FaultClearedEvent) == [FaultClearedEvent(port=1, fault=flag)]
     assert mp.port(1).temp_dc != NO_READING
@@ -459,8 +464,15 @@ def test_an_internal_fault_stops_every_port_until_cleared_on_port_0(mp: Rig) -> 
     status = mp.status()
     assert (status.state, status.faults) == (DeviceState.FAULT, F.INTERNAL)
     assert [p.state for p in status.ports] == [PortState.FAULT, PortState.FAULT]
-    assert mp.host.refused(StartRequest(port=1, session_id=2)) == (ErrorCode.NOT_ALLOWED, 0, 0)
-    mp.host.ok(ClearFaultRequest(port=1))  # a port's clear does not reach the device's fault
+    assert mp.host.refused(StartRequest(port=1, session_id=2)) == (
+        ErrorCode.FAULT_ACTIVE,
+        0,
+        F.INTERNAL,
+    )
+    # A port's clear does not reach the device's fault, and says it is still active.
+    assert mp.host.ok(ClearFaultRequest(port=1)) == ClearFaultResponse(
+        cleared=F(0), remaining=F.INTERNAL
+    )
     assert mp.status().faults == F.INTERNAL
     mp.host.ok(ClearFaultRequest(port=0))
     assert mp.host.take_events(FaultClearedEvent) == [FaultClearedEvent(port=0, fault=F.INTERNAL)]

@@ -11,6 +11,7 @@ import pytest
 
 from irlink.protocol import EventReceived, Reply
 from irlink.protocol.messages import (
+    BootedEvent,
     ClearFaultRequest,
     DeviceState,
     EndReason,
@@ -237,14 +238,14 @@ def test_start_with_a_new_session_id_after_the_last_one_ended_runs_a_new_session
 
 
 @pytest.mark.parametrize("paused", [False, True])
-def test_configure_during_a_session_is_not_allowed(wb: Rig, paused: bool) -> None:
+def test_configure_during_a_session_is_refused_naming_the_session(wb: Rig, paused: bool) -> None:
     start(wb, duration_s=600, intensity=3)
     if paused:
         wb.host.ok(PauseRequest(port=1))
     assert wb.host.refused(configure(duration_s=1200, intensity=1)) == (
-        ErrorCode.NOT_ALLOWED,
+        ErrorCode.SESSION_ACTIVE,
         0,
-        0,
+        1,
     )
     port = wb.port()
     assert (port.duration_s, port.intensity) == (600, 3)
@@ -298,18 +299,31 @@ def test_start_port_0_is_all_or_nothing(mp: Rig) -> None:
 def test_start_port_0_is_refused_when_one_port_already_runs(mp: Rig) -> None:
     mp.host.ok(configure(port=0, duration_s=600, intensity=1))
     mp.host.ok(StartRequest(port=1, session_id=1))
-    assert mp.host.refused(StartRequest(port=0, session_id=2)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert mp.host.refused(StartRequest(port=0, session_id=2)) == (ErrorCode.SESSION_ACTIVE, 0, 1)
     assert mp.device.port_state(2) == PortState.IDLE
     assert mp.port(1).session_id == 1
+
+
+def test_start_port_0_with_an_id_only_some_ports_carry_is_refused_and_changes_nothing(
+    mp: Rig,
+) -> None:
+    mp.host.ok(configure(port=0, duration_s=600, intensity=1))
+    mp.host.ok(StartRequest(port=1, session_id=7))
+    mp.host.ok(StopRequest(port=1))
+    mp.host.take_events()
+    # Port 1's most recent session is 7, port 2 never ran it: not a repeat, not new.
+    assert mp.host.refused(StartRequest(port=0, session_id=7)) == (ErrorCode.INVALID_VALUE, 2, 0)
+    assert [p.state for p in mp.status().ports] == [PortState.IDLE, PortState.IDLE]
+    assert mp.host.take_events(SessionStartedEvent) == []
 
 
 def test_configure_port_0_is_all_or_nothing(mp: Rig) -> None:
     mp.host.ok(configure(port=0, duration_s=600, intensity=1))
     mp.host.ok(StartRequest(port=1, session_id=1))
     assert mp.host.refused(configure(port=0, duration_s=1200, intensity=1)) == (
-        ErrorCode.NOT_ALLOWED,
+        ErrorCode.SESSION_ACTIVE,
         0,
-        0,
+        1,
     )
     assert [p.duration_s for p in mp.status().ports] == [600, 600]  # port 2 unchanged too
 
@@ -389,7 +403,8 @@ def test_the_event_counter_goes_up_by_one_per_event(mp: Rig) -> None:
     events = mp.host.take_events()
     kinds = {type(event).__name__ for event in events}
     assert kinds >= {"StatusEvent", "SessionStartedEvent", "SessionEndedEvent", "PadAttachedEvent"}
-    assert mp.host.counters == list(range(len(events)))
+    # Counter 0 was the booted event, sent at power-on before this host listened.
+    assert mp.host.counters == list(range(1, len(events) + 1))
     assert len(events) > 1200
 
 
@@ -398,7 +413,7 @@ def test_requests_and_answers_do_not_move_the_event_counter(wb: Rig) -> None:
     for _ in range(5):
         wb.status()
     wb.host.ok(StopRequest(port=1))
-    assert wb.host.counters == [0, 1]
+    assert wb.host.counters == [1, 2]  # 0 was booted, before this host listened
 
 
 @pytest.mark.parametrize(
@@ -582,7 +597,7 @@ def test_the_event_counter_shows_events_lost_while_the_link_was_down(wb: Rig) ->
     wb.host.ok(SubscribeRequest(period_ms=1000))
     wb.clock.advance(1)
     wb.host.take_events()
-    assert wb.host.counters == [0, 2]  # session_ended (1) never arrived: a gap
+    assert wb.host.counters == [1, 3]  # session_ended (2) never arrived: a gap
 
 
 def test_with_a_heartbeat_a_cut_link_ends_the_session_with_link_lost(wb: Rig) -> None:
@@ -693,7 +708,9 @@ def test_the_event_counter_counts_from_boot(wb: Rig) -> None:
     wb.host.ok(StopRequest(port=1))
     power_cycle(wb.device, wb.clock, "reboot")
     wb.host.ok(StartRequest(port=1, session_id=2))
-    assert wb.host.counters == [0, 1, 0]
+    # session_started 1, session_ended 2; after the reboot booted is 0, session_started 1.
+    assert wb.host.counters == [1, 2, 0, 1]
+    assert isinstance(wb.host.events[2], BootedEvent)
 
 
 # The usage log.
@@ -760,22 +777,25 @@ def test_log_indexes_are_never_reused_across_reboots(wb: Rig) -> None:
     assert [r.boot_count for r in log.records] == [1, 1, 2]
 
 
-# The daily limit (DOMAIN safety rule 1, 7.6).
+# The daily limit (section 7.5): max_starts_per_day starts per port in any 24 hours.
 
 
 def test_a_fourth_start_within_24_hours_is_not_allowed(wb: Rig) -> None:
     wb.host.ok(configure())
+    assert wb.port().starts_left == 3
     run_sessions(wb, 3)  # started at 0, 1 and 3 s
-    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert wb.port().starts_left == 0
+    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.DAILY_LIMIT, 0, 3)
     assert wb.device.port_state(1) == PortState.IDLE
     wb.clock.advance(DAY_S - 7)  # 1 s short of 24 h after the first start
-    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.DAILY_LIMIT, 0, 3)
     wb.clock.advance(2)
+    assert wb.port().starts_left == 1  # the first start is now more than 24 h ago
     wb.host.ok(StartRequest(port=1, session_id=4))
     assert wb.device.port_state(1) == PortState.RUNNING
     wb.host.ok(StopRequest(port=1))
     # The starts at 1 s and 3 s are still within the last 24 h: 3 again.
-    assert wb.host.refused(StartRequest(port=1, session_id=5)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert wb.host.refused(StartRequest(port=1, session_id=5)) == (ErrorCode.DAILY_LIMIT, 0, 3)
 
 
 def test_repeats_of_a_start_do_not_count_toward_the_daily_limit(wb: Rig) -> None:
@@ -787,7 +807,7 @@ def test_repeats_of_a_start_do_not_count_toward_the_daily_limit(wb: Rig) -> None
     for session_id in (2, 3):
         wb.host.ok(StartRequest(port=1, session_id=session_id))
         wb.host.ok(StopRequest(port=1))
-    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.DAILY_LIMIT, 0, 3)
 
 
 def test_the_daily_limit_is_per_port(mp: Rig) -> None:
@@ -795,7 +815,7 @@ def test_the_daily_limit_is_per_port(mp: Rig) -> None:
     for session_id in (1, 2, 3):
         mp.host.ok(StartRequest(port=1, session_id=session_id))
         mp.host.ok(StopRequest(port=1))
-    assert mp.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert mp.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.DAILY_LIMIT, 0, 3)
     mp.host.ok(StartRequest(port=2, session_id=4))
     assert mp.device.port_state(2) == PortState.RUNNING
 
@@ -804,4 +824,4 @@ def test_the_daily_limit_survives_a_reboot(wb: Rig) -> None:
     wb.host.ok(configure())
     run_sessions(wb, 3)
     power_cycle(wb.device, wb.clock, "reboot")
-    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.NOT_ALLOWED, 0, 0)
+    assert wb.host.refused(StartRequest(port=1, session_id=4)) == (ErrorCode.DAILY_LIMIT, 0, 3)

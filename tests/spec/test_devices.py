@@ -91,7 +91,7 @@ def test_info_holds_exactly_the_limit_fields_of_device_info() -> None:
     protocol = _files.read_yaml("irlink-v1.yaml")
     wire = [f["name"] for f in protocol["structs"]["device_info"]["fields"]]
     identity = ["protocol_version", "family", "model", "serial"]
-    identity += ["firmware_version", "hardware_version"]
+    identity += ["firmware_version", "hardware_version", "protocol_minor"]
     assert list(AdvertisedLimits.model_fields) == [n for n in wire if n not in identity]
 
 
@@ -319,8 +319,15 @@ def test_every_profile_keeps_the_domain_safety_figures() -> None:
         assert (dose.reference_dc, dose.reference_s, dose.halving_dc) == (440, 21600, 10)
         assert dose.stop_pct == 25
         assert (info.heartbeat_max_ms, info.heartbeat_misses) == (10000, 3)  # rule 2
-        assert info.battery_start_pct == 15  # rule 7
-        assert profile.physics.safety.max_sessions_per_day == 3  # rule 1
+        if info.has("battery"):
+            assert info.battery_start_pct == 15  # rule 7
+        else:  # the limits of a battery nobody has are 0 and unused
+            assert (info.battery_warn_pct, info.battery_start_pct, info.battery_cutoff_pct) == (
+                0,
+                0,
+                0,
+            )
+        assert profile.info.max_starts_per_day == 3  # rule 1
         if info.has("light"):
             assert info.session_max_s <= 3600  # rule 1
             assert info.session_default_s == 1800

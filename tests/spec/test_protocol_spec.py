@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+import typing
 from enum import IntEnum, IntFlag
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from irlink.protocol import messages
 from irlink.protocol.messages import EVENTS, REQUESTS
-from irlink.protocol.wire import Ascii, ListOf, wire_fields
+from irlink.protocol.wire import Ascii, Bool, Int, ListOf, optional_base, since, wire_fields
 from irlink.spec import load_protocol
 from irlink.spec._files import read_yaml
 from irlink.spec.protocol import FieldSpec, ProtocolSpec
@@ -52,7 +53,11 @@ def _check_fields(spec: ProtocolSpec, cls: Any, fields: list[FieldSpec]) -> None
     assert list(model_fields) == [f.name for f in fields], cls.__name__
     for f in fields:
         annotation, metadata = model_fields[f.name]
-        wire = next(m for m in metadata if hasattr(m, "__dataclass_fields__"))
+        assert since(metadata) == f.since, f"{cls.__name__}.{f.name}"
+        if f.since:  # appended by a minor revision: None from an older device
+            assert type(None) in typing.get_args(annotation), f"{cls.__name__}.{f.name}"
+            annotation = optional_base(annotation)
+        wire = next(m for m in metadata if isinstance(m, Int | Ascii | ListOf | Bool))
         if f.type == "string":
             assert wire == Ascii(f.max_len)
         elif f.type == "list":

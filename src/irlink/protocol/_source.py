@@ -23,7 +23,17 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel
 
 from irlink.protocol.errors import BadLength, InvalidValue, MessageError, OutOfRange
-from irlink.protocol.wire import BOOL, Ascii, Int, ListOf, WireModel, wire_fields
+from irlink.protocol.messages import PROTOCOL_MINOR
+from irlink.protocol.wire import (
+    BOOL,
+    Ascii,
+    Int,
+    ListOf,
+    WireModel,
+    optional_base,
+    since,
+    wire_fields,
+)
 
 Decoder = Callable[[bytes, int], tuple[Any, int]]
 Encoder = Callable[[Any], bytes]
@@ -46,14 +56,21 @@ class Compiled:
     """``read`` giving the field values in field order instead of the model (same checks)."""
 
 
-_CODECS: dict[type[Any], Compiled] = {}
+_CODECS: dict[tuple[type[Any], int], Compiled] = {}
 
 
-def compiled(cls: type[Any]) -> Compiled:
-    """The codec of ``cls``, compiled on first use."""
-    codec = _CODECS.get(cls)
+def compiled(cls: type[Any], minor: int = PROTOCOL_MINOR) -> Compiled:
+    """The codec of ``cls`` as a device of revision 1.``minor`` lays it out, compiled once.
+
+    Fields a later minor revision appended are left off the wire and read as ``None``.
+    """
+    codec = _CODECS.get((cls, minor))
     if codec is None:
-        codec = _CODECS[cls] = _SourceBuilder(cls).build()
+        layout = min(minor, PROTOCOL_MINOR)  # a newer minor: the fields this code knows
+        codec = _CODECS.get((cls, layout))
+        if codec is None:
+            codec = _SourceBuilder(cls, layout).build()
+        _CODECS[(cls, layout)] = _CODECS[(cls, minor)] = codec
     return codec
 
 
@@ -79,8 +96,9 @@ def _bounds(metadata: list[Any], wire: Int) -> tuple[int, int]:
 class _SourceBuilder:
     """Writes the source of one model's encoder and decoder, field by field."""
 
-    def __init__(self, cls: type[Any]) -> None:
+    def __init__(self, cls: type[Any], minor: int) -> None:
         self.cls = cls
+        self.minor = minor
         self.env: dict[str, Any] = {
             "_new": object.__new__,
             "_tnew": tuple.__new__,
@@ -202,7 +220,7 @@ class _SourceBuilder:
             self.values.append(f"v_{name}")
             self.enc.append(f"bytes((len(m.{name}),)) + {packers}[len(m.{name})].pack(*m.{name})")
             return
-        item = compiled(typing.get_args(kind)[0])
+        item = compiled(typing.get_args(kind)[0], self.minor)
         if item.fixed is None or item.make is None:
             raise TypeError(f"{self.cls.__name__}.{name}: list items must have a fixed size")
         fixed, make = self.const(item.fixed), self.const(item.make)
@@ -218,9 +236,13 @@ class _SourceBuilder:
         self.enc.append(f"bytes((len(m.{name}),)), *map({self.const(item.encode)}, m.{name})")
 
     def build(self) -> Compiled:
-        fields_info = wire_fields(self.cls)
+        every_field = wire_fields(self.cls)
+        # Fields appended after this minor are not on the wire: they read as None.
+        fields_info = {n: f for n, f in every_field.items() if since(f[1]) <= self.minor}
+        absent = len(every_field) - len(fields_info)
         fixed_size = True
         for pos, (name, (kind, metadata)) in enumerate(fields_info.items(), start=1):
+            kind = optional_base(kind)
             wire = _wire(metadata)
             if isinstance(wire, Ascii):
                 fixed_size = False
@@ -231,12 +253,13 @@ class _SourceBuilder:
             else:
                 self.scalar(pos, name, kind, metadata, wire)
         record = not issubclass(self.cls, WireModel)
+        built = self.values + ["None"] * absent
         if record:
             # A named tuple is built as the tuple it is: no __init__, no per-field work.
-            construct = [f"o = _tnew(cls, ({', '.join(self.values)},))"]
+            construct = [f"o = _tnew(cls, ({', '.join(built)},))"]
         else:
-            names = list(fields_info)
-            fields = ", ".join(f"{n!r}: {v}" for n, v in zip(names, self.values, strict=True))
+            names = list(every_field)
+            fields = ", ".join(f"{n!r}: {v}" for n, v in zip(names, built, strict=True))
             # What model_construct does, minus its per-field default handling. A frozen
             # model never changes its fields-set in place (model_copy copies it): share one.
             self.env["_fields_set"] = set(names)
@@ -256,7 +279,8 @@ class _SourceBuilder:
             checks = self.take_checks()
             make = ["def make(t):", f"    ({raw},) = t", *(f"    {c}" for c in checks)]
             make += [*(f"    {c}" for c in construct), "    return o"]
-            packed = "*m" if record else ", ".join(f"m.{n}" for _, n in self.group)
+            on_wire = f"*m[:{len(fields_info)}]" if absent else "*m"
+            packed = on_wire if record else ", ".join(f"m.{n}" for _, n in self.group)
             self.enc.append(f"_fixed.pack({packed})")
             decode = [
                 "def decode(buf, off):",
@@ -268,7 +292,7 @@ class _SourceBuilder:
             decode += [*(f"    {c}" for c in construct), "    return o, off"]
         # The same reading, handing back the values rather than building the model: for a
         # caller that turns them into something else at once (irlink.Status).
-        values = "".join(f"{v}, " for v in self.values)
+        values = "".join(f"{v}, " for v in built)
         decode_values = ["def decode_values(buf, off):", *(f"    {line}" for line in self.dec)]
         if make:  # make's unpacking and checks, not its construct
             decode_values += ["    t = _fixed.unpack_from(buf, off)"]
@@ -306,7 +330,8 @@ class _SourceBuilder:
             return []
         if any(isinstance(_wire(m), Ascii | ListOf) for _, (_, m) in head):
             return []
-        item = compiled(typing.get_args(kind)[0]).fixed
+        item_cls = typing.get_args(kind)[0]
+        item = compiled(item_cls, self.minor).fixed
         assert item is not None  # items() has refused variable-size records
         head_fmt = "".join(
             w.fmt if isinstance(w, Int) else "B" for w in (_wire(m) for _, (_, m) in head)
@@ -314,7 +339,10 @@ class _SourceBuilder:
         packers = self.const(
             [struct.Struct(f"<{head_fmt}B{item.format[1:] * n}") for n in range(wire.max_items + 1)]
         )
-        values = [f"m.{name}" for name, _ in head] + [f"len(m.{last})", f"*_chain(m.{last})"]
+        # Items of an older minor leave off the fields appended after it.
+        sent = sum(since(m) <= self.minor for _, m in wire_fields(item_cls).values())
+        items = f"m.{last}" if sent == len(item_cls._fields) else f"(x[:{sent}] for x in m.{last})"
+        values = [f"m.{name}" for name, _ in head] + [f"len(m.{last})", f"*_chain({items})"]
         return ["def encode(m):", f"    return {packers}[len(m.{last})].pack({', '.join(values)})"]
 
 

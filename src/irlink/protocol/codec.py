@@ -3,6 +3,10 @@
 :class:`HostCodec` and :class:`DeviceCodec` are sans-I/O: give them the bytes that
 arrived, get typed messages back; ask them for the bytes of a message, write them
 yourself. The simulated device and the host library use the same code.
+
+Both ends work at a minor revision: a device sends the layouts of its own minor, and a
+host reads them at the minor the device announced in ``device_info`` (1.0 bodies lack
+the fields 1.1 appended, which read as ``None``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from irlink.protocol.errors import (
 from irlink.protocol.framing import Frame, FrameDecoder, frame_bytes
 from irlink.protocol.messages import (
     EVENTS,
+    PROTOCOL_MINOR,
     PROTOCOL_VERSION,
     REQUESTS,
     ErrorCode,
@@ -32,18 +37,22 @@ from irlink.protocol.wire import Event, Message, Request, Response
 AnyMessage = Request | Response | Event | ErrorReply
 
 
-def encode_message(message: Message, seq: int) -> bytes:
-    """The frame of a request, response or event; ``seq`` is the event counter for events."""
-    cls = type(message)
-    sender = _SENDERS.get(cls)
+def encode_message(message: Message, seq: int, minor: int = PROTOCOL_MINOR) -> bytes:
+    """The frame of a request, response or event; ``seq`` is the event counter for events.
+
+    ``minor`` is the revision whose layout the body takes (a device's own).
+    """
+    key = (type(message), minor)
+    sender = _SENDERS.get(key)
     if sender is None:
-        sender = _SENDERS[cls] = (cls.KIND, cls.MSG_ID, writer(cls))
+        cls = type(message)
+        sender = _SENDERS[key] = (cls.KIND, cls.MSG_ID, writer(cls, minor))
     kind, msg_id, write = sender
     return frame_bytes(kind, seq, msg_id, write(message))
 
 
-# Kind, id and body writer of each message class, looked up once per class.
-_SENDERS: dict[type[Message], tuple[int, int, Callable[[Any], bytes]]] = {}
+# Kind, id and body writer of each message class at each minor, looked up once.
+_SENDERS: dict[tuple[type[Message], int], tuple[int, int, Callable[[Any], bytes]]] = {}
 
 
 def encode_error(seq: int, msg_id: int, reply: ErrorReply) -> bytes:
@@ -58,22 +67,32 @@ _BODIES: dict[tuple[int, int], type[Any]] = {
     **{(FrameKind.EVENT, i): event for i, event in EVENTS.items()},
     **{(FrameKind.ERROR, i): ErrorReply for i in range(256)},
 }
-_READERS: dict[tuple[int, int], Callable[[bytes], Any]] = {}
+_READERS: dict[tuple[int, int, int], Callable[[bytes], Any]] = {}
 
 
-def decode_message(frame: Frame) -> AnyMessage:
-    """The typed body of a frame; raises a :class:`MessageError` the spec names."""
-    key = (frame.kind, frame.msg_id)
-    read = _READERS.get(key)
+def decode_message(frame: Frame, minor: int = PROTOCOL_MINOR) -> AnyMessage:
+    """The typed body of a frame; raises a :class:`MessageError` the spec names.
+
+    ``minor`` is the revision of the device that sent (or will read) it.
+    """
+    read = _reader_of(frame.kind, frame.msg_id, minor)
     if read is None:
-        cls = _BODIES.get(key)
-        if cls is None:
-            raise _unreadable(frame)
-        read = _READERS[key] = reader(cls)
+        raise _unreadable(frame)
     if frame.version != PROTOCOL_VERSION:
         raise _unreadable(frame)
     message: AnyMessage = read(frame.body)
     return message
+
+
+def _reader_of(kind: int, msg_id: int, minor: int) -> Callable[[bytes], Any] | None:
+    key = (kind, msg_id, minor)
+    read = _READERS.get(key)
+    if read is None:
+        cls = _BODIES.get((kind, msg_id))
+        if cls is None:
+            return None
+        read = _READERS[key] = reader(cls, minor)
+    return read
 
 
 def _unreadable(frame: Frame) -> MessageError:
@@ -125,11 +144,29 @@ HostIncoming = Reply | Refusal | EventReceived | Garbled
 
 
 class HostCodec:
-    """The host end of a link: numbers requests, reads responses, errors and events."""
+    """The host end of a link: numbers requests, reads responses, errors and events.
 
-    def __init__(self, first_seq: int = 1) -> None:
+    ``minor`` is the device's revision, from its ``device_info`` (until it is known,
+    the newest this code reads).
+    """
+
+    def __init__(self, first_seq: int = 1, minor: int = PROTOCOL_MINOR) -> None:
         self._seq = first_seq & 0xFFFF
         self.decoder = FrameDecoder()
+        self._minor = minor
+        # The reader of each response id read so far, by id alone: feed's fast path.
+        self._answers: dict[int, Callable[[bytes], Any]] = {}
+
+    @property
+    def minor(self) -> int:
+        """The minor revision whose layouts the device's bodies are read at."""
+        return self._minor
+
+    @minor.setter
+    def minor(self, minor: int) -> None:
+        if minor != self._minor:
+            self._minor = minor
+            self._answers = {}
 
     def request(self, message: Request) -> tuple[int, bytes]:
         """The sequence number given to ``message`` and the bytes to send."""
@@ -146,38 +183,42 @@ class HostCodec:
         kind, seq, msg_id, body, version = frame
         # Answers are most of what comes: once an id has been read, its reader is taken
         # by id alone (as DeviceCodec.read_request does for requests).
-        read = _RESPONSE_READERS.get(msg_id) if kind == _RESPONSE else None
+        read = self._answers.get(msg_id) if kind == _RESPONSE else None
         if read is not None and version == PROTOCOL_VERSION:
             try:
                 return Reply(seq, read(body))
             except MessageError as exc:
                 return Garbled(frame, exc)
-        return _host_read(frame)
+        return self._read_slowly(frame)
+
+    def reader(self, msg_id: int) -> Callable[[bytes], Any]:
+        """The body reader of the response to request ``msg_id``, at the device's minor."""
+        read = _reader_of(_RESPONSE, msg_id, self._minor)
+        if read is None:
+            raise KeyError(f"no request {msg_id:#04x} in IRLink {PROTOCOL_VERSION}")
+        return read
+
+    def _read_slowly(self, frame: Frame) -> HostIncoming:
+        """What one frame from the device says, read the long way (first of its id, or not v1)."""
+        try:
+            if frame.kind == _REQUEST:
+                raise BadFrameKind("the device sent a request; only hosts send requests")
+            message = decode_message(frame, self._minor)
+        except MessageError as exc:
+            return Garbled(frame, exc)
+        # decode_message chose the model by frame kind; the kind alone classifies it.
+        if frame.kind == _EVENT:
+            return EventReceived(frame.seq, cast(Event, message))
+        if frame.kind == _RESPONSE:
+            # decode_message has checked the version and made the reader of this id.
+            self._answers[frame.msg_id] = _READERS[(frame.kind, frame.msg_id, self._minor)]
+            return Reply(frame.seq, cast(Response, message))
+        return Refusal(frame.seq, frame.msg_id, cast(ErrorReply, message))
 
 
 _REQUEST = int(FrameKind.REQUEST)  # plain ints: an enum member costs a lookup on 3.11
 _RESPONSE = int(FrameKind.RESPONSE)
 _EVENT = int(FrameKind.EVENT)
-# The reader of each response id the host has read, by id alone: HostCodec.feed's fast path.
-_RESPONSE_READERS: dict[int, Callable[[bytes], Any]] = {}
-
-
-def _host_read(frame: Frame) -> HostIncoming:
-    """What one frame from the device says, read the long way (first of its id, or not v1)."""
-    try:
-        if frame.kind == _REQUEST:
-            raise BadFrameKind("the device sent a request; only hosts send requests")
-        message = decode_message(frame)
-    except MessageError as exc:
-        return Garbled(frame, exc)
-    # decode_message chose the model by frame kind; the kind alone classifies it.
-    if frame.kind == _EVENT:
-        return EventReceived(frame.seq, cast(Event, message))
-    if frame.kind == _RESPONSE:
-        # decode_message has checked the version and made the reader of this id.
-        _RESPONSE_READERS[frame.msg_id] = _READERS[(frame.kind, frame.msg_id)]
-        return Reply(frame.seq, cast(Response, message))
-    return Refusal(frame.seq, frame.msg_id, cast(ErrorReply, message))
 
 
 # What a device receives.
@@ -217,18 +258,22 @@ def _first_request(frame: Frame) -> Request:
     message = decode_message(frame)
     assert isinstance(message, Request)
     # decode_message has checked the version and made the reader of this request id.
-    _REQUEST_READERS[frame.msg_id] = _READERS[(frame.kind, frame.msg_id)]
+    _REQUEST_READERS[frame.msg_id] = _READERS[(frame.kind, frame.msg_id, PROTOCOL_MINOR)]
     if not type(message).model_fields:
         _BODILESS_REQUESTS[frame.msg_id] = message
     return message
 
 
 class DeviceCodec:
-    """The device end of a link: reads requests, writes responses, errors and events."""
+    """The device end of a link: reads requests, writes responses, errors and events.
 
-    def __init__(self, first_event_counter: int = 0) -> None:
+    ``minor`` is the device's own revision: its responses and events take that layout.
+    """
+
+    def __init__(self, first_event_counter: int = 0, minor: int = PROTOCOL_MINOR) -> None:
         self._counter = first_event_counter & 0xFFFF
         self.decoder = FrameDecoder()
+        self.minor = minor
 
     def feed(self, data: bytes) -> list[DeviceIncoming]:
         """Every request in ``data``, or the error reply each bad one must get."""
@@ -267,7 +312,7 @@ class DeviceCodec:
 
     def response(self, seq: int, message: Response) -> bytes:
         """The bytes answering request ``seq``."""
-        return encode_message(message, seq)
+        return encode_message(message, seq, self.minor)
 
     def error(
         self, seq: int, msg_id: int, code: ErrorCode, field: int = 0, limit: int = 0
@@ -279,7 +324,7 @@ class DeviceCodec:
         """The bytes of an event, numbered with the next event counter."""
         counter = self._counter
         self._counter = (counter + 1) & 0xFFFF
-        return encode_message(message, counter)
+        return encode_message(message, counter, self.minor)
 
     def event_body(self, msg_id: int, body: bytes) -> bytes:
         """The bytes of event ``msg_id`` whose body is already written, with the next counter."""

@@ -1,11 +1,11 @@
-"""IRLink v1 message models, generated from protocols/irlink-v1.yaml.
+"""IRLink 1.1 message models, generated from protocols/irlink-v1.yaml.
 
 Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
+from enum import IntEnum
 from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import Field, GetCoreSchemaHandler
@@ -23,11 +23,15 @@ from irlink.protocol.wire import (
     ListOf,
     Request,
     Response,
+    Since,
+    WireFlags,
     WireModel,
     record_schema,
 )
 
 PROTOCOL_VERSION = 1
+PROTOCOL_MINOR = 1
+"""The newest minor revision of the protocol this module describes."""
 MAX_PAYLOAD = 256
 """Header, body and CRC of one frame, in bytes, before COBS encoding."""
 MAX_FRAME = 259
@@ -93,6 +97,16 @@ class EndReason(IntEnum):
     CHARGER = 7
 
 
+class ResetCause(IntEnum):
+    """Why the device booted, as far as its hardware can tell."""
+
+    POWER_ON = 0
+    RESET = 1
+    BROWNOUT = 2
+    WATCHDOG = 3
+    SOFTWARE = 4
+
+
 class ErrorCode(IntEnum):
     """Why the device refused a request."""
 
@@ -110,9 +124,22 @@ class ErrorCode(IntEnum):
     BUSY = 12
     UNAUTHORIZED = 13
     OVERRIDE_REQUIRED = 14
+    SESSION_ACTIVE = 15
+    NO_SESSION = 16
+    DAILY_LIMIT = 17
+    FAULT_ACTIVE = 18
 
 
-class FaultFlags(IntFlag):
+ERROR_CODE_SINCE: dict[ErrorCode, int] = {
+    ErrorCode.SESSION_ACTIVE: 1,
+    ErrorCode.NO_SESSION: 1,
+    ErrorCode.DAILY_LIMIT: 1,
+    ErrorCode.FAULT_ACTIVE: 1,
+}
+"""The minor revision that added each newer value of ErrorCode."""
+
+
+class FaultFlags(WireFlags):
     """Active faults, one bit each. Unknown bits from newer firmware are kept, never dropped."""
 
     OVER_TEMPERATURE = 1 << 0
@@ -124,7 +151,7 @@ class FaultFlags(IntFlag):
     INTERNAL = 1 << 6
 
 
-class CapabilityFlags(IntFlag):
+class CapabilityFlags(WireFlags):
     """What the device can do."""
 
     BATTERY = 1 << 0
@@ -209,7 +236,7 @@ class PortStatus(NamedTuple):
         Field(
             ge=-32768,
             le=32767,
-            description="Temperature at the pad or element sensor. Unit: dC. -32768 means no reading.",
+            description="Temperature at the pad or element sensor; -32768 when there is no reading (no pad, a sensor open or shorted). Unit: dC. -32768 means no reading.",
             json_schema_extra={"unit": "dC"},
         ),
     ]
@@ -219,11 +246,27 @@ class PortStatus(NamedTuple):
         Field(
             ge=-32768,
             le=32767,
-            description="Estimated skin-side temperature. Unit: dC. -32768 means no reading.",
+            description="Estimated skin-side temperature; -32768 whenever temp_dc is. Unit: dC. -32768 means no reading.",
             json_schema_extra={"unit": "dC"},
         ),
     ]
     faults: Annotated[FaultFlags, U16, Field(ge=0, le=65535)]
+    override: Annotated[
+        bool | None,
+        BOOL,
+        Since(1),
+        Field(description="The override flag of the port's configuration, as configure set it."),
+    ] = None
+    starts_left: Annotated[
+        int | None,
+        U8,
+        Since(1),
+        Field(
+            ge=0,
+            le=255,
+            description="Session starts the port may still make in the current 24 hours; 255 when the device has no daily limit.",
+        ),
+    ] = None
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -240,7 +283,7 @@ class Status(WireModel):
         Field(
             ge=0,
             le=100,
-            description="State of charge; 0 when the device has no battery. Unit: pct.",
+            description="State of charge; 0, and meaningless, when the device has no battery capability. Unit: pct.",
             json_schema_extra={"unit": "pct"},
         ),
     ]
@@ -250,11 +293,13 @@ class Status(WireModel):
         Field(
             ge=0,
             le=65535,
-            description="Battery voltage; 0 when the device has no battery. Unit: mV.",
+            description="Battery voltage; 0, and meaningless, when the device has no battery capability. Unit: mV.",
             json_schema_extra={"unit": "mV"},
         ),
     ]
-    charger_connected: Annotated[bool, BOOL]
+    charger_connected: Annotated[
+        bool, BOOL, Field(description="Always 0 without the battery capability.")
+    ]
     board_temp_dc: Annotated[
         int,
         I16,
@@ -394,7 +439,14 @@ class DeviceInfo(WireModel):
         ),
     ]
     battery_warn_pct: Annotated[
-        int, U8, Field(ge=0, le=100, description="Unit: pct.", json_schema_extra={"unit": "pct"})
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=100,
+            description="The low_battery event comes at this. The three battery limits apply only with the battery capability; without it they are 0 and receivers ignore them. Unit: pct.",
+            json_schema_extra={"unit": "pct"},
+        ),
     ]
     battery_start_pct: Annotated[
         int,
@@ -439,6 +491,37 @@ class DeviceInfo(WireModel):
     heartbeat_misses: Annotated[
         int, U8, Field(ge=1, le=255, description="Missed heartbeats after which output stops.")
     ]
+    protocol_minor: Annotated[
+        int | None,
+        U8,
+        Since(1),
+        Field(
+            ge=1,
+            le=255,
+            description="The minor version of the protocol the device speaks (1 for IRLink 1.1); absent, and so 0, in a 1.0 device.",
+        ),
+    ] = None
+    max_starts_per_day: Annotated[
+        int | None,
+        U8,
+        Since(1),
+        Field(
+            ge=0,
+            le=255,
+            description="Session starts a port allows in any 24 hours; 0 when the device has no daily limit.",
+        ),
+    ] = None
+    setpoint_default_dc: Annotated[
+        int | None,
+        I16,
+        Since(1),
+        Field(
+            ge=0,
+            le=1000,
+            description="The setpoint a port holds before its first configure; 0 for devices without a heater. Unit: dC.",
+            json_schema_extra={"unit": "dC"},
+        ),
+    ] = None
 
 
 class UsageRecord(NamedTuple):
@@ -516,7 +599,7 @@ class ErrorReply(WireModel):
         Field(
             ge=-2147483648,
             le=2147483647,
-            description="For out_of_range: the bound that was crossed; for override_required: the override threshold (setpoint_override_dc); in the field's unit. Otherwise 0.",
+            description="For out_of_range: the bound that was crossed, in the field's unit; for override_required: the override threshold (setpoint_override_dc); for session_active: the id of the session the port holds; for daily_limit: max_starts_per_day; for fault_active: the active fault bits (fault_flags). Otherwise 0.",
         ),
     ]
 
@@ -561,7 +644,7 @@ class ConfigureResponse(Response):
 
 
 class ConfigureRequest(Request):
-    """Set the next session's parameters on one port or all. Refused with not_allowed while that port runs or is paused."""
+    """Set the next session's parameters on one port or all. Refused with session_active while that port runs or is paused. The settings last until the next configure or boot."""
 
     MSG_ID: ClassVar[int] = 0x10
     NAME: ClassVar[str] = "configure"
@@ -607,7 +690,7 @@ class StartResponse(Response):
 
 
 class StartRequest(Request):
-    """Start the configured session. A start whose session_id is that of the port's current or most recent session succeeds and changes nothing, so a retried start never runs a session twice."""
+    """Start the configured session. A start whose session_id is that of the port's current or most recent session succeeds and changes nothing, so a retried start never runs a session twice. Otherwise the device checks, in this order, and refuses with the first that fails on any addressed port, lowest port first: charger connected (charging), no pad (no_pad), battery below battery_start_pct (low_battery), a heat latch (over_temperature), any other active fault (fault_active), a session running or paused (session_active), the daily limit reached (daily_limit)."""
 
     MSG_ID: ClassVar[int] = 0x11
     NAME: ClassVar[str] = "start"
@@ -646,7 +729,7 @@ class PauseResponse(Response):
 
 
 class PauseRequest(Request):
-    """Pause a running session; its timer stops with the output. Pausing a paused port succeeds."""
+    """Pause a running session; its timer stops with the output. Pausing a paused port succeeds; no_session when no addressed port has a session."""
 
     MSG_ID: ClassVar[int] = 0x13
     NAME: ClassVar[str] = "pause"
@@ -663,7 +746,7 @@ class ResumeResponse(Response):
 
 
 class ResumeRequest(Request):
-    """Resume a paused session. Resuming a running port succeeds."""
+    """Resume a paused session. Resuming a running port succeeds; no_session when no addressed port has a session, then charging or low_battery as for start."""
 
     MSG_ID: ClassVar[int] = 0x14
     NAME: ClassVar[str] = "resume"
@@ -677,10 +760,26 @@ class ClearFaultResponse(Response):
 
     MSG_ID: ClassVar[int] = 0x15
     NAME: ClassVar[str] = "clear_fault"
+    cleared: Annotated[
+        FaultFlags | None,
+        U16,
+        Since(1),
+        Field(ge=0, le=65535, description="The faults this request cleared."),
+    ] = None
+    remaining: Annotated[
+        FaultFlags | None,
+        U16,
+        Since(1),
+        Field(
+            ge=0,
+            le=65535,
+            description="The faults still active afterwards on the addressed port or ports, device-level faults included: latched faults whose cause remains, and faults that clear only by themselves.",
+        ),
+    ] = None
 
 
 class ClearFaultRequest(Request):
-    """Clear latched faults whose cause has gone. Output stays off."""
+    """Clear latched faults whose cause has gone. Output stays off. The response says what was cleared and what is still active."""
 
     MSG_ID: ClassVar[int] = 0x15
     NAME: ClassVar[str] = "clear_fault"
@@ -709,7 +808,7 @@ class SubscribeResponse(Response):
 
 
 class SubscribeRequest(Request):
-    """Ask for a status event every period_ms; 0 stops them. A period below status_period_min_ms is refused with out_of_range, limit = that minimum."""
+    """Ask for a status event every period_ms; 0 stops them. A period below status_period_min_ms is refused with out_of_range, limit = that minimum. A boot stops them."""
 
     MSG_ID: ClassVar[int] = 0x20
     NAME: ClassVar[str] = "subscribe"
@@ -728,7 +827,7 @@ class HeartbeatResponse(Response):
 
 
 class HeartbeatRequest(Request):
-    """Arm or re-arm the heartbeat policy; after heartbeat_misses intervals without one, output stops (reason link_lost) and the policy disarms itself. 0 disarms it. An interval above heartbeat_max_ms is refused with out_of_range."""
+    """Arm or re-arm the heartbeat policy; after heartbeat_misses intervals without one, every running or paused session ends (reason link_lost) and the policy disarms itself. 0 disarms it. An interval above heartbeat_max_ms is refused with out_of_range. A boot disarms it."""
 
     MSG_ID: ClassVar[int] = 0x21
     NAME: ClassVar[str] = "heartbeat"
@@ -754,7 +853,7 @@ class ReadUsageLogResponse(Response):
 
 
 class ReadUsageLogRequest(Request):
-    """Read past sessions, oldest first, starting at from_index."""
+    """Read past sessions, oldest first, starting at from_index (at the oldest kept if from_index is older). A from_index at or beyond next_index gets no records, never an error."""
 
     MSG_ID: ClassVar[int] = 0x30
     NAME: ClassVar[str] = "read_usage_log"
@@ -846,7 +945,7 @@ class ChargerDisconnectedEvent(Event):
 
 
 class LowBatteryEvent(Event):
-    """The battery fell to the warning level."""
+    """The battery fell to the warning level. Sent once per discharge; again only after the charge has risen above battery_warn_pct, or after a boot. Never sent by a device without the battery capability."""
 
     MSG_ID: ClassVar[int] = 0x89
     NAME: ClassVar[str] = "low_battery"
@@ -856,6 +955,24 @@ class LowBatteryEvent(Event):
     battery_mv: Annotated[
         int, U16, Field(ge=0, le=65535, description="Unit: mV.", json_schema_extra={"unit": "mV"})
     ]
+
+
+class BootedEvent(Event):
+    """The device has just booted; the first frame it sends after every boot, event counter 0."""
+
+    MSG_ID: ClassVar[int] = 0x8A
+    NAME: ClassVar[str] = "booted"
+    SINCE: ClassVar[int] = 1
+    boot_count: Annotated[
+        int,
+        U16,
+        Field(
+            ge=0,
+            le=65535,
+            description="Boots since manufacture, this one included (as status.boot_count).",
+        ),
+    ]
+    cause: Annotated[ResetCause, U8]
 
 
 REQUESTS: dict[int, type[Request]] = {
@@ -884,5 +1001,6 @@ EVENTS: dict[int, type[Event]] = {
     0x87: ChargerConnectedEvent,
     0x88: ChargerDisconnectedEvent,
     0x89: LowBatteryEvent,
+    0x8A: BootedEvent,
 }
 """Every event model by message id."""

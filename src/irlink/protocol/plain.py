@@ -10,12 +10,20 @@ import typing
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from irlink.protocol.wire import WireModel, wire_fields
+from irlink.protocol.messages import PROTOCOL_MINOR
+from irlink.protocol.wire import WireModel, optional_base, since, wire_fields
 
 
-def to_plain(message: Any) -> dict[str, Any]:
-    """A message or list item as a dict of plain values, in wire order."""
-    return {name: _plain_value(getattr(message, name)) for name in wire_fields(type(message))}
+def to_plain(message: Any, minor: int = PROTOCOL_MINOR) -> dict[str, Any]:
+    """A message or list item as a dict of plain values, in wire order.
+
+    Fields appended after revision 1.``minor`` are left out, as such a device sends them.
+    """
+    return {
+        name: _plain_value(getattr(message, name), minor)
+        for name, (_, metadata) in wire_fields(type(message)).items()
+        if since(metadata) <= minor
+    }
 
 
 def plain_enum(value: IntEnum | IntFlag) -> str | list[str]:
@@ -28,13 +36,13 @@ def plain_enum(value: IntEnum | IntFlag) -> str | list[str]:
     return value.name.lower()
 
 
-def _plain_value(value: Any) -> Any:
+def _plain_value(value: Any, minor: int) -> Any:
     if isinstance(value, IntEnum | IntFlag):
         return plain_enum(value)
     if isinstance(value, WireModel) or hasattr(value, "_fields"):  # a body or a list item
-        return to_plain(value)
+        return to_plain(value, minor)
     if isinstance(value, tuple):
-        return [_plain_value(item) for item in value]
+        return [_plain_value(item, minor) for item in value]
     return value
 
 
@@ -49,6 +57,9 @@ def from_plain(cls: type[Any], data: dict[str, Any]) -> Any:
 
 
 def _from_plain_value(annotation: Any, value: Any) -> Any:
+    annotation = optional_base(annotation)
+    if value is None:
+        return None
     if isinstance(annotation, type) and issubclass(annotation, IntFlag):
         bits = 0
         for name in value:

@@ -8,8 +8,10 @@ protocols/irlink-v1.yaml into :mod:`irlink.protocol.messages`.
 
 from __future__ import annotations
 
+import types
 import typing
 from dataclasses import dataclass
+from enum import IntFlag
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
@@ -65,6 +67,48 @@ class ListOf:
 WireType = Int | Bool | Ascii | ListOf
 
 
+@dataclass(frozen=True, slots=True)
+class Since:
+    """The minor revision that appended a field to its body; older devices do not send it.
+
+    Such a field is ``None`` in a message read from a device of an older minor.
+    """
+
+    minor: int
+
+
+def optional_base(kind: Any) -> Any:
+    """``T`` for a field typed ``T | None`` (one a minor revision appended), else ``kind``."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        [base] = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return base
+    return kind
+
+
+def since(metadata: list[Any]) -> int:
+    """The minor revision that added a field, from its metadata (0: there from the start)."""
+    for meta in metadata:
+        if isinstance(meta, Since):
+            return meta.minor
+    return 0
+
+
+class WireFlags(IntFlag):
+    """Base of the spec's flag sets: a value with bits no revision names is never cached.
+
+    ``IntFlag`` keeps every distinct value it has made for good, so a device sending all
+    65,536 values of a u16 would grow the host by megabytes. A value of named bits only
+    (a few hundred at most) is kept as usual; one with unknown bits is made afresh.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        member = super()._missing_(value)
+        if isinstance(value, int) and value & ~cls._flag_mask_:
+            cls._value2member_map_.pop(value, None)
+        return member
+
+
 class WireModel(BaseModel):
     """Base of every IRLink body and struct: immutable, and no field beyond the spec."""
 
@@ -76,6 +120,8 @@ class Message(WireModel):
 
     MSG_ID: ClassVar[int]
     NAME: ClassVar[str]
+    SINCE: ClassVar[int] = 0
+    """The minor revision that added the message (0: there from the start)."""
     KIND: ClassVar[int]
     """The FrameKind value of the frames it travels in (a test holds it to the spec)."""
 

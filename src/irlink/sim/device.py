@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from irlink.errors import IRLinkError
-from irlink.protocol.messages import EndReason, PortState
+from irlink.protocol.messages import PROTOCOL_MINOR, EndReason, PortState, ResetCause
 from irlink.sim.clock import Clock, ManualClock, RealClock, seconds
 from irlink.sim.firmware import Firmware
 from irlink.sim.link import CLEAN, Impairment, Link
@@ -68,8 +68,14 @@ class SimulatedDevice:
         clock: Clock | None = None,
         serial: str = "0001",
         battery_pct: float = 100,
+        protocol_minor: int = PROTOCOL_MINOR,
     ) -> None:
         self.profile = load_device_profile(family) if isinstance(family, str) else family
+        if not 0 <= protocol_minor <= PROTOCOL_MINOR:
+            raise SimulationError(
+                f"protocol_minor must be 0 (IRLink 1.0) to {PROTOCOL_MINOR}, not {protocol_minor}"
+            )
+        self.protocol_minor = protocol_minor
         self.clock: Clock = clock if clock is not None else ManualClock()
         if not 0 <= battery_pct <= 100:
             raise SimulationError(f"battery_pct must be 0..100, not {battery_pct}")
@@ -95,7 +101,7 @@ class SimulatedDevice:
         self._real_now: Callable[[], float] | None = (
             None if isinstance(self.clock, ManualClock) else self.clock.now
         )
-        self.firmware: Firmware | None = self._boot()
+        self.firmware: Firmware | None = self._boot(ResetCause.POWER_ON)
         if isinstance(self.clock, ManualClock):
             self._unwatch: Callable[[], None] | None = self.clock.watch(self.advance_to)
         else:
@@ -226,8 +232,16 @@ class SimulatedDevice:
 
     # Power.
 
-    def _boot(self) -> Firmware:
-        return Firmware(self.hardware, self.memory, self.serial, self.now, self._broadcast)
+    def _boot(self, cause: ResetCause) -> Firmware:
+        return Firmware(
+            self.hardware,
+            self.memory,
+            self.serial,
+            self.now,
+            self._broadcast,
+            minor=self.protocol_minor,
+            cause=cause,
+        )
 
     @property
     def powered(self) -> bool:
@@ -242,21 +256,24 @@ class SimulatedDevice:
                 port.drive = OFF
             self.firmware = None
 
-    def power_on(self) -> None:
-        """Power returns: a new boot with output off; cut sessions are logged as power_loss."""
+    def power_on(self, cause: ResetCause = ResetCause.POWER_ON) -> None:
+        """Power returns: a new boot with output off; cut sessions are logged as power_loss.
+
+        A 1.1 device then sends ``booted`` on every link still up (a UART stays up).
+        """
         with self.lock:
             if self.firmware is None:
-                self.firmware = self._boot()
+                self.firmware = self._boot(cause)
 
-    def reboot(self, off_s: float | timedelta = 0) -> None:
+    def reboot(self, off_s: float | timedelta = 0, cause: ResetCause = ResetCause.BROWNOUT) -> None:
         """A reset or brown-out: off now, booting again after ``off_s`` simulated seconds."""
         with self.lock:
             self.power_off()
             off = seconds(off_s)
             if off:
-                self.at(self.now + off, self.power_on)
+                self.at(self.now + off, lambda: self.power_on(cause))
             else:
-                self.power_on()
+                self.power_on(cause)
 
     # Hardware verbs.
 

@@ -1,4 +1,4 @@
-"""The simulated firmware: the device side of IRLink v1 and its safety state machine.
+"""The simulated firmware: the device side of IRLink 1.1 (or 1.0) and its safety state machine.
 
 Sans-I/O like the codec: :meth:`Firmware.receive` takes the bytes that arrived, and
 where its answers go (the link they came from), and :meth:`Firmware.advance_to` moves
@@ -13,10 +13,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from irlink.protocol.body import writer
 from irlink.protocol.codec import DeviceCodec
 from irlink.protocol.errors import MessageError
 from irlink.protocol.messages import (
+    ERROR_CODE_SINCE,
+    PROTOCOL_MINOR,
     REQUESTS,
+    BootedEvent,
     ClearFaultRequest,
     ClearFaultResponse,
     ConfigureRequest,
@@ -36,6 +40,7 @@ from irlink.protocol.messages import (
     PortStatus,
     ReadUsageLogRequest,
     ReadUsageLogResponse,
+    ResetCause,
     ResumeRequest,
     ResumeResponse,
     SessionEndedEvent,
@@ -45,6 +50,7 @@ from irlink.protocol.messages import (
     StatusEvent,
     StopRequest,
     StopResponse,
+    Status,
     SubscribeRequest,
     SubscribeResponse,
 )
@@ -69,7 +75,6 @@ from irlink.sim.state import (
     device_state,
     info_response,
     port_status,
-    write_status,
 )
 
 __all__ = ["MAX_STEP_S", "Firmware"]
@@ -80,6 +85,7 @@ MAX_STEP_S = 1.0  # longest physics step: thresholds are noticed within a second
 IDLE_STEP_S = 60.0
 IDLE_MARGIN_DC = 100
 DAY_S = 86400
+NO_DAILY_LIMIT = 255  # port_status.starts_left of a device without a daily limit
 
 
 class Firmware(Safety):
@@ -92,13 +98,18 @@ class Firmware(Safety):
         serial: str,
         now: float,
         broadcast: Callable[[bytes], None],
+        *,
+        minor: int = PROTOCOL_MINOR,
+        cause: ResetCause = ResetCause.POWER_ON,
     ) -> None:
         self.hw = hardware
         self.info = hardware.profile.info
         self.memory = memory
         self.serial = serial
         self.broadcast = broadcast
-        self.codec = DeviceCodec()
+        self.minor = minor  # the protocol revision this firmware speaks: 1.minor
+        self.codec = DeviceCodec(minor=minor)
+        self._write_status = writer(Status, minor)
         self.now = now
         self.boot_time = now
         self.ports = [PortSession(p, default_config(hardware)) for p in hardware.ports]
@@ -110,7 +121,7 @@ class Firmware(Safety):
         self.battery_warned = False
         self._running = False  # a port ran in the last tick (or has just started)
         self._queued: list[Event | bytes] | None = None
-        self._info = info_response(hardware, serial)
+        self._info = info_response(hardware, serial, minor)
         memory.boot()  # sessions the power loss cut short are logged; no events for them
         for record in memory.log:  # oldest first: each port's most recent session wins
             # A retried start of the session the power loss cut (or of any port's most
@@ -121,6 +132,10 @@ class Firmware(Safety):
             port.hw.drive = OFF
             # A heat latch is in flash: a reset must not be a way round clear_fault.
             port.faults = memory.latched.get(port.hw.number, 0)
+        if minor >= 1:
+            # The first frame of every boot, on every link still up (a UART does not drop):
+            # the host learns of the restart at once, not when status stops coming.
+            self.broadcast(self.codec.event(BootedEvent(boot_count=memory.boot_count, cause=cause)))
         self._check_faults()
 
     # Time.
@@ -220,7 +235,11 @@ class Firmware(Safety):
                 else:
                     out = codec.response(seq, answer)
             except Refused as refusal:
-                out = codec.error(seq, msg_id, refusal.code, refusal.field, refusal.limit)
+                code, field, limit = refusal.code, refusal.field, refusal.limit
+                if ERROR_CODE_SINCE.get(code, 0) > self.minor:
+                    # An older revision had one code for every refusal of state.
+                    code, field, limit = ErrorCode.NOT_ALLOWED, 0, 0
+                out = codec.error(seq, msg_id, code, field, limit)
             self._queued = None
             reply(out)
             for event in events:
@@ -232,14 +251,15 @@ class Firmware(Safety):
         return self._info
 
     def _on_get_status(self, request: GetStatusRequest) -> bytes:
-        body: bytes = write_status(self.status())  # status_body(), without its call
+        body: bytes = self._write_status(self.status())  # status_body(), without its call
         return body
 
     def _on_configure(self, request: ConfigureRequest) -> ConfigureResponse:
         check_configure(request, self.info)
         targets = self._targets(request.port)
-        if any(port.in_session for port in targets):
-            raise Refused(ErrorCode.NOT_ALLOWED)
+        for port in targets:
+            if port.in_session:
+                raise Refused(ErrorCode.SESSION_ACTIVE, 0, port.session_id)
         for port in targets:
             port.config = PortConfig(
                 request.duration_s,
@@ -248,6 +268,7 @@ class Firmware(Safety):
                 request.pulse_hz,
                 request.sham,
                 request.setpoint_dc,
+                request.override,
             )
         return ConfigureResponse()
 
@@ -255,26 +276,45 @@ class Firmware(Safety):
         check_port(request.port, self.info)
         targets = self._targets(request.port)
         sid = request.session_id
-        if all(sid in (port.session_id, port.last_session_id) for port in targets):
+        carried = [sid in (port.session_id, port.last_session_id) for port in targets]
+        if all(carried):
             return StartResponse()  # a repeat of a start that was carried out
-        self._check_may_run()
-        for port in targets:
-            if port.in_session:
-                raise Refused(ErrorCode.NOT_ALLOWED)
-            if not port.hw.pad_present:
-                raise Refused(ErrorCode.NO_PAD)
-            if (port.faults | self.device_faults) & HEAT:
-                raise Refused(ErrorCode.OVER_TEMPERATURE)
-            if port.faults or self.device_faults:
-                raise Refused(ErrorCode.NOT_ALLOWED)
-            day_ago = self.now - DAY_S
-            limit = self.hw.profile.physics.safety.max_sessions_per_day
-            if self.memory.sessions_since(port.hw.number, day_ago) >= limit:
-                raise Refused(ErrorCode.NOT_ALLOWED)
+        if any(carried):
+            # Some ports ran this id already: starting the rest under it would make two
+            # sessions of one id on those ports. The host must choose a new id.
+            raise Refused(ErrorCode.INVALID_VALUE, 2)
+        self._check_start(targets)
         for port in targets:
             self._begin(port, sid)
         self._check_faults()  # a failed emitter shows once it is driven
         return StartResponse()
+
+    def _check_start(self, targets: list[PortSession]) -> None:
+        """The start checks in the spec's order (section 7.5); the first failure refuses."""
+        self._check_charger()
+        for port in targets:
+            if not port.hw.pad_present:
+                raise Refused(ErrorCode.NO_PAD)
+        self._check_battery_to_start()
+        for port in targets:
+            if (port.faults | self.device_faults) & HEAT:
+                raise Refused(ErrorCode.OVER_TEMPERATURE)
+        for port in targets:
+            if port.faults | self.device_faults:
+                raise Refused(ErrorCode.FAULT_ACTIVE, 0, port.faults | self.device_faults)
+        for port in targets:
+            if port.in_session:
+                raise Refused(ErrorCode.SESSION_ACTIVE, 0, port.session_id)
+        for port in targets:
+            if self.starts_left(port) == 0:
+                raise Refused(ErrorCode.DAILY_LIMIT, 0, self.info.max_starts_per_day)
+
+    def starts_left(self, port: PortSession) -> int:
+        """Starts the port may still make in the last 24 h; 255 without a daily limit."""
+        limit = self.info.max_starts_per_day
+        if not limit:
+            return NO_DAILY_LIMIT
+        return max(0, limit - self.memory.sessions_since(port.hw.number, self.now - DAY_S))
 
     def _on_stop(self, request: StopRequest) -> StopResponse:
         check_port(request.port, self.info)
@@ -287,7 +327,7 @@ class Firmware(Safety):
         check_port(request.port, self.info)
         targets = [port for port in self._targets(request.port) if port.in_session]
         if not targets:
-            raise Refused(ErrorCode.NOT_ALLOWED)
+            raise Refused(ErrorCode.NO_SESSION)
         for port in targets:
             port.state = PortState.PAUSED
             port.hw.drive = OFF
@@ -297,9 +337,10 @@ class Firmware(Safety):
         check_port(request.port, self.info)
         targets = [port for port in self._targets(request.port) if port.in_session]
         if not targets:
-            raise Refused(ErrorCode.NOT_ALLOWED)
+            raise Refused(ErrorCode.NO_SESSION)
         if any(port.state == PortState.PAUSED for port in targets):
-            self._check_may_run()
+            self._check_charger()
+            self._check_battery_to_start()
         for port in targets:
             port.state = PortState.RUNNING
             port.hw.drive = self._drive(port.config)
@@ -309,9 +350,12 @@ class Firmware(Safety):
 
     def _on_clear_fault(self, request: ClearFaultRequest) -> ClearFaultResponse:
         check_port(request.port, self.info)
+        done = 0
         if request.port == 0 and self.device_faults & INTERNAL:
             self._clear(None, INTERNAL)
-        for port in self._targets(request.port):
+            done |= INTERNAL
+        targets = self._targets(request.port)
+        for port in targets:
             cleared = port.faults & LATCHED
             if cleared & HEAT and (
                 port.hw.sensor != "ok"  # no reading: the firmware cannot know it has cooled
@@ -322,7 +366,13 @@ class Firmware(Safety):
                 port.hw.burn.dose = 0.0
             if cleared:
                 self._clear(port, cleared)
-        return ClearFaultResponse()
+                done |= cleared
+        remaining = self.device_faults
+        for port in targets:
+            remaining |= port.faults
+        if self.minor < 1:
+            return ClearFaultResponse()
+        return ClearFaultResponse(cleared=FLAGS[done], remaining=FLAGS[remaining])
 
     def _on_subscribe(self, request: SubscribeRequest) -> SubscribeResponse:
         period = request.period_ms
@@ -357,10 +407,12 @@ class Firmware(Safety):
     def _targets(self, port: int) -> list[PortSession]:
         return self.ports if port == 0 else [self.ports[port - 1]]
 
-    def _check_may_run(self) -> None:
-        """The device-wide conditions for output: no charger, enough battery."""
+    def _check_charger(self) -> None:
         if self.hw.charger_connected and self.hw.profile.physics.safety.charge_blocks_therapy:
             raise Refused(ErrorCode.CHARGING)
+
+    def _check_battery_to_start(self) -> None:
+        # Without the battery capability there is no charge to check (section 7.4).
         if self.hw.battery is not None and self.hw.battery_pct() < self.info.battery_start_pct:
             raise Refused(ErrorCode.LOW_BATTERY)
 
@@ -435,7 +487,7 @@ class Firmware(Safety):
 
     def port_status(self, port: PortSession) -> PortStatus:
         """A port's status as the device reports it."""
-        return port_status(port, self.device_faults)
+        return port_status(port, self.device_faults, self.starts_left(port))
 
     def device_state(self) -> DeviceState:
         """The whole device's state: running beats paused beats fault beats charging."""
@@ -454,14 +506,14 @@ class Firmware(Safety):
             FLAGS[faults],
             int(self.now - self.boot_time + EPS) & 0xFFFFFFFF,
             self.memory.boot_count,
-            tuple([port_status(port, faults) for port in ports]),
+            tuple([port_status(port, faults, self.starts_left(port)) for port in ports]),
         )
         view: StatusView = tuple.__new__(StatusView, values)
         return view
 
     def status_body(self) -> bytes:
         """The wire body of the status now."""
-        body: bytes = write_status(self.status())
+        body: bytes = self._write_status(self.status())
         return body
 
 

@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from irlink.protocol.body import writer
 from irlink.protocol.messages import (
     PROTOCOL_VERSION,
     DeviceFamily,
@@ -16,7 +15,6 @@ from irlink.protocol.messages import (
     Mode,
     PortState,
     PortStatus,
-    Status,
 )
 from irlink.protocol.plain import from_plain
 from irlink.sim.model import Hardware, PortHardware
@@ -33,7 +31,6 @@ __all__ = [
     "fault_flags",
     "info_response",
     "port_status",
-    "write_status",
 ]
 
 NO_READING = -32768
@@ -60,7 +57,6 @@ BATTERY_CUTOFF = int(FaultFlags.BATTERY_CUTOFF)
 INTERNAL = int(FaultFlags.INTERNAL)
 HEAT = OVER_TEMPERATURE | BURN_DOSE
 LATCHED = HEAT | INTERNAL
-write_status = writer(Status)
 
 
 class _FlagTable(dict[int, FaultFlags]):
@@ -104,6 +100,7 @@ class PortConfig:
     pulse_hz: int = 0
     sham: bool = False
     setpoint_dc: int = 0
+    override: bool = False
 
 
 @dataclass
@@ -127,20 +124,18 @@ class PortSession:
 
 
 def default_config(hardware: Hardware) -> PortConfig:
-    """What a port runs with before any configure: the default length, gentlest output."""
+    """What a port holds before its first configure, and after every boot (section 7.7):
+    the default length, the lowest level, continuous, real output, the default setpoint."""
     info = hardware.profile.info
-    setpoint = 0
-    if info.has("heater"):
-        # The highest panel level at or below 45 degC: DOMAIN's first-session range.
-        levels = hardware.profile.physics.thermal.setpoint_levels_dc
-        setpoint = max((v for v in levels if v <= 450), default=info.setpoint_min_dc)
     return PortConfig(
-        info.session_default_s, 1 if info.intensity_levels else 0, setpoint_dc=setpoint
+        info.session_default_s,
+        1 if info.intensity_levels else 0,
+        setpoint_dc=info.setpoint_default_dc,
     )
 
 
-def port_status(port: PortSession, device_faults: int) -> PortStatus:
-    """A port's status as the device reports it."""
+def port_status(port: PortSession, device_faults: int, starts_left: int) -> PortStatus:
+    """A port's status as the device reports it; ``starts_left`` 255 means no daily limit."""
     hw, config = port.hw, port.config
     state = port.state
     in_session = state is RUNNING or state is PAUSED
@@ -149,7 +144,7 @@ def port_status(port: PortSession, device_faults: int) -> PortStatus:
             state = FAULT
         elif not hw.pad_present:
             state = NO_PAD
-    if hw.sensor == "ok":
+    if hw.sensor == "ok" and hw.pad_present:  # an empty port has no sensor to read
         thermal = hw.thermal
         temp = thermal.temp_dc
         # ThermalModel.skin_dc, without the property call: get_status reads it per port.
@@ -172,6 +167,8 @@ def port_status(port: PortSession, device_faults: int) -> PortStatus:
         temp_dc,
         skin_dc,
         FLAGS[port.faults],
+        config.override,
+        starts_left,
     )
     # Every value above is valid by construction: skip the named tuple's argument parsing.
     status: PortStatus = tuple.__new__(PortStatus, values)
@@ -197,9 +194,16 @@ def device_state(
     return _DEVICE_IDLE
 
 
-def info_response(hardware: Hardware, serial: str) -> GetInfoResponse:
-    """The get_info answer of a device: its profile's identity and limits."""
+def info_response(hardware: Hardware, serial: str, minor: int) -> GetInfoResponse:
+    """The get_info answer of a device of revision 1.``minor``: its profile's identity and limits.
+
+    The fields 1.1 appended are left out (None) for a 1.0 device.
+    """
     profile = hardware.profile
+    limits = profile.info.model_dump(mode="json")
+    if minor < 1:
+        for name in ("max_starts_per_day", "setpoint_default_dc"):
+            del limits[name]
     plain = {
         "protocol_version": PROTOCOL_VERSION,
         "family": DeviceFamily[profile.family.upper()].name.lower(),
@@ -207,7 +211,8 @@ def info_response(hardware: Hardware, serial: str) -> GetInfoResponse:
         "serial": serial,
         "firmware_version": profile.identity.firmware_version,
         "hardware_version": profile.identity.hardware_version,
-        **profile.info.model_dump(mode="json"),
+        **limits,
+        **({"protocol_minor": minor} if minor >= 1 else {}),
     }
     info: GetInfoResponse = from_plain(GetInfoResponse, plain)
     return info

@@ -62,6 +62,8 @@ class AdvertisedLimits(SpecModel):
     status_period_min_ms: Annotated[int, Strict(), Field(ge=1, le=0xFFFF)]
     heartbeat_max_ms: U16
     heartbeat_misses: Annotated[int, Strict(), Field(ge=1, le=0xFF)]
+    max_starts_per_day: Annotated[int, Strict(), Field(ge=0, le=0xFF)]  # 0: no daily limit
+    setpoint_default_dc: Dc  # what a port holds before its first configure; 0 without a heater
 
     def has(self, capability: Capability) -> bool:
         """Whether the device advertises this capability."""
@@ -71,14 +73,26 @@ class AdvertisedLimits(SpecModel):
     def _consistent(self) -> AdvertisedLimits:
         problems = _capability_problems(self) + _session_problems(self)
         problems += _light_problems(self) + _heater_problems(self)
-        if not self.battery_warn_pct >= self.battery_start_pct >= self.battery_cutoff_pct:
-            problems.append(
-                f"battery_warn_pct ({self.battery_warn_pct}) >= battery_start_pct "
-                f"({self.battery_start_pct}) >= battery_cutoff_pct "
-                f"({self.battery_cutoff_pct}) does not hold"
-            )
+        problems += _battery_problems(self)
         require(problems)
         return self
+
+
+_BATTERY = ("battery_warn_pct", "battery_start_pct", "battery_cutoff_pct")
+
+
+def _battery_problems(info: AdvertisedLimits) -> list[str]:
+    if not info.has("battery"):
+        # Without a battery the limits mean nothing; 1.1 sends them as 0.
+        nonzero = [name for name in _BATTERY if getattr(info, name)]
+        return [f"{', '.join(nonzero)} must be 0 without the battery capability"] if nonzero else []
+    if not info.battery_warn_pct >= info.battery_start_pct >= info.battery_cutoff_pct:
+        return [
+            f"battery_warn_pct ({info.battery_warn_pct}) >= battery_start_pct "
+            f"({info.battery_start_pct}) >= battery_cutoff_pct "
+            f"({info.battery_cutoff_pct}) does not hold"
+        ]
+    return []
 
 
 def _capability_problems(info: AdvertisedLimits) -> list[str]:
@@ -136,7 +150,13 @@ def _light_problems(info: AdvertisedLimits) -> list[str]:
     return problems
 
 
-_SETPOINTS = ("setpoint_min_dc", "setpoint_max_dc", "setpoint_step_dc", "setpoint_override_dc")
+_SETPOINTS = (
+    "setpoint_min_dc",
+    "setpoint_max_dc",
+    "setpoint_step_dc",
+    "setpoint_override_dc",
+    "setpoint_default_dc",
+)
 
 
 def _heater_problems(info: AdvertisedLimits) -> list[str]:
@@ -154,7 +174,17 @@ def _heater_problems(info: AdvertisedLimits) -> list[str]:
             f"setpoint_min_dc ({lo}) <= setpoint_override_dc ({override}) "
             f"<= setpoint_max_dc ({hi}) does not hold"
         )
-    for name in ("setpoint_min_dc", "setpoint_max_dc", "setpoint_override_dc"):
+    for name in (
+        "setpoint_min_dc",
+        "setpoint_max_dc",
+        "setpoint_override_dc",
+        "setpoint_default_dc",
+    ):
         if values[name] % info.setpoint_step_dc:
             problems.append(f"{name} ({values[name]}) is not a multiple of setpoint_step_dc")
+    if not lo <= info.setpoint_default_dc <= override:
+        problems.append(
+            f"setpoint_default_dc ({info.setpoint_default_dc}) must lie between setpoint_min_dc "
+            f"and setpoint_override_dc: a port never starts out needing the override"
+        )
     return problems

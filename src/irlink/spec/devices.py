@@ -135,7 +135,6 @@ class Pad(SpecModel):
 class Safety(SpecModel):
     """Policy limits the firmware enforces beyond those it advertises."""
 
-    max_sessions_per_day: Positive  # per body site
     charge_blocks_therapy: Annotated[bool, Strict()]
     sleep_mode_max_dc: Dc  # heater only; 0 otherwise
 

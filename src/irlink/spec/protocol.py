@@ -82,11 +82,12 @@ class FramingSpec(_Spec):
 
 
 class EnumSpec(_Spec):
-    """Named values of a one-field choice."""
+    """Named values of a one-field choice; ``since`` names the values a minor revision added."""
 
     type: Literal["u8", "u16"]
     doc: str
     values: dict[str, int]
+    since: dict[str, int] = {}
 
 
 class FlagsSpec(_Spec):
@@ -109,6 +110,8 @@ class FieldSpec(_Spec):
     of: str | None = None
     max_items: int | None = Field(default=None, ge=1, le=255)
     max_len: int | None = Field(default=None, ge=1, le=255)
+    since: int = Field(default=0, ge=0)
+    """The minor revision that added the field at the end of its body (0: there from 1.0)."""
 
 
 class StructSpec(_Spec):
@@ -130,6 +133,7 @@ class MessageSpec(_Spec):
     idempotent: bool
     request: Body
     response: Body
+    since: int = Field(default=0, ge=0)
 
 
 class EventSpec(_Spec):
@@ -139,6 +143,7 @@ class EventSpec(_Spec):
     name: str
     doc: str
     body: Body
+    since: int = Field(default=0, ge=0)
 
 
 class ProtocolSpec(_Spec):
@@ -146,6 +151,7 @@ class ProtocolSpec(_Spec):
 
     protocol: Literal["irlink"]
     version: int = Field(ge=1, le=255)
+    minor: int = Field(ge=0, le=255)
     framing: FramingSpec
     header: list[FieldSpec]
     enums: dict[str, EnumSpec]
@@ -198,6 +204,7 @@ class ProtocolSpec(_Spec):
                 _check_field(self, f"{where}.{f.name}", f, problems)
         if problems:  # sizes mean nothing until every type is known
             raise ValueError("; ".join(problems))
+        problems += _since_problems(self)
         for m in self.messages:
             # Devices judge a request's length before its fields, so it must be fixed.
             if any(f.type in {"string", "list"} for f in self.body_fields(m.request)):
@@ -223,6 +230,30 @@ def all_bodies(spec: ProtocolSpec) -> list[tuple[str, list[FieldSpec]]]:
         bodies.append((f"{m.name}.response", spec.body_fields(m.response)))
     bodies += [(f"event {e.name}", spec.body_fields(e.body)) for e in spec.events]
     return bodies
+
+
+def _since_problems(spec: ProtocolSpec) -> list[str]:
+    """A minor revision only appends: its fields end their body, in revision order."""
+    problems = []
+    for where, fields in all_bodies(spec):
+        marks = [f.since for f in fields]
+        if marks != sorted(marks):
+            problems.append(f"{where}: a field added by a minor revision must follow older fields")
+        if any(mark > spec.minor for mark in marks):
+            problems.append(f"{where}: a field is marked since a minor newer than {spec.minor}")
+        if where.endswith(".request") and any(marks):
+            problems.append(f"{where}: request bodies have a fixed size; they never grow")
+        variable = [f.name for f in fields if f.type in {"string", "list"} and f.since]
+        if variable:
+            problems.append(f"{where}: an added field must have a fixed size, not {variable}")
+    for name, enum in spec.enums.items():
+        unknown = set(enum.since) - set(enum.values)
+        if unknown or any(not 0 < m <= spec.minor for m in enum.since.values()):
+            problems.append(f"enum {name}: since names unknown values or minors: {enum.since}")
+    for item in [*spec.messages, *spec.events]:
+        if item.since > spec.minor:
+            problems.append(f"{item.name}: since {item.since} is newer than minor {spec.minor}")
+    return problems
 
 
 def _check_names(spec: ProtocolSpec, problems: list[str]) -> None:
