@@ -32,7 +32,7 @@ from irlink.protocol.messages import (
     HeartbeatResponse,
     PortState,
 )
-from irlink.refusals import NotAllowed
+from irlink.refusals import DailyLimit, NotAllowed
 
 __all__ = [
     "SECOND",
@@ -285,15 +285,24 @@ class Dut:
         """Start a session on ``port``; on hardware, skip when the daily limit refuses it."""
         try:
             return await self.device.start(port, session_id=session_id)
-        except NotAllowed:
+        except DailyLimit:
             if self.target.simulated:
                 raise  # a fresh simulator has used none of its sessions
+            pytest.skip(
+                f"{self.target.address} refused start on port {port}: its daily session limit "
+                "(protocols/README.md 7.8) is reached; run the suite again when a day of "
+                "device time has passed"
+            )
+        except NotAllowed:
+            # A 1.0 device says not_allowed for the daily limit too (section 11).
+            if self.target.simulated or self.info.protocol_minor >= 1:
+                raise
             status = (await self.device.status()).port(port)
             if status.state is PortState.IDLE and not status.faults:
                 pytest.skip(
-                    f"{self.target.address} refused start on idle port {port} with not_allowed: "
-                    "most likely its daily session limit (protocols/README.md 7.6); run the "
-                    "suite again when a day of device time has passed"
+                    f"{self.target.address} (IRLink 1.0) refused start on idle port {port} with "
+                    "not_allowed: most likely its daily session limit; run the suite again "
+                    "when a day of device time has passed"
                 )
             raise
 

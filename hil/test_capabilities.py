@@ -113,15 +113,17 @@ async def test_no_start_below_the_battery_start_level(dut: Dut) -> None:
     """7.4 Battery and DOMAIN.md rule 7: below battery_start_pct the device refuses start
     with low_battery. The simulator is drained for the test; on hardware it runs only
     when the battery is already that low."""
-    device, info = dut.device, dut.info
+    device, start = dut.device, dut.info.battery_start_pct
+    assert start is not None, "a battery device advertises its start level"
     simulator = device.simulator
     if simulator is not None:
-        simulator.set_battery(info.battery_start_pct - 1)
+        simulator.set_battery(start - 1)
     status = await device.status()
-    if status.battery_pct >= info.battery_start_pct:
+    assert status.battery_pct is not None
+    if status.battery_pct >= start:
         pytest.skip(
             f"the battery is at {status.battery_pct} %; this check needs it below the "
-            f"{info.battery_start_pct} % start level (only the simulator can be drained)"
+            f"{start} % start level (only the simulator can be drained)"
         )
     await device.configure(PORT)
     with pytest.raises(BatteryTooLow) as refused:

@@ -14,7 +14,6 @@ from irlink import Mode, PortState
 from irlink.model import Info, PortStatus
 from irlink.protocol.messages import CapabilityFlags
 
-NO_SENSOR_C = -3276.8  # -32768 deci-degrees: the port has no sensor
 PLAUSIBLE_C = (-40.0, 100.0)  # a working sensor on a device in use reads inside this
 AT_REST = (PortState.IDLE, PortState.NO_PAD, PortState.FAULT)
 
@@ -84,8 +83,18 @@ async def test_battery_and_link_limits_are_ordered(dut: Dut) -> None:
     heartbeat policy the host can use."""
     info = dut.info
     if info.has(CapabilityFlags.BATTERY):
-        assert info.battery_cutoff_pct < info.battery_start_pct <= 100
-        assert info.battery_cutoff_pct <= info.battery_warn_pct <= 100
+        warn, start, cutoff = info.battery_warn_pct, info.battery_start_pct, info.battery_cutoff_pct
+        assert warn is not None
+        assert start is not None
+        assert cutoff is not None
+        assert cutoff < start <= 100
+        assert cutoff <= warn <= 100
+    else:  # 5: limits of a battery the device does not have are not applied
+        assert (info.battery_warn_pct, info.battery_start_pct, info.battery_cutoff_pct) == (
+            None,
+            None,
+            None,
+        )
     assert info.status_period_min > timedelta(0)
     assert info.heartbeat_max > timedelta(0), "a device must accept some heartbeat interval"
     assert info.heartbeat_misses >= 1
@@ -115,10 +124,12 @@ async def test_status_fields_are_in_range(dut: Dut) -> None:
     info, device = dut.info, dut.device
     first = await device.status()
     if info.has(CapabilityFlags.BATTERY):
+        assert first.battery_pct is not None
         assert 0 <= first.battery_pct <= 100
+        assert first.battery_v is not None
         assert first.battery_v > 0, "a battery device reports its battery voltage"
     else:
-        assert (first.battery_pct, first.battery_v) == (0, 0), "0 % and 0 mV without a battery"
+        assert (first.battery_pct, first.battery_v) == (None, None), "no battery, no figures"
         assert not first.charger_connected
     for port in first.ports:
         _port_in_range(info, port)
@@ -142,15 +153,17 @@ def _port_in_range(info: Info, port: PortStatus) -> None:
         assert port.pulse_hz == 0, f"{where}: pulse_hz is 0 in continuous mode"
     assert info.has(CapabilityFlags.SHAM) or not port.sham, f"{where}: sham without the capability"
     if info.has(CapabilityFlags.HEATER):
+        assert port.setpoint_c is not None, f"{where}: a heater reports its setpoint"
         assert info.setpoint_min_c <= port.setpoint_c <= info.setpoint_max_c, f"{where}: setpoint"
     else:
-        assert port.setpoint_c == 0, f"{where}: setpoint_dc is 0 without a heater"
+        assert port.setpoint_c is None, f"{where}: no heater, so no setpoint"
     if not port.pad_present:
         assert port.pad_type == 0, f"{where}: pad_type is 0 without a pad"
+        assert (port.temp_c, port.skin_temp_c) == (None, None), f"{where}: no pad, no reading"
     for name in ("temp_c", "skin_temp_c"):
         reading = getattr(port, name)
         low, high = PLAUSIBLE_C
-        assert reading == NO_SENSOR_C or low <= reading <= high, f"{where}: {name} {reading}"
+        assert reading is None or low <= reading <= high, f"{where}: {name} {reading}"
 
 
 async def test_default_session_is_accepted(dut: Dut) -> None:
@@ -164,4 +177,6 @@ async def test_default_session_is_accepted(dut: Dut) -> None:
         assert port.intensity == (1 if info.intensity_levels else 0), f"port {port.port}"
         assert (port.mode, port.pulse_hz, port.sham) == (Mode.CONTINUOUS, 0, False)
         if info.has(CapabilityFlags.HEATER):
-            assert port.setpoint_c == info.setpoint_min_c, f"port {port.port}: setpoint"
+            default = info.setpoint_default_c  # 7.11; a 1.0 device does not say
+            expected = info.setpoint_min_c if default is None else default
+            assert port.setpoint_c == expected, f"port {port.port}: setpoint"

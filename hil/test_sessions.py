@@ -4,7 +4,7 @@ protocols/README.md 4 (idempotency) and 7.1 (the device's timer ends every sessi
 Time is read from the device: ``uptime`` and ``remaining`` in its status, so the
 checks hold at any clock speed. Each session is the device's shortest, and each
 test starts as few as it can: a real device takes a few sessions a day per port
-(protocols/README.md 7.6).
+(protocols/README.md 7.8).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from hil.rig import SECOND, Dut
 from irlink import EndReason, PortState
 from irlink.events import SessionEnded, SessionStarted, StatusUpdate
-from irlink.refusals import NotAllowed
+from irlink.refusals import NotAllowed, SessionActive
 
 PORT = 1
 PAUSE_S = 5  # device seconds paused: well above the checks' rounding slack of 2 s
@@ -30,7 +30,8 @@ async def test_session_runs_pauses_resumes_and_stops(dut: Dut) -> None:
     """7.1: start runs the port for duration_s on the device's timer; pause stops the timer
     with the output and resume continues it; stop ends the session with reason stopped and
     a usage record of the time output was really on. 4: a repeated pause or resume is
-    answered normally. 7.5: configure is refused while the session runs."""
+    answered normally. 7.6: configure is refused while the session runs (session_active,
+    naming the session; not_allowed from a 1.0 device)."""
     device, info = dut.device, dut.info
     duration = info.session_min
     await device.configure(PORT, duration=duration)
@@ -54,8 +55,11 @@ async def test_session_runs_pauses_resumes_and_stops(dut: Dut) -> None:
     )
     assert (started.port, started.duration) == (PORT, duration)
 
-    with pytest.raises(NotAllowed):
+    refusal = SessionActive if info.protocol_minor >= 1 else NotAllowed
+    with pytest.raises(refusal) as refused:
         await device.configure(PORT, duration=duration)
+    if info.protocol_minor >= 1:
+        assert refused.value.limit == session_id, "session_active names the session it holds"
 
     ticking = await dut.status_when(
         lambda s: s.port(PORT).remaining < running.remaining,

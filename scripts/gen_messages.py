@@ -114,7 +114,7 @@ def body(spec: ProtocolSpec, body: list[FieldSpec] | str, base: str) -> tuple[st
 
 def generate(spec: ProtocolSpec) -> str:
     out = [
-        f'"""IRLink {spec.version}.{spec.minor} message models, generated from protocols/irlink-v1.yaml.',
+        f'"""IRLink {spec.version}.{spec.minor} message models, from protocols/irlink-v1.yaml.',
         "",
         "Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.",
         '"""',

@@ -29,7 +29,7 @@ from irlink.events import DeviceEvent, LinkDown, from_wire_event
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
 from irlink.protocol.body import reader
 from irlink.protocol.framing import FrameDecoder
-from irlink.protocol.messages import PROTOCOL_VERSION, FrameKind
+from irlink.protocol.messages import PROTOCOL_VERSION, BootedEvent, FrameKind
 from irlink.protocol.wire import Event as WireEvent
 from irlink.protocol.wire import Request
 from irlink.refusals import refusal
@@ -406,16 +406,27 @@ class Connection:
     def _event(self, counter: int, message: WireEvent) -> None:
         self.stats.events += 1
         last, self._last_counter = self._last_counter, counter
+        if isinstance(message, BootedEvent):
+            # The counter starts again at every boot: not a gap, whatever came before.
+            self._booted(message)
+            return
         if last is not None:
             missed = (counter - last - 1) & 0xFFFF
             if missed:
                 self.stats.events_missed += missed
                 self._spawn(self._missed(missed))
-        self._publish(self._received(from_wire_event(message)))
+        self._publish(self._received(self._convert(message)))
+
+    def _convert(self, message: WireEvent) -> DeviceEvent:
+        """The API event of a wire event; :class:`irlink.Device` reads it with its info."""
+        return from_wire_event(message)
 
     def _received(self, event: DeviceEvent) -> DeviceEvent:
         """Note what an event says before callers see it; :class:`irlink.Device` fills it in."""
         return event
+
+    def _booted(self, event: BootedEvent) -> None:
+        """The device announced a boot; :class:`irlink.Device` fills this in."""
 
     async def _missed(self, missed: int) -> None:
         """Events were lost: re-read the device; :class:`irlink.Device` fills it in."""

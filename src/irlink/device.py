@@ -23,9 +23,11 @@ from irlink.events import (
     DeviceEvent,
     EventsMissed,
     LinkRestored,
+    Restarted,
     SessionEnded,
     SessionStarted,
     StatusUpdate,
+    from_wire_event,
 )
 from irlink.limits import (
     DurationLike,
@@ -34,9 +36,10 @@ from irlink.limits import (
     heartbeat_ms,
     period_ms,
 )
-from irlink.model import Info, Status, UsageRecord, read_status
+from irlink.model import ClearedFaults, Info, Status, UsageRecord, status_reader
 from irlink.protocol import messages as wire
-from irlink.protocol.messages import Mode, PortState
+from irlink.protocol.messages import PROTOCOL_MINOR, FaultFlags, Mode, PortState, ResetCause
+from irlink.protocol.wire import Event as WireEvent
 from irlink.refusals import DeviceBusy
 
 if TYPE_CHECKING:
@@ -49,6 +52,9 @@ log = logging.getLogger(__name__)
 PROTOCOL_VERSION = 1
 USAGE_PAGE = 8  # records per read_usage_log, the most v1 allows
 BUSY_RETRIES = 5
+# A subscribed host that sees no status event for this many periods asks for the status:
+# a 1.0 device announces no boot, and after one its status events simply stop.
+SILENT_PERIODS = 1.5
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 _GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
 
@@ -90,6 +96,12 @@ class Device(Connection):
         self._open_sessions: set[tuple[int, int]] = set()
         self._ended: set[tuple[int, int]] = set()  # (port, session_id) whose end we reported
         self._restore: tuple[Status, bool] | None = None
+        self._read_status_body = status_reader(None)  # replaced once the device's info is read
+        self._boot_count: int | None = None  # the boot the host last saw the device in
+        self._restarting = False  # a restart is being handled: one at a time
+        self._restart_cause: ResetCause | None = None
+        self._last_push = 0.0  # loop time of the last status event (or of the last check)
+        self._silence: asyncio.Task[None] | None = None
         self.simulator: SimulatedDevice | None = None  # the device behind a sim:// address
         # Real seconds per device second: below 1 for an accelerated sim:// device, whose
         # heartbeat policy counts simulated time, so the host must beat as fast.
@@ -104,25 +116,39 @@ class Device(Connection):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _resync(self) -> None:
-        wire_info = await self.request(wire.GetInfoRequest(), wire.GetInfoResponse, resync=True)
+    async def _read_info(self, *, resync: bool = False) -> Info:
+        """Read ``get_info`` and read everything after it at the device's revision."""
+        wire_info = await self.request(wire.GetInfoRequest(), wire.GetInfoResponse, resync=resync)
         if wire_info.protocol_version != PROTOCOL_VERSION:
             raise ProtocolError(
-                f"{self.address} speaks IRLink v{wire_info.protocol_version}; this irlink speaks "
-                f"v{PROTOCOL_VERSION}: update irlink or the firmware"
+                f"{self.address} speaks IRLink {wire_info.protocol_version}; this irlink speaks "
+                f"IRLink {PROTOCOL_VERSION}: update irlink or the firmware"
             )
         info = Info.from_wire(wire_info)
+        if info.protocol_minor > PROTOCOL_MINOR:
+            raise ProtocolError(
+                f"{self.address} ({info.model} {info.serial}) speaks IRLink "
+                f"{PROTOCOL_VERSION}.{info.protocol_minor}; this irlink reads up to "
+                f"{PROTOCOL_VERSION}.{PROTOCOL_MINOR}: update irlink"
+            )
         known = self._info
         if known is not None and (info.model, info.serial) != (known.model, known.serial):
             raise DeviceMismatch(
                 f"another device answers at {self.address}: {info.model} {info.serial}, not "
                 f"{known.model} {known.serial}; connect to it by its own address"
             )
+        self._info = info
+        self._codec.minor = info.protocol_minor
+        self._read_status_body = status_reader(info)
+        return info
+
+    async def _resync(self) -> None:
+        known = self._info
+        info = await self._read_info(resync=True)
         if known is None:
             # Arguments given to connect() are checked as soon as the limits are known.
             self._period_ms = period_ms(info, self._period)
             self._heartbeat_ms = heartbeat_ms(info, self._heartbeat)
-        self._info = info
         if self._heartbeat_armed or self._heartbeat_ms:
             # First, before anything slow: the device counts missed beats from the old link.
             await self._stop_beating()  # a beat stuck on the old link must not hold the lock
@@ -132,6 +158,7 @@ class Device(Connection):
         before = self._status
         status = await self._read_status(resync=True)
         rebooted = before is not None and before.boot_count != status.boot_count
+        self._boot_count = status.boot_count
         if self._period_ms:
             await self._subscribe(self._period_ms, resync=True)
         await self._learn_used_ids(status)
@@ -146,6 +173,7 @@ class Device(Connection):
 
     async def close(self) -> None:
         """Close the link. An armed heartbeat is disarmed first: leaving is not a lost link."""
+        self._period_ms = 0  # ends the watch for silence
         await self._stop_beating()
         if self._heartbeat_armed and self.connected:
             try:
@@ -172,12 +200,14 @@ class Device(Connection):
         """Read the device's status now."""
         # _read_status's body, not a call to it: one coroutine less on the hottest path.
         # The answer's body is read straight into a Status, without the wire message.
-        status = self._status = await self.request(_GET_STATUS, Status, read=read_status)
+        status = self._status = await self.request(_GET_STATUS, Status, read=self._read_status_body)
         self._note_sessions(status)
+        if status.boot_count != self._boot_count:
+            self._check_boot(status)
         return status
 
     async def _read_status(self, *, resync: bool = False) -> Status:
-        status = await self.request(_GET_STATUS, Status, read=read_status, resync=resync)
+        status = await self.request(_GET_STATUS, Status, read=self._read_status_body, resync=resync)
         self._status = status
         self._note_sessions(status)
         return status
@@ -206,7 +236,8 @@ class Device(Connection):
         """Set the next session of ``port`` (0: every port); every value checked first.
 
         ``duration`` defaults to the device's default session, ``intensity`` to the lowest
-        level, ``setpoint`` (degrees Celsius, heaters only) to the lowest setpoint.
+        level, ``setpoint`` (degrees Celsius, heaters only) to the device's default setpoint
+        (the lowest for a 1.0 device, which does not say).
         ``sham`` runs a session that behaves and reports like a real one with no output.
         """
         request = configure_request(
@@ -257,10 +288,25 @@ class Device(Connection):
         port = check_port(self.info, port)
         await self.request(wire.ResumeRequest(port=port), wire.ResumeResponse)
 
-    async def clear_fault(self, port: int = 0) -> None:
-        """Clear latched faults on ``port`` (0: the device and every port) once safe again."""
+    async def clear_fault(self, port: int = 0) -> ClearedFaults:
+        """Clear latched faults on ``port`` (0: the device and every port) once safe again.
+
+        Returns what was cleared and what is still active: a heat latch stays while its
+        cause remains, and sensor, emitter and battery faults clear only by themselves.
+        A 1.0 device does not say; then both are read from its status before and after.
+        """
         port = check_port(self.info, port)
-        await self.request(wire.ClearFaultRequest(port=port), wire.ClearFaultResponse)
+        request = wire.ClearFaultRequest(port=port)
+        if self.info.protocol_minor >= 1:
+            answer = await self.request(request, wire.ClearFaultResponse)
+            cleared, remaining = answer.cleared, answer.remaining
+            assert cleared is not None  # a 1.1 body has both
+            assert remaining is not None
+            return ClearedFaults(port, cleared, remaining)
+        before = _faults(await self.status(), port)
+        await self.request(request, wire.ClearFaultResponse)
+        after = _faults(await self.status(), port)
+        return ClearedFaults(port, FaultFlags(before & ~after), after)
 
     def _new_session_id(self) -> int:
         while True:
@@ -280,7 +326,34 @@ class Device(Connection):
         answer = await self.request(
             wire.SubscribeRequest(period_ms=ms), wire.SubscribeResponse, resync=resync
         )
+        if ms:
+            self._last_push = asyncio.get_running_loop().time()
+            if self._silence is None or self._silence.done():
+                self._silence = self._spawn(self._watch_silence())
         return timedelta(milliseconds=answer.period_ms)
+
+    async def _watch_silence(self) -> None:
+        """While subscribed: status events that stop coming mean a restart (or a lost
+        subscription) the device did not announce; read the status to know which."""
+        loop = asyncio.get_running_loop()
+        while self._period_ms:
+            due = self._last_push + SILENT_PERIODS * self._period_ms / 1000 * self.time_scale
+            if loop.time() < due:
+                await asyncio.sleep(due - loop.time())
+                continue
+            self._last_push = loop.time()  # ask at most once per silent stretch
+            if not self.connected or self._restarting:
+                continue
+            try:
+                status = await self._read_status()
+                if status.boot_count == self._boot_count:
+                    await self._subscribe(self._period_ms)  # same boot: subscribe again
+                else:
+                    self._check_boot(status)
+            except IRLinkError as exc:
+                log.info(
+                    "%s: status events stopped, and reading status failed: %s", self.address, exc
+                )
 
     async def set_heartbeat(self, interval: DurationLike | None) -> None:
         """Arm the heartbeat policy: if the host goes quiet for ``heartbeat_misses`` intervals,
@@ -345,7 +418,7 @@ class Device(Connection):
         index = from_index
         while True:
             page = await self._usage_page(index, USAGE_PAGE)
-            records += [UsageRecord.from_wire(r) for r in page.records]
+            records += [UsageRecord.from_wire(r, self.info) for r in page.records]
             if not page.records:
                 return records
             index = page.records[-1].log_index + 1
@@ -385,10 +458,16 @@ class Device(Connection):
 
     # Keeping the picture true when events were lost.
 
+    def _convert(self, message: WireEvent) -> DeviceEvent:
+        return from_wire_event(message, self._info)
+
     def _received(self, event: DeviceEvent) -> DeviceEvent:
         if isinstance(event, StatusUpdate):
             self._status = event.status
+            self._last_push = asyncio.get_running_loop().time()
             self._note_sessions(event.status)
+            if event.status.boot_count != self._boot_count:
+                self._check_boot(event.status)
         elif isinstance(event, SessionStarted):
             self._used_ids.add(event.session_id)
             if (event.port, event.session_id) not in self._ended:
@@ -402,11 +481,61 @@ class Device(Connection):
     async def _missed(self, missed: int) -> None:
         try:
             status = await self._read_status()
+            if status.boot_count != self._boot_count:
+                self._check_boot(status)  # a restart, not lost events: reported as such
+                return
             await self._recover_endings(status)
         except IRLinkError as exc:
             log.warning("%s: could not re-read after %d lost events: %s", self.address, missed, exc)
             return
         self._publish(EventsMissed(missed=missed, status=status))
+
+    # The device restarted while the link stayed up.
+
+    def _booted(self, event: wire.BootedEvent) -> None:
+        self._restart(ResetCause(event.cause))
+
+    def _check_boot(self, status: Status) -> None:
+        """A status from another boot than the one the host knows: the device restarted."""
+        if self._boot_count is not None and status.boot_count != self._boot_count:
+            self._restart(None)
+
+    def _restart(self, cause: ResetCause | None) -> None:
+        if self._restarting:
+            self._restart_cause = self._restart_cause or cause
+            return
+        if self._boot_count is None:
+            return  # still connecting: the resynchronisation reads the device anyway
+        self._restarting = True
+        self._restart_cause = cause
+        if cause is None:
+            # No booted event (a 1.0 device, or it was lost): the counter starts afresh.
+            self._last_counter = None
+        self._spawn(self._after_restart())
+
+    async def _after_restart(self) -> None:
+        """Re-read a restarted device and report what the restart cut short.
+
+        Nothing here starts, resumes or configures anything: the device booted with
+        output off and its settings at their defaults, and that is what it keeps.
+        """
+        try:
+            await self._read_info()  # new firmware may have new limits, or another revision
+            status = await self._read_status()
+            self._boot_count = status.boot_count
+            if self._heartbeat_armed or self._heartbeat_ms:
+                await self._beat_once()  # a boot disarmed the device's policy
+            if self._period_ms:
+                await self._subscribe(self._period_ms)  # a boot ended the subscription
+            self._publish(
+                Restarted(boot_count=status.boot_count, cause=self._restart_cause, status=status)
+            )
+            await self._recover_endings(status)
+        except IRLinkError as exc:
+            # The boot count stays the old one: the next status read tries again.
+            log.warning("%s restarted; re-reading it failed: %s", self.address, exc)
+        finally:
+            self._restarting = False
 
     async def _recover_endings(self, now: Status, *, resync: bool = False) -> None:
         """Report sessions that ended unseen (link down, events lost), from the usage log.
@@ -441,3 +570,12 @@ class Device(Connection):
             # Not among the newest records: too many sessions ended meanwhile to tell.
             log.warning("%s: session %d on port %d ended unseen", self.address, key[1], key[0])
             self._open_sessions.discard(key)
+
+
+def _faults(status: Status, port: int) -> FaultFlags:
+    """The faults active on ``port`` (every port for 0) and on the device."""
+    bits = int(status.faults)
+    for each in status.ports:
+        if port in (0, each.port):
+            bits |= int(each.faults)
+    return FaultFlags(bits)

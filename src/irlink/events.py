@@ -2,7 +2,7 @@
 
 :meth:`irlink.Device.events` yields them in the order they happened. Device events
 mirror the wire's (``status`` becomes :class:`StatusUpdate`); :class:`LinkDown`,
-:class:`LinkRestored` and :class:`EventsMissed` are the host's own.
+:class:`LinkRestored`, :class:`EventsMissed` and :class:`Restarted` are the host's own.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from irlink.model import Status
+from irlink.model import Info, Status
 from irlink.protocol import messages as wire
-from irlink.protocol.messages import EndReason, FaultFlags
+from irlink.protocol.messages import EndReason, FaultFlags, ResetCause
 from irlink.protocol.wire import Event as WireEvent
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "LowBattery",
     "PadAttached",
     "PadDetached",
+    "Restarted",
     "SessionEnded",
     "SessionStarted",
     "StatusUpdate",
@@ -79,6 +80,15 @@ class SessionEnded(Event):
     reason: EndReason
     delivered: timedelta
     recovered: bool = False
+
+    @property
+    def completed(self) -> bool:
+        """Whether the session ran its whole planned time (reason ``COMPLETED``).
+
+        Any other reason (stopped, a fault, the pad detached, low battery, the charger, the
+        link lost, power lost) means it ended early and delivered less than planned.
+        """
+        return self.reason is EndReason.COMPLETED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +160,23 @@ class LinkRestored(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Restarted(Event):
+    """The device restarted (power loss, reset, brown-out, watchdog) while the link stayed up.
+
+    A device boots with every output off and never resumes a session: the sessions the
+    restart cut come next, as :class:`SessionEnded` with reason ``POWER_LOSS`` read from
+    the device's usage log. By then irlink has re-read the device, subscribed again and
+    re-armed the heartbeat; it configures and starts nothing. ``cause`` is what the
+    device said of its boot, None when it said nothing (a 1.0 device, or its ``booted``
+    event lost, noticed from the boot count); ``status`` is the state read after it.
+    """
+
+    boot_count: int
+    cause: ResetCause | None
+    status: Status
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventsMissed(Event):
     """The event counter jumped: ``missed`` events were lost; ``status`` is the state re-read."""
 
@@ -171,14 +198,19 @@ DeviceEvent = (
     | LinkDown
     | LinkRestored
     | EventsMissed
+    | Restarted
 )
 
 
-def from_wire_event(event: WireEvent) -> DeviceEvent:
-    """The API event for an event frame's message."""
+def from_wire_event(event: WireEvent, info: Info | None = None) -> DeviceEvent:
+    """The API event for an event frame's message, from the device ``info`` describes.
+
+    ``booted`` has no event of its own: irlink re-reads the device and reports
+    :class:`Restarted` (see :meth:`irlink.Device.events`).
+    """
     match event:
         case wire.StatusEvent():
-            return StatusUpdate(status=Status.from_wire(event))
+            return StatusUpdate(status=Status.from_wire(event, info))
         case wire.SessionStartedEvent():
             return SessionStarted(
                 port=event.port, session_id=event.session_id, duration=_s(event.duration_s)
@@ -204,4 +236,4 @@ def from_wire_event(event: WireEvent) -> DeviceEvent:
             return ChargerDisconnected()
         case wire.LowBatteryEvent():
             return LowBattery(battery_pct=event.battery_pct, battery_v=event.battery_mv / 1000)
-    raise ValueError(f"IRLink v1 has no event {type(event).__name__}")
+    raise ValueError(f"IRLink has no API event for {type(event).__name__}")

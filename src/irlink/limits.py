@@ -150,7 +150,9 @@ def _setpoint(info: Info, setpoint: float | None, override: bool) -> int:
             )
         return 0
     if setpoint is None:
-        return round(info.setpoint_min_c * 10)  # the coolest level: the gentle default
+        # The device's own default (1.1), else the coolest setpoint: the gentle choice.
+        default = info.setpoint_default_c
+        return round((info.setpoint_min_c if default is None else default) * 10)
     if isinstance(setpoint, bool) or not isinstance(setpoint, int | float):
         raise _fail(f"setpoint must be degrees Celsius, not {setpoint!r}", "setpoint", setpoint)
     lo, hi, step = info.setpoint_min_c, info.setpoint_max_c, info.setpoint_step_c

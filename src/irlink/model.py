@@ -4,6 +4,11 @@ The wire carries integers with their unit in the name (``remaining_s``, ``temp_d
 here durations are :class:`~datetime.timedelta` and temperatures degrees Celsius.
 Everything is a frozen dataclass, so results are cheap to make, safe to share and
 turn into JSON with ``pydantic.TypeAdapter`` (the command line does that).
+
+What the device does not have or did not measure is ``None``, never a number that
+means nothing: a temperature with no reading (-32768 on the wire), the battery of a
+device without the battery capability, the setpoint of one without a heater, and the
+fields a 1.0 device does not send (``override``, ``starts_left``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any, TypeVar
 from irlink.protocol import messages as wire
 from irlink.protocol.body import values_reader
 from irlink.protocol.messages import (
+    PROTOCOL_MINOR,
     CapabilityFlags,
     DeviceFamily,
     DeviceState,
@@ -26,7 +32,7 @@ from irlink.protocol.messages import (
     PortState,
 )
 
-__all__ = ["Info", "PortStatus", "Status", "UsageRecord"]
+__all__ = ["ClearedFaults", "Info", "PortStatus", "Status", "UsageRecord", "status_reader"]
 
 
 T = TypeVar("T")
@@ -58,6 +64,14 @@ def _c(deci_degrees: int) -> float:
     return deci_degrees / 10
 
 
+NO_READING = -32768  # a temperature field's "no reading" on the wire
+NO_DAILY_LIMIT = 255  # port_status.starts_left of a device without a daily limit
+
+
+def _reading(deci_degrees: int) -> float | None:
+    return None if deci_degrees == NO_READING else deci_degrees / 10
+
+
 @dataclass(frozen=True, slots=True)
 class Info:
     """What the device is and every limit it enforces (the host checks values against these)."""
@@ -83,16 +97,23 @@ class Info:
     setpoint_step_c: float
     setpoint_override_c: float  # setpoints above this need override=True
     temp_trip_c: float
-    battery_warn_pct: int
-    battery_start_pct: int
-    battery_cutoff_pct: int
+    battery_warn_pct: int | None  # the three battery limits: None without a battery
+    battery_start_pct: int | None
+    battery_cutoff_pct: int | None
     status_period_min: timedelta
     heartbeat_max: timedelta
     heartbeat_misses: int
+    protocol_minor: int  # the revision: 1.protocol_minor (0 for a 1.0 device)
+    max_starts_per_day: int | None  # per port in any 24 h; None: no limit, or not said (1.0)
+    setpoint_default_c: float | None  # a port's setpoint before any configure; heaters, 1.1
 
     @classmethod
     def from_wire(cls, info: wire.DeviceInfo) -> Info:
         """The API view of a ``get_info`` response."""
+        battery = bool(info.capabilities & CapabilityFlags.BATTERY)
+        heater = bool(info.capabilities & CapabilityFlags.HEATER)
+        starts = info.max_starts_per_day
+        default = info.setpoint_default_dc
         return cls(
             family=info.family,
             model=info.model,
@@ -115,12 +136,15 @@ class Info:
             setpoint_step_c=_c(info.setpoint_step_dc),
             setpoint_override_c=_c(info.setpoint_override_dc),
             temp_trip_c=_c(info.temp_trip_dc),
-            battery_warn_pct=info.battery_warn_pct,
-            battery_start_pct=info.battery_start_pct,
-            battery_cutoff_pct=info.battery_cutoff_pct,
+            battery_warn_pct=info.battery_warn_pct if battery else None,
+            battery_start_pct=info.battery_start_pct if battery else None,
+            battery_cutoff_pct=info.battery_cutoff_pct if battery else None,
             status_period_min=timedelta(milliseconds=info.status_period_min_ms),
             heartbeat_max=timedelta(milliseconds=info.heartbeat_max_ms),
             heartbeat_misses=info.heartbeat_misses,
+            protocol_minor=info.protocol_minor or 0,
+            max_starts_per_day=starts or None,
+            setpoint_default_c=_c(default) if heater and default is not None else None,
         )
 
     def has(self, capability: CapabilityFlags) -> bool:
@@ -143,15 +167,21 @@ class PortStatus:
     mode: Mode
     pulse_hz: int
     sham: bool
-    setpoint_c: float
-    temp_c: float
-    skin_temp_c: float
+    setpoint_c: float | None  # None on a device without a heater
+    temp_c: float | None  # None: no reading (no pad, a sensor open or shorted)
+    skin_temp_c: float | None
     faults: FaultFlags
+    override: bool | None  # as configure set it; None from a 1.0 device, which does not say
+    starts_left: int | None  # starts left in the last 24 h; None: no daily limit, or not said
 
     @classmethod
-    def from_wire(cls, port: wire.PortStatus) -> PortStatus:
-        """The API view of one port of a status message."""
-        return _port_from_wire(port)
+    def from_wire(cls, port: wire.PortStatus, info: Info | None = None) -> PortStatus:
+        """The API view of one port of a status message.
+
+        ``info`` is the device's: without the heater capability the setpoint is None
+        (without ``info`` it is taken as sent).
+        """
+        return _port_from_wire(port, info is None or info.has(CapabilityFlags.HEATER))
 
     @property
     def elapsed(self) -> timedelta:
@@ -164,38 +194,45 @@ class Status:
     """The whole device: state, battery, board temperature, faults and every port."""
 
     state: DeviceState
-    battery_pct: int
-    battery_v: float
+    battery_pct: int | None  # None on a device without a battery
+    battery_v: float | None
     charger_connected: bool
-    board_temp_c: float
+    board_temp_c: float | None  # None: no reading
     faults: FaultFlags
     uptime: timedelta
     boot_count: int
     ports: tuple[PortStatus, ...]
 
     @classmethod
-    def from_wire(cls, status: wire.Status) -> Status:
-        """The API view of a ``get_status`` response or ``status`` event."""
+    def from_wire(cls, status: wire.Status, info: Info | None = None) -> Status:
+        """The API view of a ``get_status`` response or ``status`` event.
+
+        ``info`` is the device's: without the battery capability the battery figures are
+        None, without the heater the setpoints (without ``info``, both are taken as sent).
+        """
+        battery = info is None or info.has(CapabilityFlags.BATTERY)
+        heater = info is None or info.has(CapabilityFlags.HEATER)
         return _make_status(
             status.state,
-            status.battery_pct,
-            status.battery_mv / 1000,
+            status.battery_pct if battery else None,
+            status.battery_mv / 1000 if battery else None,
             status.charger_connected,
-            _c(status.board_temp_dc),
+            _reading(status.board_temp_dc),
             status.faults,
             _s(status.uptime_s),
             status.boot_count,
-            tuple(map(_port_from_wire, status.ports)),
+            tuple(_port_from_wire(port, heater) for port in status.ports),
         )
 
     @classmethod
-    def from_body(cls, body: bytes) -> Status:
+    def from_body(cls, body: bytes, info: Info | None = None) -> Status:
         """The API view of a ``get_status`` response body, checked as the wire reader checks it.
 
         Raises the :class:`~irlink.protocol.MessageError` that reading the body as a
-        ``GetStatusResponse`` raises; the message itself is never built.
+        ``GetStatusResponse`` raises; the message itself is never built. The body is read
+        at the layout of ``info``'s revision (the newest without ``info``).
         """
-        return read_status(body)
+        return status_reader(info)(body)
 
     def port(self, number: int) -> PortStatus:
         """Port ``number`` (from 1); raises ``KeyError`` if the device has no such port."""
@@ -207,10 +244,9 @@ class Status:
 
 _make_port = _maker(PortStatus)
 _make_status = _maker(Status)
-_read_status_values = values_reader(wire.GetStatusResponse)
 
 
-def _port_from_wire(port: wire.PortStatus) -> PortStatus:
+def _port_from_wire(port: wire.PortStatus, heater: bool) -> PortStatus:
     # The wire port is a named tuple: unpacked at once rather than read field by field.
     (
         number,
@@ -228,6 +264,8 @@ def _port_from_wire(port: wire.PortStatus) -> PortStatus:
         temp,
         skin,
         faults,
+        override,
+        starts_left,
     ) = port
     return _make_port(
         number,
@@ -241,27 +279,38 @@ def _port_from_wire(port: wire.PortStatus) -> PortStatus:
         mode,
         hz,
         sham,
-        setpoint / 10,
-        temp / 10,
-        skin / 10,
+        setpoint / 10 if heater else None,
+        None if temp == NO_READING else temp / 10,
+        None if skin == NO_READING else skin / 10,
         faults,
+        override,
+        None if starts_left == NO_DAILY_LIMIT else starts_left,
     )
 
 
-def read_status(body: bytes) -> Status:
-    """:meth:`Status.from_body`: a status read straight from its bytes (the status() path)."""
-    state, pct, mv, charger, board, faults, uptime, boots, ports = _read_status_values(body)
-    return _make_status(
-        state,
-        pct,
-        mv / 1000,
-        charger,
-        board / 10,
-        faults,
-        _s(uptime),
-        boots,
-        tuple(map(_port_from_wire, ports)),
-    )
+def status_reader(info: Info | None) -> Callable[[bytes], Status]:
+    """The reader of ``get_status`` bodies from the device ``info`` describes: the status()
+    path, from bytes straight to a :class:`Status` at the device's revision."""
+    minor = PROTOCOL_MINOR if info is None else info.protocol_minor
+    read_values = values_reader(wire.GetStatusResponse, minor)
+    battery = info is None or info.has(CapabilityFlags.BATTERY)
+    heater = info is None or info.has(CapabilityFlags.HEATER)
+
+    def read(body: bytes) -> Status:
+        state, pct, mv, charger, board, faults, uptime, boots, ports = read_values(body)
+        return _make_status(
+            state,
+            pct if battery else None,
+            mv / 1000 if battery else None,
+            charger,
+            None if board == NO_READING else board / 10,
+            faults,
+            _s(uptime),
+            boots,
+            tuple([_port_from_wire(port, heater) for port in ports]),
+        )
+
+    return read
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,15 +325,16 @@ class UsageRecord:
     mode: Mode
     intensity: int
     pulse_hz: int
-    setpoint_c: float
+    setpoint_c: float | None  # None on a device without a heater
     planned: timedelta
     delivered: timedelta  # output actually on (sham: time the session ran)
     ended_uptime: timedelta
     boot_count: int
 
     @classmethod
-    def from_wire(cls, record: wire.UsageRecord) -> UsageRecord:
-        """The API view of one usage log record."""
+    def from_wire(cls, record: wire.UsageRecord, info: Info | None = None) -> UsageRecord:
+        """The API view of one usage log record (``info``: the device's, as for a status)."""
+        heater = info is None or info.has(CapabilityFlags.HEATER)
         return cls(
             record.log_index,
             record.session_id,
@@ -294,9 +344,24 @@ class UsageRecord:
             record.mode,
             record.intensity,
             record.pulse_hz,
-            _c(record.setpoint_dc),
+            _c(record.setpoint_dc) if heater else None,
             _s(record.planned_s),
             _s(record.delivered_s),
             _s(record.ended_uptime_s),
             record.boot_count,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedFaults:
+    """What ``clear_fault`` did: the faults it cleared and those still active afterwards.
+
+    ``remaining`` holds every fault still active on the addressed port (every port for
+    port 0) and on the device: a heat latch whose cause remains (the skin side still too
+    warm, no reading), and faults that clear only by themselves when their cause goes.
+    An empty ``remaining`` means no fault blocks a new start there.
+    """
+
+    port: int
+    cleared: FaultFlags
+    remaining: FaultFlags

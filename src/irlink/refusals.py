@@ -13,19 +13,23 @@ from __future__ import annotations
 from typing import ClassVar
 
 from irlink.errors import IRLinkError
-from irlink.protocol.messages import ErrorCode
+from irlink.protocol.messages import ErrorCode, FaultFlags
 
 __all__ = [
     "BadRequest",
     "BatteryTooLow",
     "Charging",
+    "DailyLimit",
     "DeviceBusy",
     "DeviceRefused",
+    "FaultActive",
     "NoPad",
+    "NoSession",
     "NotAllowed",
     "OutOfRange",
     "OverTemperature",
     "OverrideRequired",
+    "SessionActive",
     "Unauthorized",
     "ValueInvalid",
     "refusal",
@@ -53,7 +57,12 @@ class DeviceRefused(IRLinkError):
         what = f"{request}: {self.code.name.lower()}"
         if field:
             what += f" ({field}, device limit {limit})"
-        super().__init__(f"the device refused {what}: {self.advice}")
+        super().__init__(f"the device refused {what}: {self.explain(limit)}")
+
+    @classmethod
+    def explain(cls, limit: int) -> str:
+        """What the refusal means and what to do, given the ``limit`` the device sent."""
+        return cls.advice
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.request, self.field, self.limit, self.code))
@@ -63,7 +72,7 @@ class BadRequest(DeviceRefused):
     """The device could not read the request: host and firmware disagree on the protocol."""
 
     CODE = ErrorCode.BAD_LENGTH
-    advice = "host and firmware disagree on IRLink v1; update irlink or the firmware"
+    advice = "host and firmware disagree on IRLink; update irlink or the firmware"
 
 
 class OutOfRange(DeviceRefused):
@@ -81,13 +90,74 @@ class ValueInvalid(DeviceRefused):
 
 
 class NotAllowed(DeviceRefused):
-    """Not allowed in the device's present state."""
+    """Not allowed in the device's present state, for a reason it does not name.
+
+    A 1.1 device sends it only while its output is switched off on the device itself; a
+    1.0 device sends it for every refusal of state that 1.1 names with its own code.
+    """
 
     CODE = ErrorCode.NOT_ALLOWED
     advice = (
-        "not allowed now (another session is running, the port is not paused or running, "
-        "or the daily session limit is reached); read status() and try again"
+        "not allowed in the device's present state (a session already running, no session "
+        "to pause or resume, an active fault, the daily session limit reached, or the "
+        "output switched off on the device); read the status and try again"
     )
+
+
+class SessionActive(DeviceRefused):
+    """A session runs or is paused on the port; ``limit`` is its session id."""
+
+    CODE = ErrorCode.SESSION_ACTIVE
+    advice = "a session is running or paused on the port; stop it first or let it end"
+
+    @classmethod
+    def explain(cls, limit: int) -> str:
+        """Names the session the port holds."""
+        if not limit:
+            return cls.advice
+        return f"session {limit} is running or paused on the port; stop it first or let it end"
+
+
+class NoSession(DeviceRefused):
+    """There is no running or paused session on the port to pause or resume."""
+
+    CODE = ErrorCode.NO_SESSION
+    advice = "there is no running or paused session on the port to pause or resume"
+
+
+class DailyLimit(DeviceRefused):
+    """The port has had as many session starts as the device allows in 24 hours."""
+
+    CODE = ErrorCode.DAILY_LIMIT
+    advice = "the port has had as many sessions as the device allows in 24 hours"
+
+    @classmethod
+    def explain(cls, limit: int) -> str:
+        """Names the device's limit."""
+        if not limit:
+            return cls.advice
+        return (
+            f"the port has had its {limit} sessions for today (the device allows {limit} starts "
+            "in any 24 hours); the next start is possible 24 hours after the oldest of them"
+        )
+
+
+class FaultActive(DeviceRefused):
+    """An active fault (not a heat latch) blocks output; ``limit`` holds its fault bits."""
+
+    CODE = ErrorCode.FAULT_ACTIVE
+    advice = "an active fault blocks output; read the status to see which"
+
+    @classmethod
+    def explain(cls, limit: int) -> str:
+        """Names the active faults."""
+        names = fault_names(limit)
+        if not names:
+            return cls.advice
+        return (
+            f"a fault blocks output ({names}); remove its cause (a sensor, emitter or battery "
+            "fault clears by itself) or clear a latched one, then start again"
+        )
 
 
 class NoPad(DeviceRefused):
@@ -139,12 +209,22 @@ class OverrideRequired(DeviceRefused):
     advice = "this setpoint is above the override threshold; pass override=True to confirm it"
 
 
+def fault_names(bits: int) -> str:
+    """The names of fault bits, ``bitN`` for one no revision names, joined by commas."""
+    names = [FaultFlags(1 << bit).name or f"bit{bit}" for bit in range(16) if bits >> bit & 1]
+    return ", ".join(name.lower() for name in names)
+
+
 _REFUSALS: dict[ErrorCode, type[DeviceRefused]] = {
     cls.CODE: cls
     for cls in (
         OutOfRange,
         ValueInvalid,
         NotAllowed,
+        SessionActive,
+        NoSession,
+        DailyLimit,
+        FaultActive,
         NoPad,
         BatteryTooLow,
         OverTemperature,

@@ -86,7 +86,7 @@ def test_status_is_read_straight_from_the_answer_and_equals_the_wire_reading() -
     async def body(device: Device) -> None:
         status = await device.status()
         wire = decode_body(GetStatusResponse, link.sim.firmware.status_body())  # type: ignore[union-attr]
-        assert status == Status.from_wire(wire)
+        assert status == Status.from_wire(wire, device.info)
         assert device.last_status is status
 
     run_with(link, body)

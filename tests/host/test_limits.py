@@ -572,7 +572,9 @@ def _wire_equivalent(info: Info, **values: Any) -> dict[str, Any]:
         "mode": Mode[values["mode"].upper()],
         "pulse_hz": values["pulse_hz"] or 0,
         "sham": values["sham"],
-        "setpoint_dc": (round(info.setpoint_min_c * 10) if heater else 0)
+        "setpoint_dc": (
+            round((info.setpoint_default_c or info.setpoint_min_c) * 10) if heater else 0
+        )
         if setpoint is None
         else round(setpoint * 10),
         "override": values["override"],

@@ -36,12 +36,16 @@ from irlink.refusals import (
     BadRequest,
     BatteryTooLow,
     Charging,
+    DailyLimit,
     DeviceBusy,
+    FaultActive,
     NoPad,
+    NoSession,
     NotAllowed,
     OutOfRange,
     OverrideRequired,
     OverTemperature,
+    SessionActive,
     Unauthorized,
     ValueInvalid,
     refusal,
@@ -70,7 +74,7 @@ def says_what_to_do(error: DeviceRefused, request: str) -> None:
     assert message.startswith(f"the device refused {request}: {error.code.name.lower()}")
     advice = message.rsplit(": ", 1)[1]
     assert advice.strip()
-    assert advice == type(error).advice
+    assert advice == type(error).explain(error.limit)
 
 
 # Start refused by the device's state (7.5), each condition real on the simulator.
@@ -174,17 +178,18 @@ def test_start_with_a_latched_over_temperature_is_over_temperature() -> None:
     run(body())
 
 
-# NotAllowed: the request does not fit the port's or the device's state.
+# The refusals of state, each with its own code (1.1), and what a 1.0 device says instead.
 
 
-def test_start_on_a_running_port_with_another_session_id_is_not_allowed() -> None:
+def test_start_on_a_running_port_with_another_session_id_names_the_running_session() -> None:
     async def body() -> None:
         async with connected("waistband", LINK) as host:
             device, sim = host.device, host.sim
             await device.configure(1, **SESSIONS["waistband"])
             await device.start(1, session_id=100)
-            error = await refused(host, device.start(1, session_id=101), NotAllowed)
-            assert error.code is ErrorCode.NOT_ALLOWED
+            error = await refused(host, device.start(1, session_id=101), SessionActive)
+            assert (error.code, error.limit) == (ErrorCode.SESSION_ACTIVE, 100)
+            assert "session 100 is running or paused on the port" in str(error)
             says_what_to_do(error, "start")
             port = (await device.status()).port(1)
             assert (port.state, port.session_id) == (PortState.RUNNING, 100)  # untouched
@@ -194,13 +199,13 @@ def test_start_on_a_running_port_with_another_session_id_is_not_allowed() -> Non
     run(body())
 
 
-def test_configure_on_a_running_port_is_not_allowed() -> None:
+def test_configure_on_a_running_port_is_refused_as_session_active() -> None:
     async def body() -> None:
         async with connected("waistband", LINK) as host:
             device = host.device
             await device.configure(1, **SESSIONS["waistband"])
             await device.start(1)
-            error = await refused(host, device.configure(1, duration="20m"), NotAllowed)
+            error = await refused(host, device.configure(1, duration="20m"), SessionActive)
             says_what_to_do(error, "configure")
             assert (await device.status()).port(1).duration.total_seconds() == 600
 
@@ -208,10 +213,10 @@ def test_configure_on_a_running_port_is_not_allowed() -> None:
 
 
 @pytest.mark.parametrize("verb", ["pause", "resume"])
-def test_pause_or_resume_on_an_idle_port_is_not_allowed(verb: str) -> None:
+def test_pause_or_resume_on_an_idle_port_is_refused_as_no_session(verb: str) -> None:
     async def body() -> None:
         async with connected("waistband", LINK) as host:
-            error = await refused(host, getattr(host.device, verb)(1), NotAllowed)
+            error = await refused(host, getattr(host.device, verb)(1), NoSession)
             says_what_to_do(error, verb)
             assert not host.sim.output_on(1)
             assert (await host.device.status()).port(1).state is PortState.IDLE
@@ -219,16 +224,19 @@ def test_pause_or_resume_on_an_idle_port_is_not_allowed(verb: str) -> None:
     run(body())
 
 
-def test_a_fourth_session_a_day_on_one_port_is_not_allowed() -> None:
+def test_a_fourth_session_a_day_on_one_port_is_refused_as_the_daily_limit() -> None:
     async def body() -> None:
         async with connected("multiport", LINK) as host:
             device, sim, clock = host.device, host.sim, host.clock
+            assert device.info.max_starts_per_day == 3
             await device.configure(0, **SESSIONS["multiport"])
-            for _ in range(3):
+            for left in (2, 1, 0):
                 await device.start(1)
                 clock.advance(60)
                 await device.stop(1)
-            error = await refused(host, device.start(1), NotAllowed)
+                assert (await device.status()).port(1).starts_left == left
+            error = await refused(host, device.start(1), DailyLimit)
+            assert error.limit == 3
             says_what_to_do(error, "start")
             assert not sim.output_on(1)
             await device.start(2)  # the limit is per body site
@@ -240,13 +248,15 @@ def test_a_fourth_session_a_day_on_one_port_is_not_allowed() -> None:
     run(body())
 
 
-def test_start_with_an_internal_fault_is_not_allowed() -> None:
+def test_start_with_an_internal_fault_is_refused_naming_the_fault() -> None:
     async def body() -> None:
         async with connected("multiport", LINK) as host:
             device, sim = host.device, host.sim
             await device.configure(0, **SESSIONS["multiport"])
             sim.internal_fault()
-            error = await refused(host, device.start(1), NotAllowed)
+            error = await refused(host, device.start(1), FaultActive)
+            assert error.limit == FaultFlags.INTERNAL
+            assert "a fault blocks output (internal)" in str(error)
             says_what_to_do(error, "start")
             assert not sim.output_on(1)
             await device.clear_fault(0)
@@ -439,6 +449,10 @@ CLASSES: dict[ErrorCode, type[DeviceRefused]] = {
     ErrorCode.BUSY: DeviceBusy,
     ErrorCode.UNAUTHORIZED: Unauthorized,
     ErrorCode.OVERRIDE_REQUIRED: OverrideRequired,
+    ErrorCode.SESSION_ACTIVE: SessionActive,
+    ErrorCode.NO_SESSION: NoSession,
+    ErrorCode.DAILY_LIMIT: DailyLimit,
+    ErrorCode.FAULT_ACTIVE: FaultActive,
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -181,7 +180,7 @@ def answers(minor: int) -> list[bytes]:
     """A real answer to every request, from the spec's vectors, as a 1.``minor`` device sends it."""
     by_id: dict[int, bytes] = {}
     for v in [*read_yaml("vectors/responses.yaml"), *read_yaml("vectors/v1_0.yaml")]:
-        if v.get("minor", 1) == minor or minor == 0 and v["message"] not in CHANGED_IN_1_1:
+        if v.get("minor", 1) == minor or (minor == 0 and v["message"] not in CHANGED_IN_1_1):
             by_id[decode_frame(bytes.fromhex(v["hex"])[:-1]).msg_id] = bytes.fromhex(v["hex"])
     return list(by_id.values())
 

@@ -212,3 +212,31 @@ def test_every_field_description_of_the_spec_is_quoted_in_full() -> None:
     docs = {f["doc"] for body in bodies for f in body if f.get("doc")}
     missing = sorted(d for d in docs if " ".join(d.split()) not in text)
     assert missing == []
+
+
+def test_the_catalogue_is_what_the_spec_makes() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_protocol_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+# What a reader outside this project cannot open: protocols/ must stand alone.
+OUTSIDE = re.compile(r"src/|scripts/|tests/|\.py\b|DOMAIN|shared/|/work/|irlink\.")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "protocols").rglob("*") if p.is_file()),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_nothing_in_protocols_points_outside_it(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [f"{n}: {line.strip()}" for n, line in enumerate(lines, 1) if OUTSIDE.search(line)]
+    assert found == []

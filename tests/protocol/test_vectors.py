@@ -11,8 +11,8 @@ import pytest
 
 from irlink.protocol import (
     EVENTS,
-    BadLength,
     REQUESTS,
+    BadLength,
     CobsError,
     CrcMismatch,
     DeviceCodec,

@@ -103,14 +103,17 @@ def _on(port: int) -> str:
     return "the device" if port == 0 else f"port {port}"
 
 
-def _celsius(value: float) -> str:
-    return f"{value:.1f} °C"
+NO_READING = "\u2013"  # an en dash: a temperature the device could not read (no pad, a bad sensor)
+
+
+def _celsius(value: float | None) -> str:
+    return NO_READING if value is None else f"{value:.1f} °C"
 
 
 def _setting(info: Info, port: PortStatus) -> str:
     """What the port's session does: its level and mode, or its setpoint."""
     parts = []
-    if info.has(CapabilityFlags.HEATER):
+    if port.setpoint_c is not None:
         parts.append(f"setpoint {port.setpoint_c:g} °C")
     if info.intensity_levels:
         parts.append(f"level {port.intensity}")
@@ -123,7 +126,9 @@ def _setting(info: Info, port: PortStatus) -> str:
 
 def status_line(status: Status) -> str:
     """One line for a status: battery, board temperature, faults and each port's session."""
-    parts = [f"{_name(status.state)}", f"battery {status.battery_pct}%"]
+    parts = [f"{_name(status.state)}"]
+    if status.battery_pct is not None:  # None: the device has no battery
+        parts.append(f"battery {status.battery_pct}%")
     if status.charger_connected:
         parts.append("charging")
     parts.append(f"board {_celsius(status.board_temp_c)}")
@@ -262,9 +267,12 @@ def _status_view(info: Info, status: Status) -> RenderableType:
     head = Text()
     head.append(f"{info.model} {info.serial}", style="bold")
     head.append(f"  {_name(status.state)}")
-    if info.has(CapabilityFlags.BATTERY):
-        style = "red" if status.battery_pct <= info.battery_warn_pct else ""
-        head.append(f"  battery {status.battery_pct}% ({status.battery_v:.2f} V)", style=style)
+    if status.battery_pct is not None and status.battery_v is not None:
+        low = info.battery_warn_pct is not None and status.battery_pct <= info.battery_warn_pct
+        head.append(
+            f"  battery {status.battery_pct}% ({status.battery_v:.2f} V)",
+            style="red" if low else "",
+        )
     if status.charger_connected:
         head.append("  charger connected")
     head.append(f"  board {_celsius(status.board_temp_c)}")
@@ -540,7 +548,7 @@ class _Follower:
             if port.state is PortState.PAUSED:
                 times += " (paused)"
             note = f"{_celsius(port.temp_c)}"
-            if self.device.info.has(CapabilityFlags.BATTERY):
+            if status.battery_pct is not None:
                 note += f" · battery {status.battery_pct}%"
             if port.faults or status.faults:
                 note += f" · faults: {_flags(port.faults | status.faults)}"

@@ -241,8 +241,8 @@ class _SourceBuilder:
         fields_info = {n: f for n, f in every_field.items() if since(f[1]) <= self.minor}
         absent = len(every_field) - len(fields_info)
         fixed_size = True
-        for pos, (name, (kind, metadata)) in enumerate(fields_info.items(), start=1):
-            kind = optional_base(kind)
+        for pos, (name, (annotation, metadata)) in enumerate(fields_info.items(), start=1):
+            kind = optional_base(annotation)
             wire = _wire(metadata)
             if isinstance(wire, Ascii):
                 fixed_size = False

@@ -79,8 +79,8 @@ def read_device_info(body: bytes) -> GetInfoResponse:
         return info
     minor = body[end]
     if minor <= PROTOCOL_MINOR:
-        info = compiled(GetInfoResponse, minor).read(body)
-        return info
+        read: Callable[[bytes], GetInfoResponse] = compiled(GetInfoResponse, minor).read
+        return read(body)
     try:
         info, _ = compiled(GetInfoResponse).decode(body, 0)
     except (struct.error, IndexError):

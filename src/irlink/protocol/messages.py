@@ -1,4 +1,4 @@
-"""IRLink 1.1 message models, generated from protocols/irlink-v1.yaml.
+"""IRLink 1.1 message models, from protocols/irlink-v1.yaml.
 
 Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.
 """
@@ -236,7 +236,7 @@ class PortStatus(NamedTuple):
         Field(
             ge=-32768,
             le=32767,
-            description="Temperature at the pad or element sensor; -32768 when there is no reading (no pad, a sensor open or shorted). Unit: dC. -32768 means no reading.",
+            description="Temperature at the pad or element sensor; no reading without a pad, or with the sensor open or shorted. Unit: dC. -32768 means no reading.",
             json_schema_extra={"unit": "dC"},
         ),
     ]
@@ -246,7 +246,7 @@ class PortStatus(NamedTuple):
         Field(
             ge=-32768,
             le=32767,
-            description="Estimated skin-side temperature; -32768 whenever temp_dc is. Unit: dC. -32768 means no reading.",
+            description="Estimated skin-side temperature; no reading whenever temp_dc has none. Unit: dC. -32768 means no reading.",
             json_schema_extra={"unit": "dC"},
         ),
     ]

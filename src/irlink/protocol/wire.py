@@ -104,7 +104,8 @@ class WireFlags(IntFlag):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         member = super()._missing_(value)
-        if isinstance(value, int) and value & ~cls._flag_mask_:
+        known: int = cls._flag_mask_  # type: ignore[attr-defined]  # set by enum for every Flag
+        if isinstance(value, int) and value & ~known:
             cls._value2member_map_.pop(value, None)
         return member
 

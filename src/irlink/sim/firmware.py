@@ -47,10 +47,10 @@ from irlink.protocol.messages import (
     SessionStartedEvent,
     StartRequest,
     StartResponse,
+    Status,
     StatusEvent,
     StopRequest,
     StopResponse,
-    Status,
     SubscribeRequest,
     SubscribeResponse,
 )

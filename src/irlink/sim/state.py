@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from irlink.protocol.messages import (
+    PROTOCOL_MINOR,
     PROTOCOL_VERSION,
     DeviceFamily,
     DeviceState,
@@ -194,7 +195,7 @@ def device_state(
     return _DEVICE_IDLE
 
 
-def info_response(hardware: Hardware, serial: str, minor: int) -> GetInfoResponse:
+def info_response(hardware: Hardware, serial: str, minor: int = PROTOCOL_MINOR) -> GetInfoResponse:
     """The get_info answer of a device of revision 1.``minor``: its profile's identity and limits.
 
     The fields 1.1 appended are left out (None) for a 1.0 device.

@@ -250,7 +250,8 @@ def _since_problems(spec: ProtocolSpec) -> list[str]:
         unknown = set(enum.since) - set(enum.values)
         if unknown or any(not 0 < m <= spec.minor for m in enum.since.values()):
             problems.append(f"enum {name}: since names unknown values or minors: {enum.since}")
-    for item in [*spec.messages, *spec.events]:
+    items: list[MessageSpec | EventSpec] = [*spec.messages, *spec.events]
+    for item in items:
         if item.since > spec.minor:
             problems.append(f"{item.name}: since {item.since} is newer than minor {spec.minor}")
     return problems
