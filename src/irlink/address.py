@@ -8,8 +8,9 @@ SerialAddress(url='/dev/ttyUSB1', baudrate=9600)
 SerialAddress(url='socket://127.0.0.1:7000', baudrate=115200)
 >>> parse_address("ble://name/IRL-W2-0042")
 BleAddress(address=None, name='IRL-W2-0042')
->>> parse_address("sim://waistband?battery=80&speed=60")
-SimAddress(family='waistband', battery=80, speed=60.0, scenario=None, serial=None, link='serial')
+>>> parse_address("sim://waistband?battery=80&speed=60")  # doctest: +NORMALIZE_WHITESPACE
+SimAddress(family='waistband', battery=80, speed=60.0, scenario=None, serial=None,
+           link='serial', protocol_minor=None)
 >>> parse_address("auto")
 AutoAddress()
 """
@@ -22,6 +23,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from irlink.errors import AddressError
+from irlink.protocol.messages import PROTOCOL_MINOR
 
 __all__ = [
     "DEFAULT_BAUDRATE",
@@ -78,6 +80,7 @@ class SimAddress:
     scenario: str | None = None
     serial: str | None = None
     link: Literal["serial", "ble"] = "serial"
+    protocol_minor: int | None = None  # the revision it speaks, 1.minor; None: the newest
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,9 @@ def _sim(text: str) -> SimAddress:
         raise AddressError(
             f"{text!r}: simulated families are {', '.join(SIM_FAMILIES)}; write sim://waistband"
         )
-    params = _query(text, parts.query, ("battery", "speed", "scenario", "serial", "link"))
+    params = _query(
+        text, parts.query, ("battery", "speed", "scenario", "serial", "link", "protocol")
+    )
     battery = params.get("battery")
     link = params.get("link", "serial")
     if link not in ("serial", "ble"):
@@ -175,6 +180,13 @@ def _sim(text: str) -> SimAddress:
     serial = params.get("serial")
     if serial is not None and not (serial.isdigit() and 1 <= len(serial) <= 16):
         raise AddressError(f"{text!r}: serial must be 1 to 16 digits, like 0042, not {serial!r}")
+    protocol = params.get("protocol")
+    revisions = {f"1.{minor}": minor for minor in range(PROTOCOL_MINOR + 1)}
+    if protocol is not None and protocol not in revisions:
+        raise AddressError(
+            f"{text!r}: protocol must be one of {', '.join(revisions)} (the IRLink revision "
+            f"the simulated device speaks), not {protocol!r}"
+        )
     return SimAddress(
         family=family,
         battery=None if battery is None else int(_number(text, "battery", battery, 0, 100)),
@@ -182,4 +194,5 @@ def _sim(text: str) -> SimAddress:
         scenario=params.get("scenario") or None,
         serial=serial,
         link="ble" if link == "ble" else "serial",
+        protocol_minor=None if protocol is None else revisions[protocol],
     )

@@ -27,7 +27,6 @@ from irlink.errors import (
 )
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
-from irlink.protocol.body import reader
 from irlink.protocol.framing import FrameDecoder
 from irlink.protocol.messages import PROTOCOL_VERSION, BootedEvent, FrameKind
 from irlink.protocol.wire import Event as WireEvent
@@ -42,8 +41,6 @@ log = logging.getLogger(__name__)
 Connector = Callable[[], Awaitable[Transport]]
 R = TypeVar("R")
 _Pending = tuple["asyncio.Future[Any]", type[Request], int, Callable[[bytes], Any]]
-# The body reader of each request's response, by request class.
-_READERS: dict[type[Request], Callable[[bytes], Any]] = {}
 _RESPONSE = int(FrameKind.RESPONSE)
 _END = object()
 # Requests that turn output on or change what it will do: never carried over to a new
@@ -225,7 +222,7 @@ class Connection:
         """
         cls = type(request)
         if read is None:
-            read = _READERS.get(cls) or _READERS.setdefault(cls, reader(cls.RESPONSE))
+            read = self._codec.reader(cls.MSG_ID)  # at the device's revision
         entry_of = (cls, cls.MSG_ID, read)
         tries = 1 + (self.retries if request.IDEMPOTENT else 0)
         wait = self.timeout if timeout is None else timeout

@@ -137,6 +137,7 @@ async def _simulated(
         clock=clock if clock is not None else RealClock(address.speed),
         serial=address.serial or "0001",
         battery_pct=100 if address.battery is None else address.battery,
+        **({} if address.protocol_minor is None else {"protocol_minor": address.protocol_minor}),
     )
     if address.scenario:
         from irlink.sim.serve.runner import apply_scenario  # noqa: PLC0415

@@ -147,3 +147,40 @@ def test_intact_frames_with_hostile_content_never_raise_from_either_end(
         if isinstance(answer, Rejected):
             [refusal] = HostCodec().feed(answer.reply)
             assert isinstance(refusal, Refusal)
+
+
+def test_every_fault_value_a_device_can_send_leaves_host_memory_bounded() -> None:
+    """A hostile device sends each of the 65,536 values of a u16 fault field once: the
+    host keeps a bounded cache of flag values, not one object per value it ever saw."""
+    import gc
+    import struct
+    import tracemalloc
+
+    from irlink.protocol import EventReceived, HostCodec
+    from irlink.protocol.framing import frame_bytes
+    from irlink.protocol.messages import FaultFlags, FaultRaisedEvent, FrameKind
+
+    host = HostCodec()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for first in range(0, 0x10000, 0x400):
+            values = range(first, first + 0x400)
+            items = host.feed(
+                b"".join(
+                    frame_bytes(
+                        FrameKind.EVENT, v, FaultRaisedEvent.MSG_ID, struct.pack("<BH", 0, v)
+                    )
+                    for v in values
+                )
+            )
+            assert all(isinstance(item, EventReceived) for item in items)
+            # Every bit is kept, named or not (section 5).
+            assert [int(item.message.fault) for item in items] == list(values)  # type: ignore[union-attr]
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 1 << 20, f"the host grew by {grown / 2**20:.1f} MiB"
+    assert len(FaultFlags._value2member_map_) <= 1 << 7  # named bits only

@@ -156,6 +156,7 @@ class HostCodec:
         self._minor = minor
         # The reader of each response id read so far, by id alone: feed's fast path.
         self._answers: dict[int, Callable[[bytes], Any]] = {}
+        self._readers: dict[int, Callable[[bytes], Any]] = {}  # reader()'s, by request id
 
     @property
     def minor(self) -> int:
@@ -167,6 +168,7 @@ class HostCodec:
         if minor != self._minor:
             self._minor = minor
             self._answers = {}
+            self._readers = {}
 
     def request(self, message: Request) -> tuple[int, bytes]:
         """The sequence number given to ``message`` and the bytes to send."""
@@ -193,9 +195,12 @@ class HostCodec:
 
     def reader(self, msg_id: int) -> Callable[[bytes], Any]:
         """The body reader of the response to request ``msg_id``, at the device's minor."""
-        read = _reader_of(_RESPONSE, msg_id, self._minor)
+        read = self._readers.get(msg_id)
         if read is None:
-            raise KeyError(f"no request {msg_id:#04x} in IRLink {PROTOCOL_VERSION}")
+            read = _reader_of(_RESPONSE, msg_id, self._minor)
+            if read is None:
+                raise KeyError(f"no request {msg_id:#04x} in IRLink {PROTOCOL_VERSION}")
+            self._readers[msg_id] = read
         return read
 
     def _read_slowly(self, frame: Frame) -> HostIncoming:
