@@ -25,7 +25,14 @@ TARGETS = pytest.StashKey[list[Target]]()
 IDENTITIES = pytest.StashKey[dict[str, dict[str, str]]]()
 # The order a firmware engineer reads the results in; it also gives the core session rules
 # the few starts a real device allows a day per port (protocols/README.md 7.6).
-ORDER = ["test_info", "test_limits", "test_sessions", "test_link", "test_capabilities"]
+ORDER = [
+    "test_info",
+    "test_limits",
+    "test_sessions",
+    "test_link",
+    "test_capabilities",
+    "test_revision",
+]
 _NEED = re.compile(rf"({'|'.join(CAPABILITIES)}|ports>=[1-4])")
 
 

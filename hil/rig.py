@@ -84,10 +84,12 @@ class Target:
 
     @classmethod
     def simulators(cls) -> list[Target]:
-        """The default: one accelerated simulator of each family."""
+        """The default: one accelerated simulator of each family, and a 1.0 waistband (a
+        device of the older revision, which a 1.1 host still serves)."""
+        addresses = [(f"sim://{family}?speed={SIM_SPEED}", family) for family in SIM_FAMILIES]
+        addresses.append((f"sim://waistband?speed={SIM_SPEED}&protocol=1.0", "waistband-1.0"))
         return [
-            cls(f"sim://{family}?speed={SIM_SPEED}", family, "default", SIM_SPEED, simulated=True)
-            for family in SIM_FAMILIES
+            cls(address, name, "default", SIM_SPEED, simulated=True) for address, name in addresses
         ]
 
     @property

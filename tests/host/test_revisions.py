@@ -112,9 +112,7 @@ def test_a_device_of_a_newer_revision_is_refused_with_the_revision_it_speaks() -
         with pytest.raises(ProtocolError) as refused:
             await device._open()
         await device.close()
-        assert "speaks IRLink 1.2; this irlink reads up to 1.1: update irlink" in str(
-            refused.value
-        )
+        assert "speaks IRLink 1.2; this irlink reads up to 1.1: update irlink" in str(refused.value)
 
     asyncio.run(main())
 
