@@ -222,7 +222,7 @@ class Connection:
         """
         cls = type(request)
         if read is None:
-            read = self._codec.reader(cls.MSG_ID)  # at the device's revision
+            read = self._codec.reader(cls)  # at the device's revision
         entry_of = (cls, cls.MSG_ID, read)
         tries = 1 + (self.retries if request.IDEMPOTENT else 0)
         wait = self.timeout if timeout is None else timeout
