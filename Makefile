@@ -51,10 +51,11 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_host.py
 	$(BIN)/python bench/bench_cli.py
 
-## generate: rewrite what is made from the sources: code and vectors from protocols/, the --json schema
+## generate: rewrite what is made from the sources: code, vectors and the protocol's catalogue from protocols/, the --json schema
 generate: $(STAMP)
 	$(BIN)/python scripts/gen_messages.py
 	$(BIN)/python scripts/gen_vectors.py
+	$(BIN)/python scripts/gen_protocol_doc.py
 	$(BIN)/python scripts/gen_cli_schema.py
 
 clean:

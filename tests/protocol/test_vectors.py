@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from irlink.protocol.messages import PROTOCOL_MINOR, ErrorCode, ErrorReply, Fram
 from irlink.protocol.plain import from_plain, to_plain
 from irlink.spec import load_protocol
 from irlink.spec._files import read_yaml
+from tests.generated import assert_current
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ["requests", "responses", "events", "errors", "edges", "v1_0"]
@@ -135,10 +134,4 @@ def test_vectors_include_the_longest_frame_v1_allows() -> None:
 
 
 def test_vector_files_are_what_the_generator_makes() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_vectors.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    assert_current("gen_vectors.py")
