@@ -12,7 +12,8 @@ run just before it: the same workload on an unimpaired link. Reported per run an
 all: requests completed, answers the device contradicts, sessions reported against
 those the device ran (duplicates, missing, phantoms), links lost and restored, whether
 the last requests went through and the link is up at the end, tries per request, and
-the wall time per completed request, noisy over clean.
+the wall time per completed request, noisy over clean. Then ``--connects`` first
+connections over the same link, each a new Device that knows nothing of the link yet.
 
 Each try waits ``--timeout`` (10 ms, as the test does; the simulator answers in about
 0.1 ms), and the time per completed request on the noisy link is mostly those waits:
@@ -25,16 +26,18 @@ import argparse
 import asyncio
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.host.noisy
 
-from tests.host.noisy import NOISY, Figures, run_workload
+from tests.host.noisy import FAMILY, NOISY, Figures, run_workload, unlimited
 
+import irlink
 from bench_host_proc import OtherLoad, machine
 from irlink.errors import IRLinkError
-from irlink.sim import Impairment
+from irlink.sim import Impairment, SimulatedDevice
+from irlink.sim.serve.tcp import TcpServer
 
 QUIET_CORES = 0.25  # more CPU than this used by others while measuring: disturbed
 
@@ -110,6 +113,39 @@ async def measure(requests: int, seeds: int, timeout: float) -> list[Run]:
     return runs
 
 
+@dataclass
+class Connections:
+    """First connections over the noisy link: how many were tried, and the failures."""
+
+    tried: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+async def first_connections(count: int, timeout: float) -> Connections:
+    """``count`` connections in a row, each a new Device with no history of the link.
+
+    Over TCP (the pty server looks for a new host only every 50 ms), to a multiport
+    whose log holds a full page of records, damaged as the workload is (seed 12).
+    """
+    sim = SimulatedDevice(unlimited(FAMILY))
+    connections = Connections()
+    async with TcpServer(sim) as tcp:
+        async with irlink.connect(tcp.url, reconnect=None) as device:
+            await device.configure(1, duration="10m")
+            for session_id in range(1, 9):
+                await device.start(1, session_id=session_id)
+                await device.stop(1)
+        sim.impair(NOISY)
+        for _ in range(count):
+            connections.tried += 1
+            try:
+                async with irlink.connect(tcp.url, timeout=timeout, reconnect=None):
+                    pass
+            except IRLinkError as exc:
+                connections.failed.append(f"{type(exc).__name__}: {exc}")
+    return connections
+
+
 def report(runs: list[Run], timeout: float) -> None:
     """The table, in the form bench/RESULTS.md keeps it."""
     print(f"\n1 % of bytes flipped, 5 % of frames lost, both ways; {timeout * 1e3:g} ms a try")
@@ -139,9 +175,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests a run (2000)")
     parser.add_argument("--seeds", type=int, default=5, help="noisy runs, each seeded (5)")
     parser.add_argument("--timeout", type=float, default=0.01, help="seconds a try (0.01)")
+    parser.add_argument("--connects", type=int, default=400, help="first connections to make (400)")
     args = parser.parse_args()
     load = OtherLoad()
     runs = asyncio.run(measure(args.requests, args.seeds, args.timeout))
+    connections = asyncio.run(first_connections(args.connects, args.timeout))
     others = load.cores()
     uname = subprocess.run(["uname", "-a"], check=True, capture_output=True, text=True).stdout
     uname = uname.strip()
@@ -150,6 +188,12 @@ def main() -> None:
     if others > QUIET_CORES:
         print("WARNING: the machine was not quiet; the times are disturbed")
     report(runs, args.timeout)
+    print(
+        f"\nfirst connections over the same link: {connections.tried - len(connections.failed)}"
+        f" of {connections.tried} made"
+    )
+    for failure in connections.failed:
+        print(f"  {failure}")
 
 
 if __name__ == "__main__":
