@@ -36,7 +36,7 @@ from irlink.spec.devices import DeviceProfile
 # The link: 1 % of bytes with a flipped bit, 5 % of frames lost, both ways.
 NOISY = Impairment(corrupt_rate=0.01, drop_rate=0.05, seed=12)
 FAMILY = "multiport"  # two ports, so sessions take turns; its status answer is the longest
-# One cycle on one port. Eight requests: status half of them, as a host that polls.
+# One cycle on one port. Eight requests, five of them status, as a host that polls.
 CYCLE = ("configure", "status", "start", "status", "status", "stop", "status", "status")
 RUNNING_S = 1  # how long each session runs before it is stopped
 QUICK_RECONNECT = irlink.Backoff(initial=0.01, maximum=0.05)
