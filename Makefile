@@ -44,12 +44,13 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-## bench: the speed figures recorded in bench/RESULTS.md
+## bench: the speed and link figures recorded in bench/RESULTS.md
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_codec.py
 	$(BIN)/python bench/bench_sim.py
 	$(BIN)/python bench/bench_host.py
 	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_noisy_link.py
 
 ## generate: rewrite what is made from the sources: code, vectors and the protocol's catalogue from protocols/, the --json schema
 generate: $(STAMP)

@@ -3,10 +3,16 @@
 Requests are matched to answers by sequence number, each attempt with its own
 timeout; a request the spec marks idempotent (every v1 request) is sent again when
 no answer comes, with a new sequence number, and an answer to any of its attempts
-completes it. Events go to every :meth:`Connection.events` iterator. When the link
-drops, callers see :class:`~irlink.events.LinkDown`; with a :class:`Backoff` the engine
-opens a new link (0.25 s, doubling up to 4 s) and resynchronises before any caller's
-request goes out again. Nothing here starts, resumes or extends output by itself.
+completes it. How often, and when silence means the link is lost, is the rule of
+:mod:`irlink.liveness`: four tries when nothing at all comes back, up to 25 while the
+device is heard (frames arrive, even damaged ones), and the link is taken as lost only
+after a run of tries that heard nothing at all, longer on a link that has shown it
+goes silent now and then while alive. Events go to every :meth:`Connection.events`
+iterator. When the link drops, callers see :class:`~irlink.events.LinkDown`; with a
+:class:`Backoff` the engine opens a new link (0.25 s, doubling up to 4 s) and
+resynchronises before any caller's request goes out again. Nothing here starts, resumes
+or extends output by itself, and ``configure``, ``start``, ``resume`` and
+``clear_fault`` are never carried over onto a new link.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from irlink.errors import (
     TransportError,
 )
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
+from irlink.liveness import LIVELY_RETRIES, Liveness, frames_in
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
 from irlink.protocol.framing import FrameDecoder
 from irlink.protocol.messages import PROTOCOL_VERSION, BootedEvent, FrameKind
@@ -129,11 +136,16 @@ class Connection:
         # armed and cancelled per request cost a tenth of a status round trip.
         self._deadlines: dict[asyncio.Future[Any], float] = {}
         self._watchdog: asyncio.TimerHandle | None = None
+        self._liveness = Liveness()  # kept across links: the next one is likely as noisy
 
     @property
     def connected(self) -> bool:
         """Whether the link is up and resynchronised."""
         return self._ready.is_set()
+
+    def _noisy(self) -> bool:
+        """Whether a try of a request went unanswered lately (see :mod:`irlink.liveness`)."""
+        return self._liveness.noisy(self.stats.requests)
 
     # Opening and closing.
 
@@ -224,14 +236,19 @@ class Connection:
         if read is None:
             read = self._codec.reader(cls)  # at the device's revision
         entry_of = (cls, cls.MSG_ID, read)
-        tries = 1 + (self.retries if request.IDEMPOTENT else 0)
+        retries = self.retries if request.IDEMPOTENT else 0
+        tries, most = 1 + retries, 1 + LIVELY_RETRIES * retries  # see irlink.liveness
         wait = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         seqs: list[int] = []
         generation = 0
         last: Exception | None = None
+        silent: list[int] = []  # the numbers of the tries in a row that heard nothing at all
+        silent_limit = tries  # how many such tries take the link as lost
+        liveness = self._liveness
+        attempt = 0
         try:
-            for attempt in range(tries):
+            while True:
                 gate = self._linked if resync else self._ready
                 transport = self._transport
                 if not gate.is_set() or transport is None:  # only then: awaiting costs
@@ -246,6 +263,8 @@ class Connection:
                 seq, data = self._codec.request(request)
                 seqs.append(seq)
                 future: asyncio.Future[Any] = loop.create_future()
+                decoder = self._codec.decoder
+                heard = frames_in(decoder)
                 try:
                     # Sent first when the link takes it at once: the bookkeeping below then
                     # runs while the request travels. Nothing can answer it before this
@@ -263,14 +282,35 @@ class Connection:
                     if not sent_now:
                         await transport.write(data)
                     answer = await future
-                except (TimeoutError, _Dropped, TransportError) as exc:
-                    log.debug("%s attempt %d: %r", request.NAME, attempt + 1, exc)
-                    last = exc
-                    continue
+                except TimeoutError as exc:
+                    last, number = exc, self.stats.requests
+                    liveness.unanswered(number)
+                    if decoder is self._codec.decoder and frames_in(decoder) != heard:
+                        liveness.lived(silent)  # the device is there: its silence was noise
+                        silent = []
+                    else:
+                        if not silent:
+                            silent_limit = liveness.silent_limit(number, tries, most)
+                        silent.append(number)
+                except (_Dropped, TransportError) as exc:
+                    last, silent = exc, []
+                else:
+                    if silent:
+                        liveness.lived(silent)
+                    assert isinstance(answer, expect)
+                    return answer
                 finally:
                     self._deadlines.pop(future, None)
-                assert isinstance(answer, expect)
-                return answer
+                log.debug("%s attempt %d: %r", request.NAME, attempt + 1, last)
+                attempt += 1
+                # The usual tries whatever happens; more only while the link is up, the
+                # device is heard, and the most tries are not reached.
+                if attempt >= tries and (
+                    not isinstance(last, TimeoutError)
+                    or attempt >= most
+                    or len(silent) >= silent_limit
+                ):
+                    break
             if not isinstance(last, TimeoutError):  # the last try ended with the link
                 lost = self._gave_up or LinkLost(
                     f"the link to {self.address} went down while waiting for the answer to "
@@ -280,10 +320,17 @@ class Connection:
                     lost = LinkLost(f"{lost}; the device may have done {request.NAME}")
                 raise lost
             self.stats.timeouts += 1
+            said = f"{self.address} did not answer {request.NAME} ({attempt} tries of {wait:g} s)"
+            if len(silent) < silent_limit:
+                # Frames came back, damaged or not the answer: a noisy link, not a lost one.
+                raise RequestTimeout(
+                    f"{said}, though the device was heard meanwhile: the link is noisy; "
+                    "bring the device closer or check the cable, or raise the timeout"
+                )
             error = RequestTimeout(
-                f"{self.address} did not answer {request.NAME} ({tries} tries of "
-                f"{wait:g} s); check that the device is on and in range, or raise "
-                "the timeout"
+                f"{said}, and nothing at all came back for the last {len(silent)}; check that "
+                "the device is on and in range, or raise the timeout",
+                silent=True,
             )
             if not resync and self._transport is not None:
                 # A link that carries nothing is lost, though the port is still open (a

@@ -49,8 +49,9 @@ async def connect(
 ) -> AsyncIterator[Device]:
     """Connect to the device at ``address``; closes the link when the block ends.
 
-    ``timeout`` is per attempt of a request, ``retries`` how often an unanswered request
-    is sent again (every v1 request is safe to repeat). ``reconnect`` is how to come back
+    ``timeout`` is per attempt of a request, ``retries`` how often a request is sent
+    again when nothing comes back, eight times as often while the device is heard (every
+    v1 request is safe to repeat; :mod:`irlink.liveness`). ``reconnect`` is how to come back
     after a lost link (None: do not). ``status_period`` subscribes to pushed status and
     ``heartbeat`` arms the device's heartbeat policy, both kept across reconnections.
     ``ble_backends`` (bleak scanner and client backend classes, as a ``.scanner`` /

@@ -1,5 +1,13 @@
 """The async Device: sessions, status, events and the device's own log, over any link.
 
+After every (re)connection the device is re-read: its description, its status, and
+the newest records of its usage log (the session ids a new start must not reuse, and
+sessions that ended unseen). The log is read in pages of 8 records, or of 2 on a link
+that has lately left a request unanswered, where a 218-byte page would seldom arrive
+whole. If the log's tail cannot be read then (busy, or a noisy link that would not
+carry it), the (re)connection succeeds all the same: a task reads it later, and a
+start that picks a session id reads it first.
+
 >>> import asyncio, irlink
 >>> async def main() -> str:
 ...     async with irlink.connect("sim://waistband") as device:
@@ -18,7 +26,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from irlink.connection import Backoff, Connection, Connector
-from irlink.errors import ConnectError, DeviceMismatch, IRLinkError, ProtocolError
+from irlink.errors import (
+    ConnectError,
+    DeviceMismatch,
+    IRLinkError,
+    ProtocolError,
+    RequestTimeout,
+)
 from irlink.events import (
     DeviceEvent,
     EventsMissed,
@@ -50,11 +64,15 @@ __all__ = ["Device"]
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
-USAGE_PAGE = 8  # records per read_usage_log, the most v1 allows
+USAGE_PAGE = 8  # records per read_usage_log, the most v1 allows; also the tail read
+# Records per read_usage_log on a noisy link: a page of 8 is 218 bytes on the wire, and at
+# 1 % of bytes damaged one arrives whole one time in ten; a page of 2 (68 bytes) one in two.
+NOISY_PAGE = 2
 BUSY_RETRIES = 5
 # A subscribed host that sees no status event for this many periods asks for the status:
 # a 1.0 device announces no boot, and after one its status events simply stop.
 SILENT_PERIODS = 1.5
+CATCH_UP_MAX_S = 30.0  # the longest wait between reads of a deferred usage-log tail
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 _GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
 
@@ -102,6 +120,10 @@ class Device(Connection):
         self._restart_cause: ResetCause | None = None
         self._last_push = 0.0  # loop time of the last status event (or of the last check)
         self._silence: asyncio.Task[None] | None = None
+        # The usage log's tail is still to be read (recent session ids, sessions that ended
+        # unseen): a start that picks an id reads it first, and a task keeps trying.
+        self._tail_due = False
+        self._catching_up: asyncio.Task[None] | None = None
         self.simulator: SimulatedDevice | None = None  # the device behind a sim:// address
         # Real seconds per device second: below 1 for an accelerated sim:// device, whose
         # heartbeat policy counts simulated time, so the host must beat as fast.
@@ -161,9 +183,12 @@ class Device(Connection):
         self._boot_count = status.boot_count
         if self._period_ms:
             await self._subscribe(self._period_ms, resync=True)
-        await self._learn_used_ids(status)
+        # A start with the id of a port's most recent session is taken as a repeat and
+        # changes nothing, so a new session must not reuse it: learn the recent ones.
+        self._used_ids.update(p.session_id for p in status.ports if p.session_id)
+        self._tail_due = True
+        await self._try_tail(status, resync=True)
         if before is not None:
-            await self._recover_endings(status, resync=True)
             self._restore = (status, rebooted)
 
     async def _restored(self) -> None:
@@ -258,12 +283,17 @@ class Device(Connection):
 
         A retry after a lost answer carries the same id, so the device never runs the
         session twice. The id irlink picks is new to this device, so a start is never
-        taken for a repeat of an old one; give ``session_id`` only to repeat a start
-        whose outcome you did not learn. If the link drops during the start, it is not
-        sent again on the new link: :class:`~irlink.LinkLost` says to read the status.
+        taken for a repeat of an old one: it avoids the ids of the newest usage-log
+        records, read when the link was made, or read first here if that read failed
+        (if they still cannot be read, nothing is sent and that error is raised). Give
+        ``session_id`` only to repeat a start whose outcome you did not learn. If the
+        link drops during the start, it is not sent again on the new link:
+        :class:`~irlink.LinkLost` says to read the status.
         """
         port = check_port(self.info, port)
         if session_id is None:
+            if self._tail_due:
+                await self._tail_before_start()
             session_id = self._new_session_id()
         elif not 1 <= session_id <= 0xFFFF:
             raise ValueError(f"session_id must be 1..65535, not {session_id}")
@@ -414,16 +444,24 @@ class Device(Connection):
 
     async def usage_log(self, from_index: int = 0) -> list[UsageRecord]:
         """The device's own record of finished sessions, oldest first, from ``from_index``."""
-        records: list[UsageRecord] = []
-        index = from_index
-        while True:
-            page = await self._usage_page(index, USAGE_PAGE)
-            records += [UsageRecord.from_wire(r, self.info) for r in page.records]
+        return [UsageRecord.from_wire(r, self.info) for r in await self._read_log(from_index)]
+
+    async def _read_log(
+        self, index: int, end: int | None = None, *, resync: bool = False
+    ) -> list[wire.UsageRecord]:
+        """The records from ``index`` on (up to ``end``, if given), a page at a time."""
+        records: list[wire.UsageRecord] = []
+        while end is None or index < end:
+            # On a noisy link a short page: a long one would seldom arrive whole.
+            count = NOISY_PAGE if self._noisy() else USAGE_PAGE
+            page = await self._usage_page(index, count, resync=resync)
+            records += page.records
             if not page.records:
-                return records
+                break
             index = page.records[-1].log_index + 1
             if index >= page.next_index:
-                return records
+                break
+        return records
 
     async def _usage_page(
         self, from_index: int, count: int, *, resync: bool = False
@@ -439,22 +477,68 @@ class Device(Connection):
                 delay *= 2
         return await self.request(request, wire.ReadUsageLogResponse, resync=resync)
 
-    async def _usage_tail(self, *, resync: bool = False) -> tuple[wire.UsageRecord, ...]:
-        """The newest records, up to one page; raises DeviceBusy if the log is busy."""
+    async def _usage_tail(self, *, resync: bool = False) -> list[wire.UsageRecord]:
+        """The newest :data:`USAGE_PAGE` records; raises DeviceBusy if the log is busy."""
         head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
         start = max(head.oldest_index, head.next_index - USAGE_PAGE)
-        return (await self._usage_page(start, USAGE_PAGE, resync=resync)).records
+        return await self._read_log(start, head.next_index, resync=resync)
 
-    async def _learn_used_ids(self, status: Status) -> None:
-        # A start with the id of a port's most recent session is taken as a repeat and
-        # changes nothing, so a new session must not reuse it: learn the recent ones.
-        self._used_ids.update(p.session_id for p in status.ports if p.session_id)
-        try:
-            records = await self._usage_tail(resync=True)
-        except DeviceBusy:
-            log.info("%s: usage log busy; recent session ids not read", self.address)
-            return
+    async def _read_tail(self, now: Status | None, *, resync: bool = False) -> None:
+        """Learn the recent session ids from the log's tail; report sessions that ended unseen.
+
+        With ``now`` (a status just read), an open session that it shows ended and that is
+        not among the newest records is let go: too many sessions ended meanwhile to tell.
+        """
+        lost = self._lost_sessions(now) if now is not None else set()  # before any wait
+        records = await self._usage_tail(resync=resync)
+        self._tail_due = False
         self._used_ids.update(record.session_id for record in records)
+        self._report_endings(records)
+        for key in lost - self._ended:
+            log.warning("%s: session %d on port %d ended unseen", self.address, key[1], key[0])
+            self._open_sessions.discard(key)
+
+    async def _try_tail(self, now: Status | None, *, resync: bool = False) -> None:
+        """:meth:`_read_tail`, or later if the log is busy or the link too noisy to carry it.
+
+        A silent link is lost: that is raised (a resynchronisation then fails, and the
+        next one reads the tail).
+        """
+        try:
+            await self._read_tail(now, resync=resync)
+        except (DeviceBusy, RequestTimeout) as exc:
+            if isinstance(exc, RequestTimeout) and exc.silent:
+                raise
+            log.info("%s: usage log not read now, read later: %s", self.address, exc)
+            self._tail_due = True
+            if self._catching_up is None or self._catching_up.done():
+                self._catching_up = self._spawn(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Read the deferred tail once the link is ready, backing off while it fails."""
+        delay = self.timeout
+        while self._tail_due:
+            await asyncio.sleep(delay)
+            if not self.connected:
+                return  # the next resynchronisation reads it
+            try:
+                await self._read_tail(await self._read_status())
+            except (DeviceBusy, RequestTimeout) as exc:
+                log.info("%s: usage log still not read: %s", self.address, exc)
+                delay = min(delay * 2, CATCH_UP_MAX_S)
+            except IRLinkError as exc:
+                log.info("%s: usage log not read: %s", self.address, exc)
+                return
+
+    async def _tail_before_start(self) -> None:
+        try:
+            await self._read_tail(None)
+        except RequestTimeout as exc:
+            raise RequestTimeout(
+                f"start not sent: the recent session ids in the device's usage log must be "
+                f"read first, and {exc}",
+                silent=exc.silent,
+            ) from exc
 
     # Keeping the picture true when events were lost.
 
@@ -484,7 +568,8 @@ class Device(Connection):
             if status.boot_count != self._boot_count:
                 self._check_boot(status)  # a restart, not lost events: reported as such
                 return
-            await self._recover_endings(status)
+            if self._lost_sessions(status):
+                await self._try_tail(status)
         except IRLinkError as exc:
             log.warning("%s: could not re-read after %d lost events: %s", self.address, missed, exc)
             return
@@ -530,31 +615,24 @@ class Device(Connection):
             self._publish(
                 Restarted(boot_count=status.boot_count, cause=self._restart_cause, status=status)
             )
-            await self._recover_endings(status)
+            if self._lost_sessions(status):
+                await self._try_tail(status)
         except IRLinkError as exc:
             # The boot count stays the old one: the next status read tries again.
             log.warning("%s restarted; re-reading it failed: %s", self.address, exc)
         finally:
             self._restarting = False
 
-    async def _recover_endings(self, now: Status, *, resync: bool = False) -> None:
-        """Report sessions that ended unseen (link down, events lost), from the usage log.
-
-        A session stays open until its end is reported: if the log is busy now, the
-        next resynchronisation or re-read tries again.
-        """
+    def _lost_sessions(self, now: Status) -> set[tuple[int, int]]:
+        """The sessions the host saw open that ``now`` shows ended, their end unreported."""
         running = {(p.port, p.session_id) for p in now.ports if p.state in _ACTIVE}
-        lost = self._open_sessions - running - self._ended
-        if not lost:
-            return
-        try:
-            records = await self._usage_tail(resync=resync)
-        except DeviceBusy:
-            log.info("%s: usage log busy; %d ended sessions read later", self.address, len(lost))
-            return
+        return self._open_sessions - running - self._ended
+
+    def _report_endings(self, records: list[wire.UsageRecord]) -> None:
+        """Report the open sessions that ``records`` show ended (link down, events lost)."""
         for record in records:
             key = (record.port, record.session_id)
-            if key in lost and key not in self._ended:
+            if key in self._open_sessions and key not in self._ended:
                 self._ended.add(key)
                 self._open_sessions.discard(key)
                 self._publish(
@@ -566,10 +644,6 @@ class Device(Connection):
                         recovered=True,
                     )
                 )
-        for key in lost - self._ended:
-            # Not among the newest records: too many sessions ended meanwhile to tell.
-            log.warning("%s: session %d on port %d ended unseen", self.address, key[1], key[0])
-            self._open_sessions.discard(key)
 
 
 def _faults(status: Status, port: int) -> FaultFlags:

@@ -96,4 +96,13 @@ class LinkLost(TransportError):
 
 
 class RequestTimeout(IRLinkError, TimeoutError):
-    """A request got no answer in time, after its retries."""
+    """A request got no answer in time, after its retries.
+
+    ``silent`` is True when nothing at all came back from the device during its last
+    tries, so the link was taken as lost; False when the device was heard meanwhile
+    (frames came back, damaged or not the answer): a noisy link, kept.
+    """
+
+    def __init__(self, message: str, *, silent: bool = False) -> None:
+        super().__init__(message)
+        self.silent = silent

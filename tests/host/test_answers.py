@@ -1,14 +1,13 @@
 """How the host reads answers: by the waiting request's reader, and the long way otherwise.
 
-A scripted link stands between the host and a simulated device, so a test can damage
-or replace one answer, or make the link take its bytes only through ``write()``.
+A scripted link (``tests/host/scripted.py``) stands between the host and a simulated
+device, so a test can damage or replace one answer, or make the link take its bytes only
+through ``write()``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -16,68 +15,10 @@ from hypothesis import given, settings
 from irlink import Status
 from irlink.device import Device
 from irlink.protocol import MessageError, decode_body, encode_body
-from irlink.protocol.framing import decode_frame, frame_bytes
-from irlink.protocol.messages import ConfigureResponse, FrameKind, GetStatusResponse
+from irlink.protocol.messages import ConfigureResponse, GetStatusResponse
 from irlink.sim import ManualClock, SimulatedDevice
-from irlink.sim.serve import Pipe
-from irlink.transport.base import Transport
+from tests.host.scripted import Scripted, answer, run_with
 from tests.protocol.strategies import all_models, messages
-
-# What the link does to one answer: the request's frame and the device's bytes in, the
-# bytes the host gets out.
-Mangle = Callable[[bytes, bytes], bytes]
-
-
-class Scripted(Transport):
-    """A link to a simulated device that answers in the loop's next turn, as told."""
-
-    def __init__(self, *, at_once: bool = True) -> None:
-        super().__init__("scripted")
-        self.sim = SimulatedDevice("waistband", clock=ManualClock())
-        self.pipe = Pipe(self.sim)
-        self.at_once = at_once
-        self.mangles: list[Mangle] = []
-        self.writes = self.tries = 0
-
-    async def open(self) -> None:
-        pass
-
-    def try_write(self, data: bytes) -> bool:
-        self.tries += 1
-        if self.at_once:
-            self._answer(data)
-        return self.at_once
-
-    async def write(self, data: bytes) -> None:
-        self.writes += 1
-        self._answer(data)
-
-    def _answer(self, data: bytes) -> None:
-        self.pipe.write(data)
-        out = self.pipe.read_now()
-        if self.mangles:
-            out = self.mangles.pop(0)(data, out)
-        asyncio.get_running_loop().call_soon(self._deliver, out)
-
-
-def run_with(link: Scripted, body: Callable[[Device], Awaitable[None]]) -> None:
-    async def main() -> None:
-        async def connector() -> Transport:
-            return link
-
-        device = Device(connector, address="scripted", timeout=0.05, reconnect=None)
-        await device._open()
-        try:
-            await body(device)
-        finally:
-            await device.close()
-
-    asyncio.run(main())
-
-
-def answer(request: bytes, msg_id: int, body: bytes) -> bytes:
-    """An answer to ``request`` with message ``msg_id`` and ``body``."""
-    return frame_bytes(FrameKind.RESPONSE, decode_frame(request[:-1]).seq, msg_id, body)
 
 
 def test_status_is_read_straight_from_the_answer_and_equals_the_wire_reading() -> None:

@@ -69,6 +69,35 @@ def test_the_same_impairment_seed_damages_the_same_bytes() -> None:
     assert damage(7) != damage(8)
 
 
+def test_each_link_of_a_device_has_damage_of_its_own_and_it_repeats() -> None:
+    def damage_on_three_links(seed: int) -> list[bytes]:
+        device = SimulatedDevice("waistband")
+        device.impair(Impairment(corrupt_rate=0.05, seed=seed))
+        damaged = []
+        for _ in range(3):  # a host that reconnects: each link opened after the last closed
+            host = TestHost(device)
+            host.pipe.write(host.codec.request(GetStatusRequest())[1] * 20)
+            damaged.append(host.pipe.read_now())
+            host.pipe.link.close()
+        return damaged
+
+    first, second, third = damage_on_three_links(7)
+    assert len({first, second, third}) == 3  # a new link meets new damage
+    assert damage_on_three_links(7) == [first, second, third]  # the same order repeats
+
+
+def test_a_new_impairment_reseeds_each_open_link_by_its_own_number() -> None:
+    device = SimulatedDevice("waistband")
+    hosts = [TestHost(device), TestHost(device)]
+    device.impair(Impairment(corrupt_rate=0.05, seed=3))
+    [a, b] = [host.pipe.link.number for host in hosts]
+    for host in hosts:
+        host.pipe.write(host.codec.request(GetStatusRequest())[1] * 20)
+    # The same requests, answered each on its own link, and damaged apart.
+    assert (a, b) == (0, 1)
+    assert hosts[0].pipe.read_now() != hosts[1].pipe.read_now()
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"corrupt_rate": 1.5}, {"drop_rate": -0.1}, {"latency_s": -1.0}]
 )

@@ -89,6 +89,7 @@ class SimulatedDevice:
         self.hardware = Hardware.build(self.profile, battery_pct)
         self.memory = NonVolatile()
         self.links: list[Link] = []
+        self.links_opened = 0  # numbers each link, so that each has damage of its own
         self._sinks: tuple[Link, ...] = ()
         self.impairment = CLEAN
         self.link_up = True
@@ -196,7 +197,8 @@ class SimulatedDevice:
     ) -> Link:
         """Connect a host: ``deliver`` gets every byte the device sends on this link."""
         with self.lock:
-            link = Link(self, deliver, on_down)
+            link = Link(self, deliver, on_down, self.links_opened)
+            self.links_opened += 1
             self.links.append(link)
             self._sinks = tuple(self.links)
             return link
@@ -380,7 +382,11 @@ class SimulatedDevice:
             self.link_up = True
 
     def impair(self, impairment: Impairment | None) -> None:
-        """Damage the bytes on every link from now on (None for a clean link)."""
+        """Damage the bytes on every link from now on (None for a clean link).
+
+        Each link draws its damage from the seed and its own number, so no two links of
+        this device are damaged alike.
+        """
         with self.lock:
             self.impairment = impairment if impairment and not impairment.harmless else CLEAN
             for link in self.links:

@@ -4,6 +4,11 @@ Every serving adapter (in-process pipe, pty, TCP, BLE) opens a :class:`Link` on 
 device and moves bytes: what the host wrote goes to :meth:`Link.write`, what the device
 sends arrives at the adapter's ``deliver`` callback. Impairments (flipped bits, lost
 frames, added latency) act here, so they are the same on every adapter.
+
+Each link has damage of its own: its random stream comes from the impairment's seed and
+the link's number on its device (0 for the first link opened, 1 for the next, ...), so
+a host that reconnects meets new damage, not the same bytes damaged the same way, and a
+test that opens the same links in the same order still repeats exactly.
 """
 
 from __future__ import annotations
@@ -43,6 +48,14 @@ class Impairment:
 
 
 CLEAN = Impairment()
+# Links after the first draw from seed + number * this (an odd 64-bit constant, the golden
+# ratio's): far apart for any two small seeds, and the first link keeps the seed itself.
+_LINK_STRIDE = 0x9E3779B97F4A7C15
+
+
+def link_rng(seed: int, number: int) -> random.Random:
+    """The random stream of the damage on a device's link ``number`` (from 0)."""
+    return random.Random(seed + number * _LINK_STRIDE)
 
 
 @dataclass
@@ -95,13 +108,15 @@ class Link:
         device: SimulatedDevice,
         deliver: Callable[[bytes], None],
         on_down: Callable[[], None] | None = None,
+        number: int = 0,
     ) -> None:
         self.device = device
         self.deliver = deliver
         self.on_down = on_down
+        self.number = number  # which link of its device this is: 0 for the first opened
         self.stats = LinkStats()
         self.closed = False
-        rng = random.Random(device.impairment.seed)
+        rng = link_rng(device.impairment.seed, number)
         self._to_device = _Direction(rng, self.stats)
         self._to_host = _Direction(rng, self.stats)
 
@@ -152,8 +167,8 @@ class Link:
             self.deliver(data)
 
     def reseed(self, seed: int) -> None:
-        """Start the damage afresh from ``seed`` (a new impairment was set)."""
-        rng = random.Random(seed)
+        """Start this link's damage afresh from ``seed`` (a new impairment was set)."""
+        rng = link_rng(seed, self.number)
         self._to_device.rng = self._to_host.rng = rng
 
     def _deliver(self, data: bytes) -> None:
