@@ -61,9 +61,10 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
     With ``--json`` the lines are ``configured``, ``started``, the session's events and
     ``status_update`` reports, ``summary`` and ``usage_record``; the rest goes to stderr.
     """
+    from irlink.cli.follow import follow_session  # noqa: PLC0415
     from irlink.cli.results import Configured  # noqa: PLC0415
     from irlink.cli.session import configured_text  # noqa: PLC0415
-    from irlink.cli.view import follow_session, print_usage  # noqa: PLC0415
+    from irlink.cli.tables import print_usage  # noqa: PLC0415
     from irlink.durations import format_duration  # noqa: PLC0415
     from irlink.protocol.messages import Mode  # noqa: PLC0415
 

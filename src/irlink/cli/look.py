@@ -66,7 +66,7 @@ def info(ctx: typer.Context, device_here: DeviceHere = None, json_here: JsonHere
     """Show what the device is: identity, firmware, ports and every limit it enforces."""
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.view import print_info  # noqa: PLC0415
+        from irlink.cli.tables import print_info  # noqa: PLC0415
 
         emit(opts, "info", device.info, lambda: print_info(device.info))
 
@@ -96,7 +96,8 @@ def status(
         fail("--count needs --watch (without it there is one status)")
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.view import print_status, watch_status  # noqa: PLC0415
+        from irlink.cli.tables import print_status  # noqa: PLC0415
+        from irlink.cli.watch import watch_status  # noqa: PLC0415
 
         if watch:
             await watch_status(device, opts, period, count)
@@ -118,7 +119,7 @@ def usage(
     """List the device's own log of past sessions: planned and delivered time, how each ended."""
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.view import print_usage  # noqa: PLC0415
+        from irlink.cli.tables import print_usage  # noqa: PLC0415
 
         records = await device.usage_log(since)
         if opts.json:

@@ -138,7 +138,7 @@ def start(
         if length is not None:
             await _change_length(device, port, length)
         if wait:
-            from irlink.cli.view import follow_session  # noqa: PLC0415
+            from irlink.cli.follow import follow_session  # noqa: PLC0415
 
             events = device.events()  # before the start: a short session's end is not missed
             session_id = await _start(device, port, stop_on_exit=stop_on_exit)
