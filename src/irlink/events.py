@@ -80,6 +80,13 @@ class SessionEnded(Event):
     delivered: timedelta
     recovered: bool = False
 
+    @property
+    def completed(self) -> bool:
+        """Whether the session ran its whole length (reason ``COMPLETED``); False when it
+        ended early: stopped, a fault, a pad unplugged, the link lost, power loss, low
+        battery or the charger."""
+        return self.reason is EndReason.COMPLETED
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FaultRaised(Event):

@@ -88,8 +88,10 @@ def test_ctrl_c_during_start_wait_leaves_the_session_running_and_says_so() -> No
         assert b"is still running on port 1" in err
         [status] = json.loads(irlink("-d", path, "--json", "status").stdout)["ports"]
         assert status["state"] == "running"
-        summary = json.loads(out.decode().splitlines()[-1])
+        *_, summary, error = [json.loads(line) for line in out.decode().splitlines()]
         assert (summary["type"], summary["left_running"]) == ("summary", True)
+        assert (summary["completed"], summary["reason"]) == (False, None)
+        assert (error["type"], error["code"], error["message"]) == ("error", 130, "interrupted")
 
 
 def test_ctrl_c_with_stop_on_exit_stops_the_session_and_says_so() -> None:

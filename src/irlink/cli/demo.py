@@ -61,9 +61,9 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
     With ``--json`` the lines are ``configured``, ``started``, the session's events and
     ``status_update`` reports, ``summary`` and ``usage_record``; the rest goes to stderr.
     """
-    from irlink.cli.follow import follow_session  # noqa: PLC0415
+    from irlink.cli.follow import check_completed, follow_session  # noqa: PLC0415
     from irlink.cli.results import Configured  # noqa: PLC0415
-    from irlink.cli.session import configured_text  # noqa: PLC0415
+    from irlink.cli.settings import configured_text  # noqa: PLC0415
     from irlink.cli.tables import print_usage  # noqa: PLC0415
     from irlink.durations import format_duration  # noqa: PLC0415
     from irlink.protocol.messages import Mode  # noqa: PLC0415
@@ -79,11 +79,13 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
         err=opts.json,
     )
     await device.configure(DEMO_PORT, duration=duration, intensity=intensity)
-    configured = Configured(DEMO_PORT, duration, intensity, Mode.CONTINUOUS, None, None, False)
+    configured = Configured(
+        DEMO_PORT, duration, intensity, Mode.CONTINUOUS, None, None, sham=False, override=False
+    )
     emit(opts, "configured", configured, lambda: typer.echo(configured_text(configured)))
     events = device.events()  # before the start, so that the session's end is not missed
     session_id = await device.start(DEMO_PORT)
-    await follow_session(device, opts, DEMO_PORT, session_id, events, stop_on_exit=True)
+    summaries = await follow_session(device, opts, DEMO_PORT, session_id, events, stop_on_exit=True)
 
     records = [
         record
@@ -97,3 +99,4 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
         typer.echo("\nwhat was delivered, from the device's own usage log:")
         print_usage(records)
     typer.echo("\n" + NEXT_STEPS, err=opts.json)
+    check_completed(summaries)

@@ -18,10 +18,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from irlink.cli.common import Options, emit
+from irlink.cli.common import EXIT_ENDED_EARLY, Failure, Options, emit
+from irlink.cli.exits import silence_stdout
 from irlink.cli.jsonlines import kind_of
 from irlink.cli.results import Started, Summary
-from irlink.cli.texts import celsius, describe, event_style, flags, fmt, name_of
+from irlink.cli.texts import celsius, console, describe, event_style, flags, fmt, name_of
 from irlink.cli.watch import LIVE_REFRESH_PER_S, Link, unsubscribe
 from irlink.errors import IRLinkError
 from irlink.events import (
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from irlink.device import Device
     from irlink.events import DeviceEvent
 
-__all__ = ["follow_session"]
+__all__ = ["check_completed", "follow_session", "summary_text"]
 
 # Real seconds between two status reports while following a session: an accelerated
 # simulator is asked for a longer period (in its own time) so the view and the JSON
@@ -59,7 +60,7 @@ def _progress_period(device: Device) -> timedelta:
 class _Follower:
     """The state of one session being followed: its ports, bars and endings."""
 
-    def __init__(self, device: Device, session_id: int, ports: list[int], console: Console):
+    def __init__(self, device: Device, session_id: int, ports: list[int], out: Console):
         self.device = device
         self.session_id = session_id
         self.ports = ports
@@ -73,7 +74,7 @@ class _Follower:
             BarColumn(),
             TextColumn("{task.fields[times]}"),
             TextColumn("{task.fields[note]}", style="dim"),
-            console=console,
+            console=out,
             refresh_per_second=LIVE_REFRESH_PER_S,
             redirect_stdout=False,
             redirect_stderr=False,
@@ -145,14 +146,46 @@ class _Follower:
         return True
 
 
-def _summary_text(summary: Summary) -> str:
-    head = f"session {summary.session_id} on port {summary.port}: "
+# Why a session ended early, in plain words (the reason's own name follows in brackets).
+_WHY = {
+    EndReason.STOPPED: "it was stopped",
+    EndReason.FAULT: "a fault stopped it",
+    EndReason.LOW_BATTERY: "the battery ran down",
+    EndReason.LINK_LOST: "the device stopped output when no heartbeat reached it",
+    EndReason.POWER_LOSS: "the device lost power",
+    EndReason.PAD_DETACHED: "the pad was unplugged",
+    EndReason.CHARGER: "the charger was plugged in",
+}
+
+
+def _why(reason: EndReason) -> str:
+    return f"{_WHY.get(reason, name_of(reason))} ({name_of(reason).replace(' ', '_')})"
+
+
+def summary_text(summary: Summary) -> str:
+    """One line for a person: how the session ended, and what was delivered of the plan."""
+    head = f"session {summary.session_id} on port {summary.port}"
     if summary.reason is None or summary.delivered is None:
         state = "left running" if summary.left_running else "stopped"
-        return head + f"{state} (irlink was interrupted), planned {fmt(summary.planned)}"
-    return (
-        head + f"{name_of(summary.reason)}, delivered {fmt(summary.delivered)} "
-        f"of {fmt(summary.planned)}"
+        return f"{head}: {state} (irlink was interrupted), planned {fmt(summary.planned)}"
+    delivered = f"delivered {fmt(summary.delivered)} of the planned {fmt(summary.planned)}"
+    if summary.completed:
+        return f"{head} completed: {delivered}"
+    return f"{head} ended early: {_why(summary.reason)}; {delivered}"
+
+
+def check_completed(summaries: list[Summary]) -> None:
+    """Raise the ended-early failure (exit 5) unless every port's session completed."""
+    early = [s for s in summaries if not s.completed]
+    if not early:
+        return
+    ports = ", ".join(
+        f"port {s.port}: {name_of(s.reason).replace(' ', '_') if s.reason else 'unknown'}"
+        for s in early
+    )
+    raise Failure(
+        f"session {early[0].session_id} ended early: it did not complete ({ports})",
+        EXIT_ENDED_EARLY,
     )
 
 
@@ -182,19 +215,21 @@ async def follow_session(
     ``started``, every event and status as JSON lines), then emits a
     :class:`~irlink.cli.results.Summary` per port and returns them.
 
-    On cancellation (Ctrl-C) it asks nothing: with ``stop_on_exit`` the session is
-    stopped, else it is left to the device's timer; either way a line on stderr says
-    which, ``--json`` gets a summary per unfinished port, and ``CancelledError`` goes on.
-    A lost link that irlink will not restore raises :class:`irlink.LinkLost` (exit 3).
+    Each summary says whether the session completed; :func:`check_completed` turns
+    one that ended early into exit 5. On cancellation (Ctrl-C), or when stdout's reader
+    goes (``irlink start --wait | head``), it asks nothing: with ``stop_on_exit`` the
+    session is stopped, else it is left to the device's timer; either way a line on
+    stderr says which, ``--json`` gets a summary per unfinished port, and the error goes
+    on. A lost link that irlink will not restore raises :class:`irlink.LinkLost` (exit 3).
     """
     info = device.info
     ports = list(range(1, info.port_count + 1)) if port == 0 else [port]
-    console = Console(stderr=opts.json)
-    follower = _Follower(device, session_id, ports, console)
+    out = console(stderr=opts.json)
+    follower = _Follower(device, session_id, ports, out)
     emit(opts, "started", Started(port, session_id), lambda: None)
     if not opts.json:
         after = "stops it" if stop_on_exit else "leaves it running"
-        console.print(
+        out.print(
             f"started session {session_id} on {follower.where}; following it to its end "
             f"(Ctrl-C {after})",
             highlight=False,
@@ -214,6 +249,11 @@ async def follow_session(
         except asyncio.CancelledError:
             await _interrupted(device, opts, port, follower, stop_on_exit=stop_on_exit)
             raise
+        except BrokenPipeError:
+            silence_stdout()
+            why = "stdout was closed"
+            await _interrupted(device, opts, port, follower, stop_on_exit=stop_on_exit, why=why)
+            raise
     finally:
         await events.aclose()
         await unsubscribe(device)
@@ -228,25 +268,26 @@ async def follow_session(
             port=number,
             session_id=session_id,
             planned=planned if planned is not None else ending.delivered,
+            completed=ending.completed,
             reason=ending.reason,
             delivered=ending.delivered,
             left_running=False,
         )
-        emit(opts, "summary", summary, functools.partial(typer.echo, _summary_text(summary)))
+        emit(opts, "summary", summary, functools.partial(typer.echo, summary_text(summary)))
         summaries.append(summary)
     return summaries
 
 
 def _take(follower: _Follower, event: DeviceEvent) -> None:
     """Move the view along with one event; raise when the link is gone for good."""
-    console = follower.progress.console
+    out = follower.progress.console
     if isinstance(event, StatusUpdate | LinkRestored | EventsMissed):
         follower.status(event.status)
     if isinstance(event, SessionStarted):
         follower.started(event)
     elif isinstance(event, SessionEnded):
         if not follower.ended_on(event):
-            console.print(describe(event), highlight=False)
+            out.print(describe(event), highlight=False)
     elif isinstance(event, LinkDown):
         left = [p for p in follower.ports if p not in follower.ended]
         where = ("port " if len(left) == 1 else "ports ") + ", ".join(str(p) for p in left)
@@ -254,16 +295,22 @@ def _take(follower: _Follower, event: DeviceEvent) -> None:
             f"session {follower.session_id} is still running on {where}; the device's timer ends it"
         )
         if not follower.link.gone(event):  # else the error raised below says it all
-            console.print("warning: " + describe(event), style=event_style(event), highlight=False)
+            out.print("warning: " + describe(event), style=event_style(event), highlight=False)
     elif not isinstance(event, StatusUpdate):
-        console.print(describe(event), style=event_style(event), highlight=False)
+        out.print(describe(event), style=event_style(event), highlight=False)
     follower.link.check(event)
 
 
 async def _interrupted(
-    device: Device, opts: Options, port: int, follower: _Follower, *, stop_on_exit: bool
+    device: Device,
+    opts: Options,
+    port: int,
+    follower: _Follower,
+    *,
+    stop_on_exit: bool,
+    why: str = "interrupted",
 ) -> None:
-    """Ctrl-C while following: stop the session or leave it, say which, report it."""
+    """Ctrl-C (or stdout closed) while following: stop the session or leave it, say which."""
     session_id = follower.session_id
     where = follower.where
     stopped = False
@@ -271,15 +318,15 @@ async def _interrupted(
         try:
             await device.stop(port)
             stopped = True
-            message = f"interrupted: stopped session {session_id} on {where}"
+            message = f"{why}: stopped session {session_id} on {where}"
         except IRLinkError as exc:
             message = (
-                f"interrupted: could not stop session {session_id} on {where} ({exc}); "
+                f"{why}: could not stop session {session_id} on {where} ({exc}); "
                 "the device's timer ends it"
             )
     else:
         message = (
-            f"interrupted: session {session_id} is still running on {where} "
+            f"{why}: session {session_id} is still running on {where} "
             f"(the device's timer ends it; `irlink stop -p {port}` stops it now)"
         )
     typer.echo(message, err=True)
@@ -292,6 +339,7 @@ async def _interrupted(
             port=number,
             session_id=session_id,
             planned=planned,
+            completed=ending is not None and ending.completed,
             reason=ending.reason if ending else None,
             delivered=ending.delivered if ending else None,
             left_running=ending is None and not stopped,

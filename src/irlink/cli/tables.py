@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from irlink.cli.texts import celsius, flags, fmt, name_of
+from irlink.cli.texts import celsius, console, flags, fmt, name_of
 from irlink.model import Info, PortStatus, Status, UsageRecord
 from irlink.protocol.messages import CapabilityFlags, EndReason, Mode, PortState
 
@@ -96,7 +96,7 @@ def _info_table(info: Info) -> Table:
 def print_info(info: Info) -> None:
     """Print what the device is: identity, firmware, ports and every limit, with units."""
     title = f"{info.model} · serial {info.serial}"
-    Console().print(Panel(_info_table(info), title=title, title_align="left", expand=False))
+    console().print(Panel(_info_table(info), title=title, title_align="left", expand=False))
 
 
 def _bar(port: PortStatus) -> RenderableType:
@@ -155,14 +155,14 @@ def status_view(info: Info, status: Status) -> RenderableType:
 def print_status(info: Info, status: Status) -> None:
     """Print each port's state, remaining time, setting, temperatures and faults, with the
     battery, board temperature and device faults."""
-    Console().print(status_view(info, status))
+    console().print(status_view(info, status))
 
 
 def print_usage(records: Sequence[UsageRecord]) -> None:
     """Print the device's log of past sessions: planned against delivered, and how each ended."""
-    console = Console()
+    out = console()
     if not records:
-        console.print("the device's usage log is empty")
+        out.print("the device's usage log is empty")
         return
     table = Table(box=None, pad_edge=False)
     for column in ("#", "session", "port", "planned", "delivered", "ended", "sham", "setting"):
@@ -187,4 +187,4 @@ def print_usage(records: Sequence[UsageRecord]) -> None:
             "sham" if record.sham else "",
             ", ".join(part for part in setting if part),
         )
-    console.print(table)
+    out.print(table)

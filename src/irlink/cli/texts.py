@@ -6,8 +6,11 @@ the live views (:mod:`irlink.cli.watch`, :mod:`irlink.cli.follow`).
 
 from __future__ import annotations
 
+import errno
 from datetime import timedelta
 from enum import Enum
+
+from rich.console import Console
 
 from irlink.durations import format_duration
 from irlink.events import (
@@ -29,7 +32,36 @@ from irlink.events import (
 from irlink.model import Status
 from irlink.protocol.messages import CapabilityFlags, EndReason, FaultFlags
 
-__all__ = ["celsius", "describe", "event_style", "flags", "fmt", "name_of", "on", "status_line"]
+__all__ = [
+    "celsius",
+    "console",
+    "describe",
+    "event_style",
+    "flags",
+    "fmt",
+    "name_of",
+    "on",
+    "status_line",
+]
+
+# Columns for output that is not a terminal: rich would wrap it at 80, and a line cut in
+# two breaks every script that reads it.
+UNWRAPPED_WIDTH = 100_000
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1 here; irlink's own handling ends quietly with 141 instead
+        # (and, following a session, first says what it leaves behind).
+        raise BrokenPipeError(errno.EPIPE, "stdout was closed")
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on stdout (or stderr); a file or a pipe gets lines whole, unwrapped."""
+    made = _Console(stderr=stderr)
+    if not made.is_terminal:
+        made.width = UNWRAPPED_WIDTH
+    return made
 
 
 def fmt(value: timedelta) -> str:

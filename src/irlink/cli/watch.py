@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from irlink.cli.common import Options, emit
 from irlink.cli.jsonlines import kind_of
 from irlink.cli.tables import status_view
-from irlink.cli.texts import describe, event_style, fmt, status_line
-from irlink.durations import parse_duration
+from irlink.cli.texts import console, describe, event_style, fmt, status_line
 from irlink.errors import LinkLost
 from irlink.events import EventsMissed, LinkDown, LinkRestored, StatusUpdate
 
@@ -70,22 +69,16 @@ class Link:
         return isinstance(event, LinkDown) and (self.down or not self.reconnects)
 
 
-async def watch_status(device: Device, opts: Options, period: str, count: int | None) -> None:
+async def watch_status(device: Device, opts: Options, every: timedelta, count: int | None) -> None:
     """``irlink status --watch``: follow pushed status and events until Ctrl-C or ``count``.
 
     For people, a live view of every port (state, remaining time as a progress bar,
     setting, temperatures, faults) with battery and board temperature, and events as
     lines above it; without a terminal, one line per status. With ``--json``, every
     status (``status_update``) and event as one JSON line. ``count`` stops after that
-    many pushed statuses. Raises ``ValueError`` for a bad ``period`` (exit 2) and
-    :class:`irlink.LinkLost` when the link goes and is not coming back (exit 3).
+    many status reports. Raises :class:`irlink.LimitError` for a period outside the
+    device's (exit 2) and :class:`irlink.LinkLost` when the link goes for good (exit 3).
     """
-    try:
-        every = parse_duration(period)
-    except ValueError as exc:
-        raise ValueError(f"--period: {exc}") from None
-    if every <= timedelta(0):
-        raise ValueError(f"--period must be above 0, not {period!r}")
     events = device.events()  # before subscribing: the first report is not missed
     try:
         granted = await device.subscribe(every)
@@ -117,12 +110,18 @@ async def _watch_json(
 async def _watch_live(
     device: Device, events: AsyncGenerator[DeviceEvent, None], count: int | None
 ) -> None:
+    """The status for people: the first report at once, then each pushed one.
+
+    The first report counts: ``--count N`` shows N reports, as ``--json`` writes N.
+    """
     from rich.live import Live  # noqa: PLC0415  (only --watch on a terminal needs it)
 
-    console = Console()
+    out = console()
     info = device.info
     latest = [device.last_status or await device.status()]
     watching = [True]
+    seen = [1]
+    link = Link(device, "stopped watching")
 
     def view() -> RenderableType:
         if not watching[0]:  # the last frame, left on the terminal
@@ -130,38 +129,42 @@ async def _watch_live(
         hint = Text("Ctrl-C to stop watching", style="dim")
         return Group(status_view(info, latest[0]), hint)
 
-    seen = 0
-    link = Link(device, "stopped watching")
-    if not console.is_terminal:  # piped: a line per report, no cursor movements
-        console.print(status_line(latest[0]))
+    def enough() -> bool:
+        return count is not None and seen[0] >= count
+
+    async def follow(say: Callable[[DeviceEvent], None]) -> None:
         async for event in events:
+            if isinstance(event, StatusUpdate | LinkRestored | EventsMissed):
+                latest[0] = event.status
             if not link.gone(event):  # else the error says it
-                console.print(describe(event), style=event_style(event), highlight=False)
+                say(event)
             link.check(event)
             if isinstance(event, StatusUpdate):
-                seen += 1
-                if count is not None and seen >= count:
+                seen[0] += 1
+                if enough():
                     return
+
+    if not out.is_terminal:  # piped: a line per report, no cursor movements
+        out.print(status_line(latest[0]), highlight=False)
+        if not enough():
+            await follow(
+                lambda event: out.print(describe(event), style=event_style(event), highlight=False)
+            )
         return
 
+    def above(event: DeviceEvent) -> None:
+        if not isinstance(event, StatusUpdate):  # statuses are the view itself
+            live.console.print(describe(event), style=event_style(event), highlight=False)
+
     with Live(
-        console=console,
+        console=out,
         get_renderable=view,
         refresh_per_second=LIVE_REFRESH_PER_S,
         redirect_stdout=False,
         redirect_stderr=False,
     ) as live:  # closed on every way out, Ctrl-C included: the terminal is left clean
         try:
-            async for event in events:
-                if isinstance(event, StatusUpdate | LinkRestored | EventsMissed):
-                    latest[0] = event.status
-                if not isinstance(event, StatusUpdate) and not link.gone(event):
-                    style = event_style(event)
-                    live.console.print(describe(event), style=style, highlight=False)
-                link.check(event)
-                if isinstance(event, StatusUpdate):
-                    seen += 1
-                    if count is not None and seen >= count:
-                        return
+            if not enough():
+                await follow(above)
         finally:
             watching[0] = False  # Live's exit draws the last frame without the hint
