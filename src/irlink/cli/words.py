@@ -89,6 +89,7 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"\breconnect to re-read its limits\b", "`irlink info` shows its limits"),
         (r"irlink\.discovery\.discover\(\)", "`irlink scan`"),
         (r"\buse `async with irlink\.connect\(\)`", "connect first"),
+        (r"\bcall open\(\) first", "connect first"),
         (r"\braise the timeout\b", "raise --timeout"),
         (r" \(reconnection is off\)", ""),
         (
