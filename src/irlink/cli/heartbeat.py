@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = timedelta(seconds=2)  # or the device's heartbeat_max, if shorter
 FASTEST_BEAT_S = 0.1  # real seconds between beats, at the most often
-MEASURE_S = 0.1  # real seconds of status reports that time the device's clock
-REAL_TIME = 0.8  # a clock measured at more than this is real time, late reports aside
+MEASURE_S = 0.2  # real seconds of a faster device's status reports, first to last
+REAL_TIME = 0.8  # a first report this late (in periods) means a clock in real time
 MARGIN = 0.8  # beat a little early on an accelerated clock: a measure is never exact
 
 
@@ -43,32 +43,38 @@ async def clock_scale(device: Device) -> float:
     """Real seconds per device second: 1 for a real device, less for a faster simulator.
 
     Timed from the status reports the device pushes at its shortest period: a device
-    sends them by its own clock. A ``sim://`` device's speed is known without asking.
+    sends them by its own clock. The first report comes a period after the request on
+    a real device (one period's wait); on a faster one irlink times more reports, first
+    to last, so that the delay of each on the link cancels out. A ``sim://`` device's
+    speed is known without asking.
     """
     if device.simulator is not None:
         return device.time_scale
     period = device.info.status_period_min.total_seconds() or 0.25
     loop = asyncio.get_running_loop()
     events = device.events()
+    times: list[float] = []
     try:
         await device.subscribe(timedelta(seconds=period))
-        began = last = loop.time()
-        reports = 0
+        began = loop.time()
         deadline = began + 3 * period + device.timeout
-        while last - began < MEASURE_S and loop.time() < deadline:
+        while loop.time() < deadline:
             try:
                 event = await asyncio.wait_for(anext(events), deadline - loop.time())
             except TimeoutError:
                 break
-            if isinstance(event, StatusUpdate):
-                reports += 1
-                last = loop.time()
+            if not isinstance(event, StatusUpdate):
+                continue
+            times.append(loop.time())
+            if times[0] - began >= REAL_TIME * period or times[-1] - times[0] >= MEASURE_S:
+                break
     finally:
         await events.aclose()
-    if not reports:
-        return 1.0  # no reports to time: take the device at its word, real time
-    scale = (last - began) / (reports * period)
-    return 1.0 if scale > REAL_TIME else scale * MARGIN
+    if not times or times[0] - began >= REAL_TIME * period:
+        return 1.0  # a period's wait (or none to time): the device keeps real time
+    if len(times) == 1:
+        return (times[0] - began) / period * MARGIN
+    return (times[-1] - times[0]) / ((len(times) - 1) * period) * MARGIN
 
 
 async def arm(device: Device, interval: timedelta | None) -> timedelta | None:
