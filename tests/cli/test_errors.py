@@ -253,3 +253,14 @@ def test_a_bug_is_one_line_with_exit_70_and_its_traceback_only_with_v(tmp_path: 
     assert result.returncode == EXIT_BUG
     one_error_line(result.stderr, "irlink failed unexpectedly (RuntimeError: a bug)")
     assert "Traceback" in installed("-v", "-d", "sim://waistband", "info", env=env).stderr
+
+
+def test_a_message_of_several_lines_is_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ndoc: y\nsteps: [oops\n")
+    result = installed("--json", "-d", f"sim://waistband?scenario={broken}", "info")
+    assert result.returncode == EXIT_USAGE
+    [line] = result.stderr.splitlines()
+    one_error_line(line, "not valid YAML")
+    [error] = json_lines(result.stdout)
+    assert "\n" not in error["message"]

@@ -149,3 +149,10 @@ def test_the_trace_modules_examples_run() -> None:
 
     result = doctest.testmod(irlink.trace, raise_on_error=True)
     assert result.attempted >= 3
+
+
+def test_the_demo_is_traced_too(tmp_path: Path) -> None:
+    log = tmp_path / "demo.log"
+    result = installed("--trace", str(log), "demo", "--speed", "600")
+    assert result.returncode == 0, result.stderr
+    assert any("start" in line and " send " in line for line in log.read_text().splitlines())

@@ -109,12 +109,8 @@ def run(
     body: Callable[[Device, Options], Awaitable[T]],
     device: str | None = None,
     json: bool = False,
-    **connect: Any,
 ) -> T:
-    """Connect to ``--device``, run ``body`` and close; errors become one line and an exit.
-
-    ``connect`` adds options of :func:`irlink.connect` (such as ``heartbeat``).
-    """
+    """Connect to ``--device``, run ``body`` and close; errors become one line and an exit."""
     opts = options(ctx, device, json)
 
     async def connected() -> T:
@@ -126,7 +122,6 @@ def run(
                 timeout=opts.timeout,
                 reconnect=None,
                 trace=trace_sink(opts, stack),
-                **connect,
             ) as linked:
                 return await body(linked, opts)
 

@@ -6,12 +6,13 @@ short session with the live progress view, and prints what the device says it de
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
 
-from irlink.cli.common import Options, emit, guarded, options
+from irlink.cli.common import Options, emit, guarded, options, trace_sink
 
 if TYPE_CHECKING:
     from irlink.device import Device
@@ -42,8 +43,11 @@ def demo(ctx: typer.Context, speed: float) -> None:
         import irlink  # noqa: PLC0415  (the library loads only when a command runs)
 
         address = f"sim://waistband?speed={speed:g}"
-        async with irlink.connect(address, timeout=opts.timeout, reconnect=None) as device:
-            await run_demo(device, opts, speed)
+        with contextlib.ExitStack() as stack:
+            async with irlink.connect(
+                address, timeout=opts.timeout, reconnect=None, trace=trace_sink(opts, stack)
+            ) as device:
+                await run_demo(device, opts, speed)
 
     guarded(opts, body)
 

@@ -70,18 +70,24 @@ def silence_stdout() -> None:
         os.close(null)
 
 
+def one_line(message: str) -> str:
+    """A message of several lines (a list of devices found, a YAML error) as one line."""
+    parts = [part.strip() for part in message.splitlines() if part.strip()]
+    joined = ""
+    for part in parts:
+        joined += part if not joined else (" " if joined.endswith(":") else "; ") + part
+    return joined
+
+
 def report(failure: Failure, json: bool) -> int:
     """Say how the command failed (stderr; a JSON line too with ``json``); its exit code."""
-    text = failure.message if failure.code == EXIT_INTERRUPTED else f"error: {failure.message}"
-    typer.echo(text, err=True)
+    message = one_line(failure.message)
+    typer.echo(message if failure.code == EXIT_INTERRUPTED else f"error: {message}", err=True)
     if json:
         from irlink.cli.results import Error  # noqa: PLC0415
 
         try:
-            write_json(
-                "error",
-                Error(failure.code, failure.message, failure.device_code, failure.option),
-            )
+            write_json("error", Error(failure.code, message, failure.device_code, failure.option))
         except BrokenPipeError:
             silence_stdout()
             return EXIT_PIPE
