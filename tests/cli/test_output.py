@@ -24,9 +24,9 @@ def closed_after_first_line(*args: str) -> tuple[int, str]:
         read_until(proc, b"\n")
         assert proc.stdout is not None
         proc.stdout.close()  # as `| head -1` does once it has its line
+        proc.wait(timeout=START_S)  # stderr is a few lines: the pipe cannot fill
         assert proc.stderr is not None
         err = proc.stderr.read().decode()
-        proc.wait(timeout=START_S)
     return proc.returncode, err
 
 
