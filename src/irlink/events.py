@@ -82,9 +82,11 @@ class SessionEnded(Event):
 
     @property
     def completed(self) -> bool:
-        """Whether the session ran its whole length (reason ``COMPLETED``); False when it
-        ended early: stopped, a fault, a pad unplugged, the link lost, power loss, low
-        battery or the charger."""
+        """Whether the session ran its whole planned time (reason ``COMPLETED``).
+
+        Any other reason (stopped, a fault, the pad detached, low battery, the charger, the
+        link lost, power lost) means it ended early and delivered less than planned.
+        """
         return self.reason is EndReason.COMPLETED
 
 
