@@ -130,6 +130,9 @@ def test_a_kept_hot_setpoint_is_refused_without_override_never_allowed_by_irlink
     assert "pass --override" in error["message"]
     assert "kept as no --setpoint was given" in error["message"]
     assert port_now(path)["duration"] == before  # nothing was sent
+    started = irlink("-d", path, "start", "--duration", "30m")  # keeps it too: refused
+    assert started.exit_code == 2
+    assert "start takes no --override" in started.stderr
     again = irlink("-d", path, "session", "set", "--duration", "30m", "--override")
     assert again.exit_code == 0, again.output
     off = irlink("-d", path, "session", "set", "--no-override")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from irlink.cli import values
-from irlink.cli.common import DeviceHere, JsonHere, Options, emit, fail, run
+from irlink.cli.common import DeviceHere, Failure, JsonHere, Options, emit, fail, run
 
 if TYPE_CHECKING:
     from irlink.device import Device
@@ -182,7 +182,15 @@ def start(
         if duration is not None:
             from irlink.cli.settings import Given, configure_keeping  # noqa: PLC0415
 
-            await configure_keeping(device, port, Given(duration=duration))
+            try:
+                await configure_keeping(device, port, Given(duration=duration))
+            except Failure as ending:
+                if ending.option == "--setpoint":  # a hot setpoint kept: start has no --override
+                    ending.message += (
+                        "; start takes no --override: set the length with `irlink session set "
+                        "--duration ... --override`, then run `irlink start`"
+                    )
+                raise
         if wait:
             from irlink.cli.follow import check_completed, follow_session  # noqa: PLC0415
             from irlink.cli.heartbeat import arm  # noqa: PLC0415
