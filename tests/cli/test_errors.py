@@ -264,3 +264,12 @@ def test_a_message_of_several_lines_is_one_line(tmp_path: Path) -> None:
     one_error_line(line, "not valid YAML")
     [error] = json_lines(result.stdout)
     assert "\n" not in error["message"]
+
+
+def test_what_a_refusal_explains_beyond_its_advice_is_kept() -> None:
+    error = refusal(ErrorCode.NOT_ALLOWED, "start")
+    error.args = ("the device refused start: not_allowed: session 7 holds it; read the status",)
+    said = failure(error)
+    assert said.message == (
+        "the device refused start: not_allowed: session 7 holds it; run `irlink status`"
+    )

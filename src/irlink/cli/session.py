@@ -160,7 +160,10 @@ def start(
     json_here: JsonHere = False,
 ) -> None:
     """Start the configured session; with --duration, change its length first (every other
-    setting, sham included, stays as configured). The device's own timer ends it."""
+    setting, sham included, stays as configured). The device's own timer ends it.
+
+    With --wait irlink arms the device's heartbeat, follows the session and says what
+    was delivered of what was planned; a session that ended early exits 5."""
     if stop_on_exit and not wait:
         fail(
             "--stop-on-exit needs --wait (without it irlink leaves at once)",

@@ -83,6 +83,7 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"\bleave intensity out and give a setpoint\b", "leave --intensity out, give --setpoint"),
         (r"\bleave sham out\b", "leave --sham out"),
         (r"\bread status\(\)", "run `irlink status`"),
+        (r"\bread the status\b", "run `irlink status`"),
         (r" once events\(\) reports LinkRestored", " once the device is back"),
         (r"\bthen clear_fault\(\)", "then run `irlink clear-fault`"),
         (r"\bpick one from device\.info\b", "`irlink info` lists the values it takes"),
@@ -129,12 +130,19 @@ def _shown_limit(limit: int, unit: str) -> str:
 
 
 def _refused(error: DeviceRefused) -> Failure:
-    what = f"{_REQUESTS.get(error.request, error.request)}: {error.code.name.lower()}"
+    """The refusal with the request, the field and its limit in the command line's words;
+    what the library says it means (and what to do) kept after them, translated."""
+    code = error.code.name.lower()
+    said = f"the device refused {error.request}: {code}"
+    what = f"{_REQUESTS.get(error.request, error.request)}: {code}"
     option = None
     if error.field:
+        said += f" ({error.field}, device limit {error.limit})"
         option, unit = _FIELDS.get(error.field, (error.field, ""))
         what += f" ({option}, device limit {_shown_limit(error.limit, unit)})"
-    message = f"the device refused {what}: {translate(error.advice)}"
+    text = str(error)
+    meaning = text[len(said) + 2 :] if text.startswith(said + ": ") else error.advice
+    message = f"the device refused {what}: {translate(meaning)}"
     return Failure(message, EXIT_REFUSED, device_code=error.code, option=option)
 
 
