@@ -26,6 +26,7 @@ from irlink.connection import Backoff, Connector
 from irlink.device import Device
 from irlink.errors import ConnectError
 from irlink.limits import DurationLike
+from irlink.trace import TraceSink, traced
 from irlink.transport.base import Transport
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ async def connect(
     ble_backends: Any = None,
     scan_timeout: float = 5.0,
     sim_clock: Clock | None = None,
+    trace: TraceSink | None = None,
 ) -> AsyncIterator[Device]:
     """Connect to the device at ``address``; closes the link when the block ends.
 
@@ -56,13 +58,17 @@ async def connect(
     ``heartbeat`` arms the device's heartbeat policy, both kept across reconnections.
     ``ble_backends`` (bleak scanner and client backend classes, as a ``.scanner`` /
     ``.client`` pair) replaces bleak's platform backend; ``sim_clock`` drives a ``sim://``
-    device (default: real time at the address's ``speed``).
+    device (default: real time at the address's ``speed``). ``trace`` records every frame
+    sent and received, one line each as it passes, to a text stream or a function that
+    takes each line (see :mod:`irlink.trace`).
     """
     async with AsyncExitStack() as stack:
         parsed = parse_address(address)
         connector, name, simulator = await _connector(
             parsed, stack, ble_backends, scan_timeout, sim_clock
         )
+        if trace is not None:
+            connector = traced(connector, trace)
         device = Device(
             connector,
             address=name,

@@ -8,61 +8,10 @@ Nothing sleeps: each test reads the child's output as it comes, with a deadline.
 from __future__ import annotations
 
 import json
-import os
-import select
 import signal
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from tests.cli.proc import START_S, irlink, read_until, simulator, started
 from tests.cli.schema import check_lines
-from tests.test_cli_sim import SCRIPT, START_S, serving
-
-
-@contextmanager
-def simulator(*args: str) -> Iterator[str]:
-    """A waistband served by ``irlink sim serve`` on a pty: its path."""
-    with serving(1, "waistband", "--pty", *args) as (_, [[_, _, path]]):
-        yield path
-
-
-def irlink(*args: str) -> subprocess.CompletedProcess[str]:
-    """``irlink ARGS`` to the end."""
-    return subprocess.run(
-        [SCRIPT, *args], capture_output=True, text=True, timeout=START_S * 2, check=False
-    )
-
-
-@contextmanager
-def started(*args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``irlink ARGS`` running; killed if the test leaves it running."""
-    proc = subprocess.Popen(
-        [SCRIPT, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # A child of a shell that ran us in the background would ignore SIGINT for good.
-        # No other thread runs here (the simulator is another process): fork is safe.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=START_S)
-
-
-def read_until(proc: subprocess.Popen[bytes], text: bytes) -> bytes:
-    """What ``proc`` wrote on stdout up to and including ``text`` (fails at the deadline)."""
-    assert proc.stdout is not None
-    deadline, out = time.monotonic() + START_S, b""
-    while text not in out:
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        chunk = os.read(proc.stdout.fileno(), 4096) if ready else b""
-        assert chunk, f"irlink ended or stalled before {text!r}: {out!r}"
-        out += chunk
-    return out
 
 
 def test_json_lines_from_the_installed_command_follow_the_schema() -> None:
@@ -88,8 +37,10 @@ def test_ctrl_c_during_start_wait_leaves_the_session_running_and_says_so() -> No
         assert b"is still running on port 1" in err
         [status] = json.loads(irlink("-d", path, "--json", "status").stdout)["ports"]
         assert status["state"] == "running"
-        summary = json.loads(out.decode().splitlines()[-1])
+        *_, summary, error = [json.loads(line) for line in out.decode().splitlines()]
         assert (summary["type"], summary["left_running"]) == ("summary", True)
+        assert (summary["completed"], summary["reason"]) == (False, None)
+        assert (error["type"], error["code"], error["message"]) == ("error", 130, "interrupted")
 
 
 def test_ctrl_c_with_stop_on_exit_stops_the_session_and_says_so() -> None:

@@ -11,18 +11,22 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, look, session, sim
+from irlink.cli import decode, look, session, sim, values
 from irlink.cli.common import Options, setup_logging
+from irlink.cli.exits import Group
 
 EPILOG = (
     "Exit codes: 0 done, 1 the device refused (its error code is in the message), "
-    "2 usage error, 3 no device found or the connection failed, 4 timeout, 130 interrupted."
+    "2 usage error, 3 no device found or the connection failed, 4 timeout, "
+    "5 the session ended early: it did not complete, 70 a bug in irlink, 130 interrupted, "
+    "141 stdout was closed (irlink ... | head)."
 )
 
 app = typer.Typer(
     name="irlink",
     help="Talk to infrared therapy devices over serial and Bluetooth LE.",
     epilog=EPILOG,
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -53,7 +57,10 @@ def _root(
     timeout: Annotated[
         float,
         typer.Option(
-            envvar="IRLINK_TIMEOUT", metavar="S", help="Seconds to wait for each answer.", min=0.01
+            envvar="IRLINK_TIMEOUT",
+            metavar="S",
+            help="Seconds to wait for each answer (0.01 to 600).",
+            parser=values.number(0.01, 600, " seconds", closed=True),
         ),
     ] = 1.0,
     json: Annotated[
@@ -70,6 +77,17 @@ def _root(
             "--verbose", "-v", count=True, envvar="IRLINK_VERBOSE", help="More detail on stderr."
         ),
     ] = 0,
+    trace: Annotated[
+        str | None,
+        typer.Option(
+            "--trace",
+            envvar="IRLINK_TRACE",
+            metavar="FILE",
+            help="Append every frame sent and received to FILE, with its time and meaning "
+            "(`irlink decode --file FILE` reads it back); -vvv shows them on stderr.",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -78,14 +96,19 @@ def _root(
     ] = False,
 ) -> None:
     """Talk to infrared therapy devices over serial and Bluetooth LE."""
-    ctx.obj = Options(device=device, timeout=timeout, json=json, verbose=verbose)
+    ctx.obj = Options(device=device, timeout=timeout, json=json, verbose=verbose, trace=trace)
     setup_logging(verbose)
 
 
 def _demo(
     ctx: typer.Context,
     speed: Annotated[
-        float, typer.Option(metavar="N", help="Simulated seconds per real second.", min=1)
+        float,
+        typer.Option(
+            metavar="N",
+            help="Simulated seconds per real second (1 to 3600).",
+            parser=values.number(1, 3600, closed=True),
+        ),
     ] = 120.0,
 ) -> None:
     """Run a short session on a simulated waistband, with the live view: no hardware needed."""

@@ -6,17 +6,17 @@ Commands import irlink's library inside their bodies, through :func:`run`, so th
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from irlink.device import Device
+    from irlink.protocol.messages import ErrorCode
 
 T = TypeVar("T")
 
@@ -26,7 +26,10 @@ EXIT_REFUSED = 1  # the device refused (its error code is in the message)
 EXIT_USAGE = 2  # a bad option, value or address
 EXIT_NO_DEVICE = 3  # no device found, or the connection failed or was lost
 EXIT_TIMEOUT = 4  # the device did not answer in time
+EXIT_ENDED_EARLY = 5  # the session ended early: it did not complete
+EXIT_BUG = 70  # irlink itself failed (a bug; -v shows where)
 EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_PIPE = 141  # stdout was closed (`irlink ... | head -1`): 128 + SIGPIPE, as the shell says
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Options:
     timeout: float = 1.0
     json: bool = False
     verbose: int = 0
+    trace: str | None = None  # a file that records every frame (--trace, IRLINK_TRACE)
 
 
 # The global -d and --json may also follow the command: `irlink status --watch -d PORT`.
@@ -64,20 +68,32 @@ def options(ctx: typer.Context, device: str | None = None, json: bool = False) -
     return replace(found, device=device or found.device, json=found.json or json)
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one line to stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+class Failure(Exception):
+    """How a command ends when it cannot do what was asked: one ``error:`` line on stderr
+    (and with ``--json`` an ``error`` line on stdout) and the exit ``code``.
+
+    ``device_code`` is the device's error code when it refused; ``option`` the option
+    (or environment variable) at fault, when one is.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        code: int = EXIT_USAGE,
+        *,
+        device_code: ErrorCode | None = None,
+        option: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.device_code = device_code
+        self.option = option
 
 
-def duration_option(option: str, text: str) -> timedelta:
-    """The duration an option gave, or a usage error (exit 2) that says how to write one."""
-    from irlink.durations import parse_duration  # noqa: PLC0415
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        fail(f"{option}: {exc}")
+def fail(message: str, code: int = EXIT_USAGE, *, option: str | None = None) -> NoReturn:
+    """End the command: one line on stderr (and a JSON line with ``--json``), exit ``code``."""
+    raise Failure(message, code, option=option)
 
 
 def setup_logging(verbose: int) -> None:
@@ -86,32 +102,6 @@ def setup_logging(verbose: int) -> None:
 
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="irlink: %(message)s", stream=sys.stderr)
-
-
-def exit_code(exc: BaseException) -> int | None:
-    """The documented exit code of an expected error; None for a bug (shown in full)."""
-    from irlink.errors import (  # noqa: PLC0415  (the library loads only when needed)
-        AddressError,
-        IRLinkError,
-        LimitError,
-        RequestTimeout,
-        TransportError,
-    )
-    from irlink.refusals import DeviceRefused  # noqa: PLC0415
-
-    if isinstance(exc, DeviceRefused):
-        return EXIT_REFUSED
-    if isinstance(exc, AddressError | LimitError):
-        return EXIT_USAGE
-    if isinstance(exc, RequestTimeout):
-        return EXIT_TIMEOUT
-    if isinstance(exc, TransportError):
-        return EXIT_NO_DEVICE
-    if isinstance(exc, IRLinkError):
-        return EXIT_NO_DEVICE
-    if isinstance(exc, ValueError):
-        return EXIT_USAGE  # a bad value the library refused before sending anything
-    return None
 
 
 def run(
@@ -126,31 +116,62 @@ def run(
     async def connected() -> T:
         import irlink  # noqa: PLC0415
 
-        async with irlink.connect(opts.device, timeout=opts.timeout, reconnect=None) as linked:
-            return await body(linked, opts)
+        with contextlib.ExitStack() as stack:
+            async with irlink.connect(
+                opts.device,
+                timeout=opts.timeout,
+                reconnect=None,
+                trace=trace_sink(opts, stack),
+            ) as linked:
+                return await body(linked, opts)
 
     return guarded(opts, connected)
 
 
+TRACE_VERBOSITY = 3  # -vvv: every frame on stderr too
+
+
+def trace_sink(opts: Options, stack: contextlib.ExitStack) -> Callable[[str], None] | None:
+    """Where the frames go: the ``--trace`` file (appended to), and stderr with -vvv."""
+    streams: list[TextIO] = []
+    if opts.trace:
+        try:
+            streams.append(stack.enter_context(open(opts.trace, "a", encoding="utf-8")))  # noqa: SIM115
+        except OSError as exc:
+            fail(
+                f"--trace {opts.trace!r} cannot be written: {exc.strerror or exc}", option="--trace"
+            )
+    if opts.verbose >= TRACE_VERBOSITY:
+        streams.append(sys.stderr)
+    if not streams:
+        return None
+
+    def write(line: str) -> None:
+        for stream in streams:
+            stream.write(line + "\n")
+            stream.flush()  # as each frame passes: a trace is read while a device misbehaves
+
+    return write
+
+
 def guarded(opts: Options, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` on a new event loop: expected errors and Ctrl-C become exit codes."""
+    """Run ``work`` on a new event loop: expected errors and Ctrl-C become a :class:`Failure`."""
     import asyncio  # noqa: PLC0415  (a fifth of `irlink --help`'s start-up otherwise)
 
     try:
         return asyncio.run(_awaited(work))
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise Failure("interrupted", EXIT_INTERRUPTED) from None
+    except (Failure, BrokenPipeError):
+        raise
     except Exception as exc:
-        code = exit_code(exc)
-        if code is None:
-            raise
         if opts.verbose:
             import logging  # noqa: PLC0415
 
-            logging.getLogger("irlink.cli").exception("details")
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code) from None
+            logging.getLogger("irlink.cli").error("details", exc_info=exc)
+        from irlink.cli.words import failure  # noqa: PLC0415
+
+        raise failure(exc) from None
 
 
 async def _awaited(work: Callable[[], Awaitable[T]]) -> T:
@@ -160,11 +181,16 @@ async def _awaited(work: Callable[[], Awaitable[T]]) -> T:
 def emit(opts: Options, kind: str, value: Any, human: Callable[[], None]) -> None:
     """One result: a JSON line on stdout with ``--json``, else ``human()`` prints it."""
     if opts.json:
-        import json  # noqa: PLC0415
-
-        from irlink.cli.jsonlines import line  # noqa: PLC0415
-
-        sys.stdout.write(json.dumps(line(kind, value)) + "\n")
-        sys.stdout.flush()
+        write_json(kind, value)
     else:
         human()
+
+
+def write_json(kind: str, value: Any) -> None:
+    """One ``--json`` line of ``kind`` on stdout, written at once."""
+    import json  # noqa: PLC0415
+
+    from irlink.cli.jsonlines import line  # noqa: PLC0415
+
+    sys.stdout.write(json.dumps(line(kind, value)) + "\n")
+    sys.stdout.flush()

@@ -1,7 +1,10 @@
 """``irlink decode``: what IRLink frames captured from a link mean.
 
-The codec (and pydantic under it) loads inside :func:`_describe`, so registering this
-command costs ``irlink --help`` nothing.
+Frames come as hex (arguments, or ``-`` for stdin) or as a trace that ``--trace`` or
+``-vvv`` wrote (``--file FILE``, or a trace on stdin): each trace line's frame is
+decoded, with its time and direction; other lines (logs around a trace) are skipped.
+The codec (and pydantic under it) loads inside the command, so registering it costs
+``irlink --help`` nothing.
 """
 
 from __future__ import annotations
@@ -12,72 +15,93 @@ from typing import Annotated, Any
 
 import typer
 
+from irlink.cli.common import EXIT_USAGE, fail
+
 EXIT_MALFORMED = 1
-EXIT_USAGE = 2
+EXAMPLE = "02 01 02 01 04 02 2f ac 00"
 
 
 def decode(
     frames: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Frame bytes as hex (spaces allowed; frames split at 00), or - for stdin.",
             show_default=False,
         ),
-    ],
+    ] = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="Read frames from FILE (- for stdin): a trace from --trace or -vvv, or hex.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Print each frame as one JSON object per line: kind, seq, message and fields.
 
-    Exits 1 if any frame is malformed (it is printed with the error), 2 on input that is
-    not hex.
+    From a trace, each line also has the frame's time (``at``) and ``direction``
+    (``send``: host to device, ``recv``: device to host). Exits 1 if any frame is
+    malformed (it is printed with the error), 2 on input that is neither hex nor a trace.
     """
-    text = sys.stdin.read() if frames == ["-"] else " ".join(frames)
-    cleaned = "".join(text.split()).removeprefix("0x")
-    try:
-        data = bytes.fromhex(cleaned)
-    except ValueError:
-        example = "02 01 02 01 04 02 2f ac 00"
-        typer.echo(
-            f"error: {text.strip()[:40]!r} is not hex; give bytes like '{example}'", err=True
-        )
-        raise typer.Exit(EXIT_USAGE) from None
-    if not data:
-        typer.echo("error: no bytes given; pass frame bytes as hex", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    if not data.endswith(b"\x00"):
-        data += b"\x00"  # a single frame pasted without its delimiter
-    packets = [p for p in data.split(b"\x00")[:-1] if p]
-    if not packets:
-        typer.echo("error: only delimiters (00) were given; pass whole frames", err=True)
-        raise typer.Exit(EXIT_USAGE)
+    text = _input(frames, file)
+    from irlink.trace import describe_frame, is_trace, read_trace  # noqa: PLC0415
+
+    if is_trace(text):
+        try:
+            items = [
+                ({"at": f.at, "direction": f.direction}, packet)
+                for f in read_trace(text)
+                for packet in _packets(f.data)
+            ]
+        except ValueError as exc:
+            fail(str(exc))
+        if not items:
+            fail("the trace holds no frames")
+    else:
+        items = [({}, packet) for packet in _packets(_hex(text))]
+        if not items:
+            fail("only delimiters (00) were given; pass whole frames")
     ok = True
-    for packet in packets:
-        result = _describe(packet)
+    for where, packet in items:
+        result: dict[str, Any] = where | describe_frame(packet)
         ok &= "error" not in result
         typer.echo(json.dumps(result))
     if not ok:
         raise typer.Exit(EXIT_MALFORMED)
 
 
-def _describe(packet: bytes) -> dict[str, Any]:
+def _input(frames: list[str] | None, file: str | None) -> str:
+    if file is not None and frames:
+        fail("give frames as arguments or --file, not both", option="--file")
+    if file == "-" or frames == ["-"]:
+        return sys.stdin.read()
+    if file is not None:
+        try:
+            with open(file, encoding="utf-8", errors="replace") as stream:
+                return stream.read()
+        except OSError as exc:
+            fail(f"--file {file!r} cannot be read: {exc.strerror or exc}", option="--file")
+    if not frames:
+        fail(f"no frames given; pass bytes as hex like '{EXAMPLE}', or --file FILE")
+    return " ".join(frames)
 
-    from irlink.protocol import MessageError, decode_frame, decode_message  # noqa: PLC0415
-    from irlink.protocol.errors import FrameError  # noqa: PLC0415
-    from irlink.protocol.messages import REQUESTS, ErrorReply, FrameKind  # noqa: PLC0415
-    from irlink.protocol.plain import to_plain  # noqa: PLC0415
 
+def _hex(text: str) -> bytes:
+    cleaned = "".join(text.split()).removeprefix("0x")
     try:
-        frame = decode_frame(packet)
-    except FrameError as exc:
-        return {"hex": (packet + b"\x00").hex(" "), "error": type(exc).__name__, "detail": str(exc)}
-    known = FrameKind._value2member_map_.get(frame.kind)
-    kind = known.name.lower() if isinstance(known, FrameKind) else frame.kind
-    out: dict[str, Any] = {"kind": kind, "seq": frame.seq, "msg_id": frame.msg_id}
-    try:
-        message = decode_message(frame)
-    except MessageError as exc:
-        return out | {"error": type(exc).__name__, "detail": str(exc)}
-    if isinstance(message, ErrorReply):
-        refused = REQUESTS.get(frame.msg_id)
-        out |= {"message": "error_reply", "refuses": refused.NAME if refused else frame.msg_id}
-        return out | {"fields": to_plain(message)}
-    return out | {"message": type(message).NAME, "fields": to_plain(message)}
+        data = bytes.fromhex(cleaned)
+    except ValueError:
+        fail(f"{text.strip()[:40]!r} is not hex; give bytes like '{EXAMPLE}'", EXIT_USAGE)
+    if not data:
+        fail("no bytes given; pass frame bytes as hex")
+    return data
+
+
+def _packets(data: bytes) -> list[bytes]:
+    """The frames in ``data``, without their delimiters; a last one may lack its own."""
+    if not data.endswith(b"\x00"):
+        data += b"\x00"  # a single frame pasted without its delimiter
+    return [p for p in data.split(b"\x00")[:-1] if p]

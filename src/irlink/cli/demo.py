@@ -6,12 +6,13 @@ short session with the live progress view, and prints what the device says it de
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
 
-from irlink.cli.common import Options, emit, guarded, options
+from irlink.cli.common import Options, emit, guarded, options, trace_sink
 
 if TYPE_CHECKING:
     from irlink.device import Device
@@ -42,8 +43,11 @@ def demo(ctx: typer.Context, speed: float) -> None:
         import irlink  # noqa: PLC0415  (the library loads only when a command runs)
 
         address = f"sim://waistband?speed={speed:g}"
-        async with irlink.connect(address, timeout=opts.timeout, reconnect=None) as device:
-            await run_demo(device, opts, speed)
+        with contextlib.ExitStack() as stack:
+            async with irlink.connect(
+                address, timeout=opts.timeout, reconnect=None, trace=trace_sink(opts, stack)
+            ) as device:
+                await run_demo(device, opts, speed)
 
     guarded(opts, body)
 
@@ -61,9 +65,10 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
     With ``--json`` the lines are ``configured``, ``started``, the session's events and
     ``status_update`` reports, ``summary`` and ``usage_record``; the rest goes to stderr.
     """
+    from irlink.cli.follow import check_completed, follow_session  # noqa: PLC0415
     from irlink.cli.results import Configured  # noqa: PLC0415
-    from irlink.cli.session import configured_text  # noqa: PLC0415
-    from irlink.cli.view import follow_session, print_usage  # noqa: PLC0415
+    from irlink.cli.settings import configured_text  # noqa: PLC0415
+    from irlink.cli.tables import print_usage  # noqa: PLC0415
     from irlink.durations import format_duration  # noqa: PLC0415
     from irlink.protocol.messages import Mode  # noqa: PLC0415
 
@@ -78,11 +83,13 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
         err=opts.json,
     )
     await device.configure(DEMO_PORT, duration=duration, intensity=intensity)
-    configured = Configured(DEMO_PORT, duration, intensity, Mode.CONTINUOUS, None, None, False)
+    configured = Configured(
+        DEMO_PORT, duration, intensity, Mode.CONTINUOUS, None, None, sham=False, override=False
+    )
     emit(opts, "configured", configured, lambda: typer.echo(configured_text(configured)))
     events = device.events()  # before the start, so that the session's end is not missed
     session_id = await device.start(DEMO_PORT)
-    await follow_session(device, opts, DEMO_PORT, session_id, events, stop_on_exit=True)
+    summaries = await follow_session(device, opts, DEMO_PORT, session_id, events, stop_on_exit=True)
 
     records = [
         record
@@ -96,3 +103,4 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
         typer.echo("\nwhat was delivered, from the device's own usage log:")
         print_usage(records)
     typer.echo("\n" + NEXT_STEPS, err=opts.json)
+    check_completed(summaries)

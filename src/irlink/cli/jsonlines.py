@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from irlink.cli.results import Configured, Done, Started, Summary
+from irlink.cli.results import Configured, Done, Error, Started, Summary
 from irlink.discovery import Found
 from irlink.events import (
     ChargerConnected,
@@ -71,6 +71,7 @@ KINDS: dict[str, type[Any]] = {
     "started": Started,
     "done": Done,
     "summary": Summary,
+    "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}

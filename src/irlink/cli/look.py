@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from irlink.cli.common import (
-    DeviceHere,
-    JsonHere,
-    Options,
-    duration_option,
-    emit,
-    fail,
-    guarded,
-    options,
-    run,
-)
+from irlink.cli import values
+from irlink.cli.common import DeviceHere, JsonHere, Options, emit, fail, guarded, options, run
 
 if TYPE_CHECKING:
     from irlink.device import Device
+
+USAGE_INDEX_MAX = 0xFFFFFFFF  # the usage log's index is a u32 on the wire
 
 
 def scan(
     ctx: typer.Context,
     seconds: Annotated[
-        float, typer.Option("--seconds", metavar="S", help="How long to listen for BLE devices.")
+        float,
+        typer.Option(
+            "--seconds",
+            metavar="S",
+            help="How long to listen for BLE devices (up to 600).",
+            parser=values.number(0, 600, " seconds", closed=True),
+        ),
     ] = 5.0,
     ble: Annotated[bool, typer.Option("--ble/--no-ble", help="Scan Bluetooth LE too.")] = True,
     json_here: JsonHere = False,
@@ -45,8 +45,9 @@ def scan(
         if not found:
             typer.echo("no irlink device found on serial ports" + (" or BLE" if ble else ""))
             return
-        from rich.console import Console  # noqa: PLC0415
         from rich.table import Table  # noqa: PLC0415
+
+        from irlink.cli.texts import console  # noqa: PLC0415
 
         table = Table("address", "family", "serial", "name", "link", box=None)
         for device in found:
@@ -57,7 +58,7 @@ def scan(
                 device.name,
                 device.link,
             )
-        Console().print(table)
+        console().print(table)
 
     guarded(opts, body)
 
@@ -66,7 +67,7 @@ def info(ctx: typer.Context, device_here: DeviceHere = None, json_here: JsonHere
     """Show what the device is: identity, firmware, ports and every limit it enforces."""
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.view import print_info  # noqa: PLC0415
+        from irlink.cli.tables import print_info  # noqa: PLC0415
 
         emit(opts, "info", device.info, lambda: print_info(device.info))
 
@@ -79,24 +80,33 @@ def status(
         bool, typer.Option("--watch", "-w", help="Keep showing status and events until Ctrl-C.")
     ] = False,
     period: Annotated[
-        str, typer.Option(metavar="DURATION", help="How often the device reports with --watch.")
-    ] = "1s",
+        timedelta,
+        typer.Option(
+            metavar="DURATION",
+            help="How often the device reports with --watch.",
+            parser=values.duration,
+            show_default="1s",
+        ),
+    ] = timedelta(seconds=1),
     count: Annotated[
         int | None,
-        typer.Option(metavar="N", help="With --watch: stop after N status reports.", min=1),
+        typer.Option(
+            metavar="N",
+            help="With --watch: stop after N status reports.",
+            parser=values.whole(1, 1_000_000_000),
+            show_default=False,
+        ),
     ] = None,
     device_here: DeviceHere = None,
     json_here: JsonHere = False,
 ) -> None:
     """Show each port's state and remaining time, battery, temperatures and faults."""
-
-    if watch:
-        duration_option("--period", period)  # refused before connecting
-    elif count is not None:
-        fail("--count needs --watch (without it there is one status)")
+    if count is not None and not watch:
+        fail("--count needs --watch (without it there is one status)", option="--count")
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.view import print_status, watch_status  # noqa: PLC0415
+        from irlink.cli.tables import print_status  # noqa: PLC0415
+        from irlink.cli.watch import watch_status  # noqa: PLC0415
 
         if watch:
             await watch_status(device, opts, period, count)
@@ -110,7 +120,12 @@ def status(
 def usage(
     ctx: typer.Context,
     since: Annotated[
-        int, typer.Option(metavar="INDEX", help="Start at this log index (0: the oldest kept).")
+        int,
+        typer.Option(
+            metavar="INDEX",
+            help="Start at this log index (0: the oldest kept).",
+            parser=values.whole(0, USAGE_INDEX_MAX),
+        ),
     ] = 0,
     device_here: DeviceHere = None,
     json_here: JsonHere = False,
@@ -118,7 +133,7 @@ def usage(
     """List the device's own log of past sessions: planned and delivered time, how each ended."""
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.view import print_usage  # noqa: PLC0415
+        from irlink.cli.tables import print_usage  # noqa: PLC0415
 
         records = await device.usage_log(since)
         if opts.json:

@@ -6,14 +6,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from irlink.protocol.messages import EndReason, Mode
+from irlink.protocol.messages import EndReason, ErrorCode, Mode
 
-__all__ = ["Configured", "Done", "Started", "Summary"]
+__all__ = ["Configured", "Done", "Error", "Started", "Summary"]
 
 
 @dataclass(frozen=True, slots=True)
 class Configured:
-    """``irlink session set``: the session a port (0: every port) will run next."""
+    """``irlink session set``: the session a port will run next, every setting as sent.
+
+    ``intensity`` is None on a device without levels, ``setpoint_c`` on one without a
+    heater; ``override`` is whether a setpoint above the device's safe one is allowed.
+    """
 
     port: int
     duration: timedelta
@@ -22,6 +26,7 @@ class Configured:
     pulse_hz: int | None
     setpoint_c: float | None
     sham: bool
+    override: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +49,33 @@ class Done:
 class Summary:
     """The end of ``irlink start --wait`` (and ``irlink demo``): what was delivered.
 
-    ``reason`` and ``delivered`` come from the device (its event, or its usage log);
-    both are None when the command ended before the session did. ``left_running`` then
-    says whether the session was left running on the device (no ``--stop-on-exit``).
+    ``completed`` is true only when the device said the session ran its whole length
+    (reason ``completed``); a session that ended early (a fault, a pad unplugged, a
+    stop, a lost link, power loss, low battery, the charger) is false, with the
+    ``reason``. ``reason`` and ``delivered`` come from the device (its event, or its
+    usage log); both are None when the command ended before the session did.
+    ``left_running`` then says whether the session was left running on the device.
     """
 
     port: int
     session_id: int
     planned: timedelta
+    completed: bool
     reason: EndReason | None
     delivered: timedelta | None
     left_running: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """With ``--json``, the last line when irlink exits with an error.
+
+    ``code`` is the exit code, ``message`` the line irlink wrote on stderr,
+    ``device_code`` the device's error code when the device refused (else None), and
+    ``option`` the option or environment variable at fault, when one is.
+    """
+
+    code: int
+    message: str
+    device_code: ErrorCode | None
+    option: str | None

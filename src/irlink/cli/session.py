@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from irlink.cli.common import DeviceHere, JsonHere, Options, duration_option, emit, fail, run
+from irlink.cli import values
+from irlink.cli.common import DeviceHere, Failure, JsonHere, Options, emit, fail, run
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
-    from irlink.cli.results import Configured
     from irlink.device import Device
 
 app = typer.Typer(
@@ -22,13 +22,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+PORT_MAX = 255  # the wire's port is a byte; the device's own count is checked once connected
+LEVEL_MAX = 255
+HZ_MAX = 65535
+
 Port = Annotated[
-    int, typer.Option("--port", "-p", metavar="N", help="The port (from 1); 0: every port.", min=0)
-]
-Duration = Annotated[
-    str | None,
+    int,
     typer.Option(
-        metavar="DURATION", help="Session length: 90s, 30m, 1h, 1h30m.", show_default=False
+        "--port",
+        "-p",
+        metavar="N",
+        help="The port (from 1); 0: every port.",
+        parser=values.whole(0, PORT_MAX),
+    ),
+]
+Length = Annotated[
+    timedelta | None,
+    typer.Option(
+        "--duration",
+        metavar="DURATION",
+        help="Session length: 90s, 30m, 1h, 1h30m.",
+        parser=values.duration,
+        show_default=False,
     ),
 ]
 
@@ -37,82 +52,82 @@ Duration = Annotated[
 def set_(
     ctx: typer.Context,
     port: Port = 0,
-    duration: Duration = None,
+    duration: Length = None,
     intensity: Annotated[
         int | None,
-        typer.Option(metavar="LEVEL", help="Output level, from 1 (lamps).", show_default=False),
+        typer.Option(
+            metavar="LEVEL",
+            help="Output level, from 1 (lamps).",
+            parser=values.whole(0, LEVEL_MAX),
+            show_default=False,
+        ),
     ] = None,
-    mode: Annotated[str, typer.Option(metavar="MODE", help="continuous or pulsed.")] = "continuous",
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODE",
+            help="continuous or pulsed.",
+            parser=values.choice("continuous", "pulsed"),
+            show_default=False,
+        ),
+    ] = None,
     hz: Annotated[
         int | None,
-        typer.Option(metavar="HZ", help="Pulse rate, for --mode pulsed.", show_default=False),
+        typer.Option(
+            metavar="HZ",
+            help="Pulse rate, for --mode pulsed.",
+            parser=values.whole(0, HZ_MAX),
+            show_default=False,
+        ),
     ] = None,
     setpoint: Annotated[
         float | None,
-        typer.Option(metavar="°C", help="Target temperature (heated mats).", show_default=False),
+        typer.Option(
+            metavar="°C",
+            help="Target temperature (heated mats).",
+            parser=values.number(0, 100, " °C"),
+            show_default=False,
+        ),
     ] = None,
     sham: Annotated[
-        bool, typer.Option("--sham", help="A blinded session: reports as real, no output.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--sham/--no-sham",
+            help="A blinded session: reports as real, no output (--no-sham: real output).",
+            show_default=False,
+        ),
+    ] = None,
     override: Annotated[
-        bool, typer.Option("--override", help="Allow a setpoint above the device's safe one.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--override/--no-override",
+            help="Allow a setpoint above the device's safe one (--no-override: do not).",
+            show_default=False,
+        ),
+    ] = None,
     device_here: DeviceHere = None,
     json_here: JsonHere = False,
 ) -> None:
-    """Set the next session: every value is checked against the device's limits first."""
-    length = None if duration is None else duration_option("--duration", duration)
-    if mode not in ("continuous", "pulsed"):
-        fail(f"--mode must be continuous or pulsed, not {mode!r}")
+    """Change the next session: only the settings given; each other one stays as the port
+    has it (with --port 0, each port keeps its own). Every value is checked against the
+    device's limits first, and every setting is echoed, sham included."""
+    from irlink.cli.settings import Given  # noqa: PLC0415
+
+    given = Given(duration, intensity, mode, hz, setpoint, sham, override)
 
     async def body(device: Device, opts: Options) -> None:
-        from irlink.cli.results import Configured  # noqa: PLC0415
-        from irlink.protocol.messages import Mode  # noqa: PLC0415
+        from irlink.cli.settings import configure_keeping, configured_text  # noqa: PLC0415
 
-        await device.configure(
-            port,
-            duration=length,
-            intensity=intensity,
-            mode=mode,
-            pulse_hz=hz,
-            setpoint=setpoint,
-            sham=sham,
-            override=override,
-        )
-        done = Configured(
-            port,
-            length if length is not None else device.info.session_default,
-            intensity,
-            Mode[mode.upper()],
-            hz,
-            setpoint,
-            sham,
-        )
-        emit(opts, "configured", done, lambda: typer.echo(configured_text(done)))
+        for done in await configure_keeping(device, port, given):
+            emit(opts, "configured", done, functools.partial(typer.echo, configured_text(done)))
 
     run(ctx, body, device_here, json_here)
-
-
-def configured_text(done: Configured) -> str:
-    """What ``session set`` tells a person: the next session of a port, in one line."""
-    from irlink.durations import format_duration  # noqa: PLC0415
-
-    where = "every port" if done.port == 0 else f"port {done.port}"
-    parts = [format_duration(done.duration)]
-    if done.intensity is not None:
-        parts.append(f"intensity {done.intensity}")
-    parts.append(done.mode.name.lower() + (f" {done.pulse_hz} Hz" if done.pulse_hz else ""))
-    if done.setpoint_c is not None:
-        parts.append(f"setpoint {done.setpoint_c:g} °C")
-    if done.sham:
-        parts.append("sham")
-    return f"{where}: next session {', '.join(parts)}"
 
 
 def start(
     ctx: typer.Context,
     port: Port = 0,
-    duration: Duration = None,
+    duration: Length = None,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="Follow the session to its end, then print a summary."),
@@ -123,26 +138,74 @@ def start(
             "--stop-on-exit", help="With --wait: stop the session if irlink is interrupted."
         ),
     ] = False,
+    heartbeat: Annotated[
+        timedelta | None,
+        typer.Option(
+            "--heartbeat",
+            metavar="DURATION",
+            help="With --wait: beat this often; if irlink dies, the device stops output after "
+            "its missed beats (default 2s, or the device's longest if shorter).",
+            parser=values.duration,
+            show_default=False,
+        ),
+    ] = None,
+    no_heartbeat: Annotated[
+        bool,
+        typer.Option(
+            "--no-heartbeat",
+            help="With --wait: no heartbeat; if irlink dies, output runs on to the device's timer.",
+        ),
+    ] = False,
     device_here: DeviceHere = None,
     json_here: JsonHere = False,
 ) -> None:
     """Start the configured session; with --duration, change its length first (every other
-    setting, sham included, stays as configured). The device's own timer ends it."""
-    length = None if duration is None else duration_option("--duration", duration)
+    setting, sham included, stays as configured). The device's own timer ends it.
+
+    With --wait irlink arms the device's heartbeat, follows the session and says what
+    was delivered of what was planned; a session that ended early exits 5."""
     if stop_on_exit and not wait:
-        fail("--stop-on-exit needs --wait (without it irlink leaves at once)")
+        fail(
+            "--stop-on-exit needs --wait (without it irlink leaves at once)",
+            option="--stop-on-exit",
+        )
+    if (heartbeat is not None or no_heartbeat) and not wait:
+        option = "--heartbeat" if heartbeat is not None else "--no-heartbeat"
+        fail(
+            f"{option} needs --wait (without it irlink leaves at once, and a heartbeat would "
+            "stop the session as it left)",
+            option=option,
+        )
+    if heartbeat is not None and no_heartbeat:
+        fail("--heartbeat and --no-heartbeat contradict each other; give one", option="--heartbeat")
 
     async def body(device: Device, opts: Options) -> None:
         from irlink.cli.results import Started  # noqa: PLC0415
 
-        if length is not None:
-            await _change_length(device, port, length)
-        if wait:
-            from irlink.cli.view import follow_session  # noqa: PLC0415
+        if duration is not None:
+            from irlink.cli.settings import Given, configure_keeping  # noqa: PLC0415
 
+            try:
+                await configure_keeping(device, port, Given(duration=duration))
+            except Failure as ending:
+                if ending.option == "--setpoint":  # a hot setpoint kept: start has no --override
+                    ending.message += (
+                        "; start takes no --override: set the length with `irlink session set "
+                        "--duration ... --override`, then run `irlink start`"
+                    )
+                raise
+        if wait:
+            from irlink.cli.follow import check_completed, follow_session  # noqa: PLC0415
+            from irlink.cli.heartbeat import arm  # noqa: PLC0415
+
+            if not no_heartbeat:
+                await arm(device, heartbeat)  # before the start: output is never unguarded
             events = device.events()  # before the start: a short session's end is not missed
             session_id = await _start(device, port, stop_on_exit=stop_on_exit)
-            await follow_session(device, opts, port, session_id, events, stop_on_exit=stop_on_exit)
+            summaries = await follow_session(
+                device, opts, port, session_id, events, stop_on_exit=stop_on_exit
+            )
+            check_completed(summaries)
             return
         session_id = await device.start(port)
         started = Started(port, session_id)
@@ -152,31 +215,6 @@ def start(
         )
 
     run(ctx, body, device_here, json_here)
-
-
-async def _change_length(device: Device, port: int, length: timedelta) -> None:
-    """Set the next session's length on ``port`` (0: each port), keeping its other settings.
-
-    configure() sets every field, so each is taken from what the port reports it is set
-    to: a sham session stays sham (a blinded trial arm must not get real output), and
-    intensity, mode, pulse rate and setpoint stay as they were.
-    """
-    from irlink.protocol.messages import CapabilityFlags, Mode  # noqa: PLC0415
-
-    info, now = device.info, await device.status()
-    heater = bool(info.capabilities & CapabilityFlags.HEATER)
-    for current in now.ports:
-        if port not in (0, current.port):
-            continue
-        await device.configure(
-            current.port,
-            duration=length,
-            intensity=current.intensity if info.intensity_levels else None,
-            mode=current.mode,
-            pulse_hz=current.pulse_hz if current.mode is Mode.PULSED else None,
-            setpoint=current.setpoint_c if heater else None,
-            sham=current.sham,
-        )
 
 
 async def _start(device: Device, port: int, *, stop_on_exit: bool) -> int:
