@@ -18,7 +18,8 @@ from irlink.cli.exits import Group
 EPILOG = (
     "Exit codes: 0 done, 1 the device refused (its error code is in the message), "
     "2 usage error, 3 no device found or the connection failed, 4 timeout, "
-    "5 the session ended early: it did not complete, 70 a bug in irlink, 130 interrupted, "
+    "5 the session ended early: it did not complete, 6 a fault is still active after "
+    "clear-fault, 70 a bug in irlink, 130 interrupted, "
     "141 stdout was closed (irlink ... | head)."
 )
 
@@ -128,11 +129,7 @@ _command("start", session.start)
 _command("stop", session.stop, "Stop the session on a port (0: every port); output ends at once.")
 _command("pause", session.pause, "Pause a session: output and the device's timer stop together.")
 _command("resume", session.resume, "Resume a paused session where it stopped.")
-_command(
-    "clear-fault",
-    session.clear_fault,
-    "Clear latched faults once the cause is gone (the device refuses while it is not).",
-)
+_command("clear-fault", session.clear_fault)
 _command("usage", look.usage)
 _command("demo", _demo)
 _command("decode", decode.decode)

@@ -27,6 +27,7 @@ EXIT_USAGE = 2  # a bad option, value or address
 EXIT_NO_DEVICE = 3  # no device found, or the connection failed or was lost
 EXIT_TIMEOUT = 4  # the device did not answer in time
 EXIT_ENDED_EARLY = 5  # the session ended early: it did not complete
+EXIT_FAULTS_REMAIN = 6  # clear-fault: a fault is still active afterwards
 EXIT_BUG = 70  # irlink itself failed (a bug; -v shows where)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_PIPE = 141  # stdout was closed (`irlink ... | head -1`): 128 + SIGPIPE, as the shell says

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from irlink.cli.results import Configured, Done, Error, Started, Summary
+from irlink.cli.results import Cleared, Configured, Done, Error, Started, Summary
 from irlink.discovery import Found
 from irlink.events import (
     ChargerConnected,
@@ -30,6 +30,7 @@ from irlink.events import (
     LowBattery,
     PadAttached,
     PadDetached,
+    Restarted,
     SessionEnded,
     SessionStarted,
     StatusUpdate,
@@ -54,6 +55,7 @@ _EVENTS: list[type[Any]] = [
     LinkDown,
     LinkRestored,
     EventsMissed,
+    Restarted,
 ]
 
 
@@ -70,6 +72,7 @@ KINDS: dict[str, type[Any]] = {
     "configured": Configured,
     "started": Started,
     "done": Done,
+    "cleared": Cleared,
     "summary": Summary,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},

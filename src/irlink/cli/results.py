@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from irlink.protocol.messages import EndReason, ErrorCode, Mode
+from irlink.protocol.messages import EndReason, ErrorCode, FaultFlags, Mode
 
-__all__ = ["Configured", "Done", "Error", "Started", "Summary"]
+__all__ = ["Cleared", "Configured", "Done", "Error", "PortFaults", "Started", "Summary"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,29 @@ class Done:
 
     command: Literal["stop", "pause", "resume", "clear_fault"]
     port: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortFaults:
+    """The faults still active on one port (0: the device itself) after ``clear-fault``."""
+
+    port: int
+    faults: FaultFlags
+
+
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    """``irlink clear-fault``: what the device cleared, and every fault still active.
+
+    ``cleared`` and ``remaining`` are the device's own answer for the port asked
+    (0: every port and the device); ``still_active`` says where each remaining fault
+    is, read from the device's status just after.
+    """
+
+    port: int
+    cleared: FaultFlags
+    remaining: FaultFlags
+    still_active: tuple[PortFaults, ...]
 
 
 @dataclass(frozen=True, slots=True)

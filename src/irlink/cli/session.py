@@ -12,7 +12,10 @@ from irlink.cli import values
 from irlink.cli.common import DeviceHere, Failure, JsonHere, Options, emit, fail, run
 
 if TYPE_CHECKING:
+    from irlink.cli.results import Cleared
     from irlink.device import Device
+    from irlink.model import Status
+    from irlink.protocol.messages import FaultFlags
 
 app = typer.Typer(
     name="session",
@@ -237,7 +240,7 @@ async def _start(device: Device, port: int, *, stop_on_exit: bool) -> int:
         raise
 
 
-def _simple(command: Literal["stop", "pause", "resume", "clear_fault"], past: str) -> object:
+def _simple(command: Literal["stop", "pause", "resume"], past: str) -> object:
     def act(
         ctx: typer.Context,
         port: Port = 0,
@@ -259,4 +262,38 @@ def _simple(command: Literal["stop", "pause", "resume", "clear_fault"], past: st
 stop = _simple("stop", "stopped")
 pause = _simple("pause", "paused")
 resume = _simple("resume", "resumed")
-clear_fault = _simple("clear_fault", "cleared the faults of")
+
+
+def clear_fault(
+    ctx: typer.Context,
+    port: Port = 0,
+    device_here: DeviceHere = None,
+    json_here: JsonHere = False,
+) -> None:
+    """Clear latched faults once their cause is gone; says what was cleared and what is still
+    active, and why (exit 6 while a fault remains)."""
+
+    async def body(device: Device, opts: Options) -> None:
+        from irlink.cli.common import EXIT_FAULTS_REMAIN  # noqa: PLC0415
+        from irlink.cli.texts import cleared_text  # noqa: PLC0415
+
+        done = await device.clear_fault(port)
+        status = await device.status()
+        result = _cleared(port, done.cleared, done.remaining, status)
+        emit(opts, "cleared", result, lambda: typer.echo(cleared_text(result)))
+        if result.remaining:
+            raise Failure(
+                f"a fault is still active after clear-fault: {cleared_text(result, short=True)}",
+                EXIT_FAULTS_REMAIN,
+            )
+
+    run(ctx, body, device_here, json_here)
+
+
+def _cleared(port: int, cleared: FaultFlags, remaining: FaultFlags, now: Status) -> Cleared:
+    """The command's result: the device's answer, and where each remaining fault is."""
+    from irlink.cli.results import Cleared, PortFaults  # noqa: PLC0415
+
+    still = [PortFaults(0, now.faults)] if now.faults else []
+    still += [PortFaults(p.port, p.faults) for p in now.ports if p.faults and port in (0, p.port)]
+    return Cleared(port, cleared, remaining, tuple(still))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 from datetime import timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -25,12 +26,16 @@ from irlink.events import (
     LowBattery,
     PadAttached,
     PadDetached,
+    Restarted,
     SessionEnded,
     SessionStarted,
     StatusUpdate,
 )
 from irlink.model import Status
 from irlink.protocol.messages import CapabilityFlags, EndReason, FaultFlags
+
+if TYPE_CHECKING:
+    from irlink.cli.results import Cleared
 
 __all__ = [
     "celsius",
@@ -147,6 +152,12 @@ def describe(event: DeviceEvent) -> str:
             return "link restored" + (" (the device restarted meanwhile)" if event.rebooted else "")
         case EventsMissed():
             return f"{event.missed} events missed; status read again"
+        case Restarted():
+            why = f" ({name_of(event.cause)})" if event.cause is not None else ""
+            return (
+                f"the device restarted{why}, boot {event.boot_count}: its output is off and "
+                "nothing resumes by itself"
+            )
     return repr(event)  # pragma: no cover  (every event is named above)
 
 
@@ -156,3 +167,33 @@ def event_style(event: DeviceEvent) -> str:
     if isinstance(event, SessionEnded) and event.reason is not EndReason.COMPLETED:
         return "yellow"
     return ""
+
+
+# What each fault needs before a session can start again, for ``clear-fault``.
+_STILL = {
+    "over_temperature": "latched until the skin side has cooled; clear it again then",
+    "burn_dose": "latched until the skin side has cooled; clear it again then",
+    "sensor_open": "clears by itself once the sensor reads again",
+    "sensor_short": "clears by itself once the sensor reads again",
+    "emitter_failure": "clears by itself once the emitters draw their current again",
+    "battery_cutoff": "clears by itself once the battery is charged above its cut-off",
+    "internal": "clears with `irlink clear-fault --port 0`",
+}
+
+
+def cleared_text(result: Cleared, *, short: bool = False) -> str:
+    """What ``clear-fault`` did: what was cleared, and each fault still active, with why."""
+    parts = []
+    if not short:
+        parts.append(f"cleared {flags(result.cleared)}" if result.cleared else "nothing cleared")
+    if not result.remaining:
+        return f"{on(result.port) if result.port else 'every port'}: " + (
+            f"{parts[0]}; no fault is active" if parts else "no fault is active"
+        )
+    for where in result.still_active:
+        names = [
+            flags(type(where.faults)(1 << bit)) for bit in range(16) if where.faults >> bit & 1
+        ]
+        reasons = [f"{n} ({_STILL.get(n.replace(' ', '_'), 'still active')})" for n in names]
+        parts.append(f"still active on {on(where.port)}: {', '.join(reasons)}")
+    return "; ".join(parts)
