@@ -96,8 +96,8 @@ def main() -> None:
     def codec_round_trip() -> object:
         return decode_message(decode_frame(encode_message(status, 7)[:-1]))
 
-    # The same 63 values, packed and unpacked with one precompiled Struct.
-    port_fmt = "BBBBHHHBBHBhhhH"
+    # The same 71 values, packed and unpacked with one precompiled Struct.
+    port_fmt = "BBBBHHHBBHBhhhHBB"
     flat = struct.Struct("<BBHBhHIHB" + port_fmt * 4)
     values = [
         *(int(v) for k, v in status.__dict__.items() if k != "ports"),

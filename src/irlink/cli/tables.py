@@ -54,7 +54,7 @@ def _info_table(info: Info) -> Table:
     row(
         "firmware",
         f"{info.firmware_version} (hardware {info.hardware_version}, "
-        f"protocol v{info.protocol_version})",
+        f"IRLink {info.protocol_version}.{info.protocol_minor})",
     )
     row("capabilities", flags(info.capabilities))
     row("ports", str(info.port_count))
@@ -76,7 +76,12 @@ def _info_table(info: Info) -> Table:
             "setpoint",
             f"{info.setpoint_min_c:g} to {info.setpoint_max_c:g} °C in "
             f"{info.setpoint_step_c:g} °C steps; above {info.setpoint_override_c:g} °C "
-            "needs --override",
+            "needs --override"
+            + (
+                f"; {info.setpoint_default_c:g} °C until set"
+                if info.setpoint_default_c is not None
+                else ""
+            ),
         )
     row("temperature trip", f"{info.temp_trip_c:g} °C")
     if info.has(CapabilityFlags.BATTERY):
@@ -85,6 +90,8 @@ def _info_table(info: Info) -> Table:
             f"warns at {info.battery_warn_pct}%, starts from {info.battery_start_pct}%, "
             f"stops at {info.battery_cutoff_pct}%",
         )
+    if info.max_starts_per_day is not None:
+        row("daily limit", f"{info.max_starts_per_day} session starts per port in any 24 hours")
     row("status period", f"at least {fmt(info.status_period_min)}")
     row(
         "heartbeat",
@@ -136,6 +143,10 @@ def status_view(info: Info, status: Status) -> RenderableType:
     table.add_column("temp", no_wrap=True)
     table.add_column("skin", no_wrap=True)
     table.add_column("faults", min_width=4)
+    # Starts left today: only a device with a daily limit says (1.1).
+    today = any(port.starts_left is not None for port in status.ports)
+    if today:
+        table.add_column("starts left", justify="right", no_wrap=True)
     for port in status.ports:
         active = bool(port.session_id)
         state = name_of(port.state) if port.pad_present else "no pad"
@@ -149,6 +160,7 @@ def status_view(info: Info, status: Status) -> RenderableType:
             celsius(port.temp_c),
             celsius(port.skin_temp_c),
             Text(flags(port.faults), style="bold red" if port.faults else "dim"),
+            *([str(port.starts_left) if port.starts_left is not None else ""] if today else []),
         )
     return Group(head, table)
 

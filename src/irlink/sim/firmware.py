@@ -314,6 +314,8 @@ class Firmware(Safety):
         limit = self.info.max_starts_per_day
         if not limit:
             return NO_DAILY_LIMIT
+        if not self.memory.starts.get(port.hw.number):  # every status asks: the common case
+            return limit
         return max(0, limit - self.memory.sessions_since(port.hw.number, self.now - DAY_S))
 
     def _on_stop(self, request: StopRequest) -> StopResponse:
