@@ -65,12 +65,19 @@ def describe_frame(packet: bytes) -> dict[str, Any]:
     """What one frame (its bytes without the ``00`` delimiter) means, as plain data.
 
     ``kind``, ``seq``, ``msg_id``, ``message`` and ``fields``; for an error reply also
-    ``refuses`` (the request it refuses). A frame that breaks the spec has ``error``
-    (the exception's name) and ``detail`` instead of a message.
+    ``refuses`` (the request it refuses). A body laid out as an older revision sends it
+    (a 1.0 device's status) is read so, with ``minor`` saying which. A frame that breaks
+    the spec has ``error`` (the exception's name) and ``detail`` instead of a message.
     """
-    from irlink.protocol import MessageError, decode_frame, decode_message  # noqa: PLC0415
+    from irlink.protocol import BadLength, MessageError, decode_frame, decode_message  # noqa: PLC0415
     from irlink.protocol.errors import FrameError  # noqa: PLC0415
-    from irlink.protocol.messages import REQUESTS, ErrorReply, FrameKind  # noqa: PLC0415
+    from irlink.protocol.messages import (  # noqa: PLC0415
+        PROTOCOL_MINOR,
+        REQUESTS,
+        ErrorReply,
+        FrameKind,
+        GetInfoResponse,
+    )
     from irlink.protocol.plain import to_plain  # noqa: PLC0415
 
     try:
@@ -80,15 +87,30 @@ def describe_frame(packet: bytes) -> dict[str, Any]:
     known = FrameKind._value2member_map_.get(frame.kind)
     kind = known.name.lower() if isinstance(known, FrameKind) else frame.kind
     out: dict[str, Any] = {"kind": kind, "seq": frame.seq, "msg_id": frame.msg_id}
+    minor = PROTOCOL_MINOR
     try:
         message = decode_message(frame)
+    except BadLength as exc:
+        # A body of an older revision's layout (a 1.0 device's status, say): read it so,
+        # and say which revision it is.
+        for minor in range(PROTOCOL_MINOR - 1, -1, -1):
+            try:
+                message = decode_message(frame, minor)
+                break
+            except MessageError:
+                continue
+        else:
+            return out | {"error": type(exc).__name__, "detail": str(exc)}
+        out["minor"] = minor
     except MessageError as exc:
         return out | {"error": type(exc).__name__, "detail": str(exc)}
+    if isinstance(message, GetInfoResponse) and message.protocol_minor is None:
+        minor = out["minor"] = 0  # a 1.0 device's device_info: it ends before 1.1's fields
     if isinstance(message, ErrorReply):
         refused = REQUESTS.get(frame.msg_id)
         out |= {"message": "error_reply", "refuses": refused.NAME if refused else frame.msg_id}
         return out | {"fields": to_plain(message)}
-    return out | {"message": type(message).NAME, "fields": to_plain(message)}
+    return out | {"message": type(message).NAME, "fields": to_plain(message, minor)}
 
 
 def _meaning(packet: bytes) -> str:

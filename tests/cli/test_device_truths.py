@@ -105,3 +105,14 @@ def test_a_restart_under_start_wait_ends_it_early_with_power_loss_not_forever() 
     assert (summary["reason"], summary["completed"]) == ("power_loss", False)
     assert 0 < summary["delivered"] <= 7 * 60
     assert kinds.index("restarted") < kinds.index("summary")
+
+
+def test_decode_reads_a_1_0_device_s_frames_and_says_which_revision_they_are() -> None:
+    from irlink.spec._files import read_yaml
+
+    for vector in read_yaml("vectors/v1_0.yaml"):
+        result = irlink("decode", *vector["hex"].split())
+        assert result.returncode == 0, result.stdout
+        [decoded] = json_lines(result.stdout)
+        assert (decoded["minor"], decoded["message"]) == (0, vector["message"])
+        assert decoded["fields"] == vector["fields"]
