@@ -57,6 +57,7 @@ async def test_sham_session_reports_like_a_real_one(dut: Dut) -> None:
         what="session_ended of the sham session",
     )
     assert ended.reason is EndReason.STOPPED
+    assert ended.delivered is not None, "the device's session_ended carries delivered_s"
     assert ended.delivered >= duration - ran.port(PORT).remaining - SECOND, (
         f"delivered_s {ended.delivered}: a sham session counts the time it ran"
     )

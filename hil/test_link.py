@@ -45,6 +45,7 @@ async def test_heartbeat_silence_ends_the_session(dut: Dut) -> None:
         what=f"session_ended (link_lost) {silence} after the last heartbeat",
     )
     assert (ended.port, ended.reason) == (PORT, EndReason.LINK_LOST)
+    assert ended.delivered is not None, "the device's session_ended carries delivered_s"
     running_before_arming = armed.uptime - before.uptime
     assert silence - SECOND <= ended.delivered <= silence + running_before_arming + 2 * SECOND, (
         f"delivered_s {ended.delivered}: the policy should trip {silence} after arming"

@@ -100,6 +100,7 @@ async def test_session_runs_pauses_resumes_and_stops(dut: Dut) -> None:
         what=_ended(session_id),
     )
     assert (ended.port, ended.reason) == (PORT, EndReason.STOPPED)
+    assert ended.delivered is not None, "the device's session_ended carries delivered_s"
     ran = duration - last.port(PORT).remaining
     assert ran - SECOND <= ended.delivered <= duration, (
         f"delivered_s {ended.delivered}: output ran at least {ran} before stop"
@@ -188,6 +189,7 @@ async def test_device_timer_ends_the_session(dut: Dut) -> None:
         what=f"{_ended(session_id)} after {duration} on the device's timer",
     )
     assert (ended.port, ended.reason) == (PORT, EndReason.COMPLETED)
+    assert ended.delivered is not None, "the device's session_ended carries delivered_s"
     assert abs(ended.delivered - duration) <= SECOND, f"delivered_s {ended.delivered}"
 
     pushed = [

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from irlink.errors import (
     DeviceMismatch,
+    DeviceRestarted,
     LinkLost,
     ProtocolError,
     RequestTimeout,
@@ -132,6 +133,7 @@ class Connection:
         self._gave_up: LinkLost | None = None
         self._closed = asyncio.Event()
         self._generation = 0  # counts links opened, so a request knows if the link changed
+        self._boots = 0  # counts restarts seen, so a request knows if the device restarted
         # When each waiting attempt times out, watched by one timer for them all: a timer
         # armed and cancelled per request cost a tenth of a status round trip.
         self._deadlines: dict[asyncio.Future[Any], float] = {}
@@ -247,8 +249,16 @@ class Connection:
         silent_limit = tries  # how many such tries take the link as lost
         liveness = self._liveness
         attempt = 0
+        boots = self._boots
         try:
             while True:
+                if self._boots != boots and request.NAME in _ONE_LINK:
+                    # A retry would reach a device back at its defaults: never send it.
+                    raise DeviceRestarted(
+                        f"{self.address} restarted during {request.NAME}; its settings are "
+                        f"back to its defaults and {request.NAME} was not sent again: read "
+                        "the status, configure again and decide"
+                    )
                 gate = self._linked if resync else self._ready
                 transport = self._transport
                 if not gate.is_set() or transport is None:  # only then: awaiting costs
@@ -452,6 +462,7 @@ class Connection:
         last, self._last_counter = self._last_counter, counter
         if isinstance(message, BootedEvent):
             # The counter starts again at every boot: not a gap, whatever came before.
+            self._boots += 1
             self._booted(message)
             return
         if last is not None:

@@ -29,6 +29,7 @@ from irlink.connection import Backoff, Connection, Connector
 from irlink.errors import (
     ConnectError,
     DeviceMismatch,
+    DeviceRestarted,
     IRLinkError,
     ProtocolError,
     RequestTimeout,
@@ -52,9 +53,16 @@ from irlink.limits import (
 )
 from irlink.model import ClearedFaults, Info, Status, UsageRecord, status_reader
 from irlink.protocol import messages as wire
-from irlink.protocol.messages import PROTOCOL_MINOR, FaultFlags, Mode, PortState, ResetCause
+from irlink.protocol.messages import (
+    PROTOCOL_MINOR,
+    EndReason,
+    FaultFlags,
+    Mode,
+    PortState,
+    ResetCause,
+)
 from irlink.protocol.wire import Event as WireEvent
-from irlink.refusals import DeviceBusy
+from irlink.refusals import DeviceBusy, DeviceRefused
 
 if TYPE_CHECKING:
     from irlink.sim import SimulatedDevice
@@ -71,7 +79,7 @@ NOISY_PAGE = 2
 BUSY_RETRIES = 5
 # A subscribed host that sees no status event for this many periods asks for the status:
 # a 1.0 device announces no boot, and after one its status events simply stop.
-SILENT_PERIODS = 1.5
+SILENT_PERIODS = 1.25  # a quarter period of grace for a late report
 CATCH_UP_MAX_S = 30.0  # the longest wait between reads of a deferred usage-log tail
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 _GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
@@ -114,6 +122,10 @@ class Device(Connection):
         self._open_sessions: set[tuple[int, int]] = set()
         self._ended: set[tuple[int, int]] = set()  # (port, session_id) whose end we reported
         self._restore: tuple[Status, bool] | None = None
+        # The restart count (Connection._boots) each port was last configured in: a start
+        # after a restart would run the device's defaults, not what was configured.
+        self._configured_in: dict[int, int] = {}
+        self._cut: set[tuple[int, int]] = set()  # (port, session_id) a restart ended
         self._read_status_body = status_reader(None)  # replaced once the device's info is read
         self._boot_count: int | None = None  # the boot the host last saw the device in
         self._restarting = False  # a restart is being handled: one at a time
@@ -180,6 +192,7 @@ class Device(Connection):
         before = self._status
         status = await self._read_status(resync=True)
         rebooted = before is not None and before.boot_count != status.boot_count
+        self._boots += rebooted  # what was configured before it is gone
         self._boot_count = status.boot_count
         if self._period_ms:
             await self._subscribe(self._period_ms, resync=True)
@@ -277,6 +290,8 @@ class Device(Connection):
             override=override,
         )
         await self.request(request, wire.ConfigureResponse)
+        ports = range(1, self.info.port_count + 1) if request.port == 0 else (request.port,)
+        self._configured_in.update(dict.fromkeys(ports, self._boots))
 
     async def start(self, port: int = 0, *, session_id: int | None = None) -> int:
         """Start the configured session on ``port`` (0: every port); returns its session id.
@@ -291,6 +306,13 @@ class Device(Connection):
         :class:`~irlink.LinkLost` says to read the status.
         """
         port = check_port(self.info, port)
+        ports = range(1, self.info.port_count + 1) if port == 0 else (port,)
+        restarted = [p for p in ports if self._configured_in.get(p, self._boots) != self._boots]
+        if restarted:
+            raise DeviceRestarted(
+                f"{self.address} restarted since port {restarted[0]} was configured: its "
+                "settings are back to the device's defaults; configure it again, then start"
+            )
         if session_id is None:
             if self._tail_due:
                 await self._tail_before_start()
@@ -479,7 +501,21 @@ class Device(Connection):
 
     async def _usage_tail(self, *, resync: bool = False) -> list[wire.UsageRecord]:
         """The newest :data:`USAGE_PAGE` records; raises DeviceBusy if the log is busy."""
-        head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
+        try:
+            head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
+        except DeviceRefused as exc:
+            if isinstance(exc, DeviceBusy):
+                raise
+            # 1.1 answers a read beyond the log's end with its indexes; a 1.0 device may
+            # refuse it instead (section 11): its first page carries them too, and a
+            # refusal of that first page too means the log is empty.
+            try:
+                head = await self._usage_page(0, 1, resync=resync)
+            except DeviceRefused as again:
+                if isinstance(again, DeviceBusy):
+                    raise
+                log.info("%s refuses to read its usage log from 0: empty (%s)", self.address, exc)
+                return []
         start = max(head.oldest_index, head.next_index - USAGE_PAGE)
         return await self._read_log(start, head.next_index, resync=resync)
 
@@ -495,6 +531,21 @@ class Device(Connection):
         self._used_ids.update(record.session_id for record in records)
         self._report_endings(records)
         for key in lost - self._ended:
+            if key in self._cut:
+                # A restart ended it (a device never resumes), but the device kept no record:
+                # reported all the same, with what it delivered unknown.
+                self._ended.add(key)
+                self._open_sessions.discard(key)
+                self._publish(
+                    SessionEnded(
+                        port=key[0],
+                        session_id=key[1],
+                        reason=EndReason.POWER_LOSS,
+                        delivered=None,
+                        recovered=True,
+                    )
+                )
+                continue
             log.warning("%s: session %d on port %d ended unseen", self.address, key[1], key[0])
             self._open_sessions.discard(key)
 
@@ -583,6 +634,8 @@ class Device(Connection):
     def _check_boot(self, status: Status) -> None:
         """A status from another boot than the one the host knows: the device restarted."""
         if self._boot_count is not None and status.boot_count != self._boot_count:
+            if not self._restarting:
+                self._boots += 1  # a request that changes output must not cross it
             self._restart(None)
 
     def _restart(self, cause: ResetCause | None) -> None:
@@ -607,6 +660,7 @@ class Device(Connection):
         try:
             await self._read_info()  # new firmware may have new limits, or another revision
             status = await self._read_status()
+            self._cut |= self._lost_sessions(status)  # ended by the restart, whatever the log
             self._boot_count = status.boot_count
             if self._heartbeat_armed or self._heartbeat_ms:
                 await self._beat_once()  # a boot disarmed the device's policy

@@ -4,7 +4,7 @@
 
     IRLinkError
     ├── SpecError            protocols/ is missing or broken
-    ├── ProtocolError        bytes on the wire that do not follow IRLink v1
+    ├── ProtocolError        bytes on the wire that do not follow IRLink
     ├── AddressError         a device address irlink cannot read (also a ValueError)
     ├── LimitError           a value outside a limit the device advertised (also a ValueError)
     ├── TransportError       the link to the device
@@ -14,6 +14,7 @@
     │   │   └── DeviceMismatch   another device answers where the connected one was
     │   └── LinkLost         it went down and did not come back in time
     ├── RequestTimeout       no answer in time (also the built-in TimeoutError)
+    ├── DeviceRestarted      the device restarted under a request that changes output
     └── DeviceRefused        the device answered with an error frame; one subclass per
                              code, in :mod:`irlink.refusals`
 
@@ -27,6 +28,7 @@ __all__ = [
     "ConnectError",
     "DeviceMismatch",
     "DeviceNotFound",
+    "DeviceRestarted",
     "IRLinkError",
     "LimitError",
     "LinkLost",
@@ -93,6 +95,16 @@ class DeviceMismatch(ConnectError):
 
 class LinkLost(TransportError):
     """The link went down and did not come back in time."""
+
+
+class DeviceRestarted(IRLinkError):
+    """The device restarted during (or since the host prepared) a request that changes output.
+
+    A restart puts every setting back to the device's defaults, so a ``configure``,
+    ``start`` or ``resume`` carried over it would act on settings nobody chose (a sham
+    session would run as real output). irlink does not send it again: read the status,
+    configure again and decide.
+    """
 
 
 class RequestTimeout(IRLinkError, TimeoutError):

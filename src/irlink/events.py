@@ -69,16 +69,18 @@ class SessionStarted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionEnded(Event):
-    """A session ended; ``delivered`` is the time output was really on.
+    """A session ended; ``delivered`` is the time output was really on, by the device's count.
 
     ``recovered`` is true when the host missed the device's event (link down, frames
-    lost) and read the ending from the usage log instead.
+    lost) and read the ending from the usage log instead. ``delivered`` is None only for
+    a session a restart cut whose record the device did not keep: it ended (a device
+    never resumes after a boot), but how much it delivered nobody can say.
     """
 
     port: int
     session_id: int
     reason: EndReason
-    delivered: timedelta
+    delivered: timedelta | None
     recovered: bool = False
 
     @property

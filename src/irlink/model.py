@@ -92,6 +92,8 @@ class Info:
     irradiance_mw_cm2: tuple[float, ...]  # per intensity level
     pulse_hz: tuple[int, ...]  # the pulse rates pulsed mode accepts
     pulse_duty_pct: int
+    # The heater's setpoint limits: 0.0 on a device without a heater (has(HEATER) tells),
+    # kept as numbers because every setpoint check reads them.
     setpoint_min_c: float
     setpoint_max_c: float
     setpoint_step_c: float
@@ -196,7 +198,7 @@ class Status:
     state: DeviceState
     battery_pct: int | None  # None on a device without a battery
     battery_v: float | None
-    charger_connected: bool
+    charger_connected: bool | None  # None on a device without a battery (and no charger)
     board_temp_c: float | None  # None: no reading
     faults: FaultFlags
     uptime: timedelta
@@ -216,7 +218,7 @@ class Status:
             status.state,
             status.battery_pct if battery else None,
             status.battery_mv / 1000 if battery else None,
-            status.charger_connected,
+            status.charger_connected if battery else None,
             _reading(status.board_temp_dc),
             status.faults,
             _s(status.uptime_s),
@@ -302,7 +304,7 @@ def status_reader(info: Info | None) -> Callable[[bytes], Status]:
             state,
             pct if battery else None,
             mv / 1000 if battery else None,
-            charger,
+            charger if battery else None,
             None if board == NO_READING else board / 10,
             faults,
             _s(uptime),

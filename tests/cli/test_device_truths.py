@@ -78,7 +78,11 @@ def test_a_mains_device_shows_no_battery_and_an_empty_port_no_reading() -> None:
     assert "battery" not in text.stdout
     assert "-3276" not in text.stdout
     assert "\u2013" in text.stdout  # the dash of no reading
-    assert (status["battery_pct"], status["battery_v"]) == (None, None)
+    assert (status["battery_pct"], status["battery_v"], status["charger_connected"]) == (
+        None,
+        None,
+        None,
+    )
     empty = status["ports"][1]
     assert (empty["temp_c"], empty["skin_temp_c"], empty["setpoint_c"]) == (None, None, None)
     assert status["ports"][0]["setpoint_c"] is None  # light, no heater
@@ -116,3 +120,27 @@ def test_decode_reads_a_1_0_device_s_frames_and_says_which_revision_they_are() -
         [decoded] = json_lines(result.stdout)
         assert (decoded["minor"], decoded["message"]) == (0, vector["message"])
         assert decoded["fields"] == vector["fields"]
+
+
+def test_environment_switches_that_are_not_numbers_or_yes_no_say_so_plainly() -> None:
+    verbose = irlink("-d", "sim://waistband", "status", env={"IRLINK_VERBOSE": "x"})
+    assert verbose.returncode == 2
+    assert verbose.stderr.strip() == "error: IRLINK_VERBOSE='x' is not a whole number"
+    json = irlink("-d", "sim://waistband", "status", env={"IRLINK_JSON": "maybe"})
+    assert json.returncode == 2
+    assert "IRLINK_JSON='maybe' is not yes or no" in json.stderr
+    assert "Input should" not in verbose.stderr + json.stderr
+
+
+def test_scan_without_bleak_does_not_claim_it_searched_bluetooth() -> None:
+    from unittest import mock
+
+    from tests.cli.test_commands import irlink as in_process
+
+    real = __import__("importlib.util").util.find_spec
+    with mock.patch(
+        "importlib.util.find_spec", lambda name, *a: None if name == "bleak" else real(name, *a)
+    ):
+        result = in_process("scan", "--seconds", "0.1")
+    assert "BLE not scanned: bleak is not installed; pip install 'irlink[ble]'" in result.stderr
+    assert "or BLE" not in result.stdout

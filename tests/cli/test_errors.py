@@ -49,7 +49,7 @@ BAD_VALUES = [
     (["demo", "--speed", "0"], {}, "--speed '0' is not a number from 1 to 3600"),
     (["-d", "sim://waistband", "usage", "--since", "-1"], {}, "--since '-1' is not a whole number"),
     (["info"], {"IRLINK_TIMEOUT": "abc"}, "IRLINK_TIMEOUT='abc' is not a number"),
-    (["info"], {"IRLINK_VERBOSE": "lots"}, "IRLINK_VERBOSE: "),
+    (["info"], {"IRLINK_VERBOSE": "lots"}, "IRLINK_VERBOSE='lots' is not a whole number"),
     (["-d", "sim://waistband", "start", "-p", "-1"], {}, "--port '-1' is not a whole number"),
     (["-d", "sim://waistband", "start", "-p", "3"], {}, "--port 3: this device has port 1"),
     (["-d", "sim://nope", "info"], {}, "simulated families are waistband"),

@@ -7,15 +7,18 @@ or a 1.0 device's status events that stop coming.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
-from irlink import EndReason, PortState
+from irlink import Device, DeviceRestarted, EndReason, PortState
 from irlink.events import Restarted, SessionEnded, StatusUpdate
-from irlink.protocol.messages import ResetCause
+from irlink.protocol.framing import decode_frame
+from irlink.protocol.messages import ResetCause, StartRequest
 from irlink.sim import ManualClock, SimulatedDevice
 from tests.host.links import SESSIONS, connected, run
+from tests.host.scripted import Scripted, run_with
 
 PERIOD = "1s"  # the status period the host subscribes at
 
@@ -107,5 +110,62 @@ def test_nothing_is_started_or_configured_again_after_a_restart(minor: int) -> N
             assert port.state is PortState.IDLE
             assert port.setpoint_c == 43.0  # the device's default again, not the 40 configured
             assert not sim.output_on(1)
+
+    run(body())
+
+
+class RebootOnFirstStart(Scripted):
+    """A link on which the first start is lost while the device browns out and boots."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rebooted = False
+
+    def _answer(self, data: bytes) -> None:
+        if decode_frame(data[:-1]).msg_id == StartRequest.MSG_ID and not self.rebooted:
+            self.rebooted = True
+            self.sim.reboot()  # the start never arrived; the device announces its boot
+            asyncio.get_running_loop().call_soon(self._deliver, self.pipe.read_now())
+            return
+        super()._answer(data)
+
+
+def test_a_start_is_never_retried_onto_a_device_that_restarted_under_it() -> None:
+    """Retried after the restart, the start would run the device's defaults: a sham arm's
+    configured session as real output at level 1."""
+    link = RebootOnFirstStart()
+
+    async def body(device: Device) -> None:
+        await device.configure(1, duration="10m", intensity=3, sham=True)
+        with pytest.raises(DeviceRestarted, match="configure again"):
+            await device.start(1)
+        assert link.sim.port_state(1) is PortState.IDLE
+        assert not link.sim.output_on(1)
+        # And a start after it, of what was configured before the restart, is refused too.
+        with pytest.raises(DeviceRestarted, match="restarted since port 1 was configured"):
+            await device.start(1)
+        await device.configure(1, duration="10m", intensity=3, sham=True)
+        await device.start(1)  # configured again: allowed
+        assert (await device.status()).port(1).sham
+
+    run_with(link, body)
+
+
+def test_a_session_cut_by_a_restart_ends_even_when_the_device_kept_no_record() -> None:
+    async def body() -> None:
+        async with connected("waistband", status_period=PERIOD) as host:
+            device, sim, clock = host.device, host.sim, host.clock
+            await device.configure(1, **SESSIONS["waistband"])
+            session_id = await device.start(1)
+            clock.advance(5)
+            sim.memory.checkpoints.clear()  # no progress kept: the boot writes no record
+            sim.reboot()
+            ended = await host.wait_for(SessionEnded, lambda e: e.session_id == session_id)
+            assert (ended.reason, ended.delivered, ended.recovered) == (
+                EndReason.POWER_LOSS,
+                None,  # nobody can say how much it delivered, so nobody does
+                True,
+            )
+            assert not ended.completed
 
     run(body())

@@ -6,6 +6,8 @@ protocols/README.md section 11: what a 1.0 device lacks, and how the host copes.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -14,12 +16,14 @@ from irlink import Device, FaultFlags, PortState
 from irlink.errors import ProtocolError
 from irlink.protocol import encode_body
 from irlink.protocol.framing import decode_frame, frame_bytes
-from irlink.protocol.messages import FrameKind, GetInfoRequest
+from irlink.protocol.messages import ErrorCode, FrameKind, GetInfoRequest, ReadUsageLogRequest
 from irlink.refusals import NotAllowed, SessionActive
 from irlink.sim import ManualClock, SimulatedDevice
+from irlink.sim import firmware as firmware_module
+from irlink.sim.checks import Refused
 from irlink.transport.base import Transport
 from tests.host.links import SESSIONS, connected, run
-from tests.host.test_answers import Scripted
+from tests.host.scripted import Scripted
 
 
 def a_1_0(family: str) -> SimulatedDevice:
@@ -129,3 +133,33 @@ def test_a_1_0_device_through_a_sim_address() -> None:
 def test_a_sim_address_refuses_a_revision_it_does_not_know() -> None:
     with pytest.raises(irlink.AddressError, match=r"protocol must be one of 1\.0, 1\.1"):
         irlink.address.parse_address("sim://waistband?protocol=2.0")
+
+
+@pytest.mark.parametrize("sessions", [0, 2], ids=["empty log", "two records"])
+def test_a_1_0_device_that_refuses_reading_its_log_beyond_the_end_still_connects(
+    sessions: int,
+) -> None:
+    """1.0 did not say what a read beyond the log's end gets; some devices refuse it."""
+    sim = a_1_0("waistband")
+    handlers = firmware_module._HANDLERS
+    read_log = handlers[ReadUsageLogRequest.MSG_ID]
+
+    def strict(firmware: Any, request: ReadUsageLogRequest) -> Any:
+        if request.from_index >= firmware.memory.next_index:
+            raise Refused(ErrorCode.OUT_OF_RANGE, 1, firmware.memory.next_index)
+        return read_log(firmware, request)
+
+    async def body() -> None:
+        async with connected(sim=sim) as host:
+            await host.device.configure(1, **SESSIONS["waistband"])
+            for _ in range(sessions):
+                await host.device.start(1)
+                await host.device.stop(1)
+        with mock.patch.dict(handlers, {ReadUsageLogRequest.MSG_ID: strict}):
+            async with connected(sim=sim) as host:
+                assert host.device.connected
+                session_id = await host.device.start(1)
+                used = {r.session_id for r in sim.memory.log}
+                assert session_id not in used - {session_id}  # the recent ids were learnt
+
+    run(body())

@@ -285,3 +285,14 @@ def test_a_1_0_device_sends_device_info_and_status_without_the_1_1_fields() -> N
     )
     port = rig.port()
     assert (port.override, port.starts_left) == (None, None)
+
+
+def test_a_fault_ends_a_paused_session_so_it_can_never_be_resumed_through_it() -> None:
+    rig = make_rig("waistband")
+    rig.host.ok(configure())
+    rig.start(1)
+    rig.host.ok(PauseRequest(port=1))
+    rig.device.set_sensor(1, "open")
+    assert rig.port().state is PortState.FAULT  # the paused session ended with the fault
+    assert rig.host.refused(ResumeRequest(port=1)) == (E.NO_SESSION, 0, 0)
+    assert not rig.device.output_on(1)

@@ -110,13 +110,30 @@ def source_of(param: Any, ctx: Any) -> str:
 _PYDANTIC_PREFIX = "Value error, "  # how typer passes on a parser's ValueError
 
 
+# A type check typer leaves to pydantic, in the words of a person at a terminal.
+_PLAIN = {
+    "Input should be a valid integer": "is not a whole number",
+    "Input should be a valid boolean": (
+        "is not yes or no: give 1, true, yes or on, or 0, false, no or off"
+    ),
+}
+
+
+def _plain(message: str, where: str) -> str:
+    for generic, said in _PLAIN.items():
+        if message.startswith(generic):
+            value = os.environ.get(where) if not where.startswith("-") else None
+            return f"{value!r} {said}" if value is not None else said
+    return message
+
+
 def _from_typer(error: typer.TyperException) -> Failure:
     """A value or usage error found while reading the command line, as irlink's own."""
     kind = type(error).__name__
     ctx = getattr(error, "ctx", None)
     if isinstance(error, typer.BadParameter) and kind != "MissingParameter":
         where = source_of(error.param, ctx)
-        message = error.message.removeprefix(_PYDANTIC_PREFIX).rstrip(".")
+        message = _plain(error.message.removeprefix(_PYDANTIC_PREFIX).rstrip("."), where)
         # The value quoted: `--timeout 'abc' is ...`, `IRLINK_TIMEOUT='abc' is ...`.
         quoted = " " if where.startswith("-") else "="
         joint = quoted if message.startswith("'") else ": "

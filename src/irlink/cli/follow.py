@@ -134,14 +134,19 @@ class _Follower:
             return False
         self.ended[event.port] = event
         planned = self.planned.get(event.port)
-        total = (planned or event.delivered).total_seconds() or 1.0
-        done = total if event.reason is EndReason.COMPLETED else event.delivered.total_seconds()
+        delivered = event.delivered
+        total = (planned or delivered or timedelta(0)).total_seconds() or 1.0
+        if event.reason is EndReason.COMPLETED:
+            done = total
+        else:
+            done = delivered.total_seconds() if delivered is not None else 0.0
         of = f" of {fmt(planned)}" if planned is not None else ""
+        said = f"delivered {fmt(delivered)}{of}" if delivered is not None else "delivered unknown"
         self.progress.update(
             self.tasks[event.port],
             total=total,
             completed=done,
-            times=f"{name_of(event.reason)}, delivered {fmt(event.delivered)}{of}",
+            times=f"{name_of(event.reason)}, {said}",
         )
         return True
 
@@ -165,9 +170,14 @@ def _why(reason: EndReason) -> str:
 def summary_text(summary: Summary) -> str:
     """One line for a person: how the session ended, and what was delivered of the plan."""
     head = f"session {summary.session_id} on port {summary.port}"
-    if summary.reason is None or summary.delivered is None:
+    if summary.reason is None:
         state = "left running" if summary.left_running else "stopped"
         return f"{head}: {state} (irlink was interrupted), planned {fmt(summary.planned)}"
+    if summary.delivered is None:  # a restart cut it, and the device kept no record
+        return (
+            f"{head} ended early: {_why(summary.reason)}; the device kept no record of what "
+            f"it delivered of the planned {fmt(summary.planned)}"
+        )
     delivered = f"delivered {fmt(summary.delivered)} of the planned {fmt(summary.planned)}"
     if summary.completed:
         return f"{head} completed: {delivered}"
@@ -267,7 +277,7 @@ async def follow_session(
         summary = Summary(
             port=number,
             session_id=session_id,
-            planned=planned if planned is not None else ending.delivered,
+            planned=planned if planned is not None else ending.delivered or timedelta(0),
             completed=ending.completed,
             reason=ending.reason,
             delivered=ending.delivered,
@@ -334,7 +344,9 @@ async def _interrupted(
         return
     for number in follower.ports:
         ending = follower.ended.get(number)
-        planned = follower.planned.get(number, ending.delivered if ending else timedelta(0))
+        planned = follower.planned.get(
+            number, (ending.delivered if ending else None) or timedelta(0)
+        )
         summary = Summary(
             port=number,
             session_id=session_id,

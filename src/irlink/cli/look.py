@@ -35,15 +35,22 @@ def scan(
     opts = options(ctx, json=json_here)
 
     async def body() -> None:
+        import importlib.util  # noqa: PLC0415
+
         from irlink.discovery import discover  # noqa: PLC0415
 
-        found = await discover(ble=ble, timeout=seconds)
+        scan_ble = ble and importlib.util.find_spec("bleak") is not None
+        if ble and not scan_ble:  # say so, rather than claim BLE was searched
+            typer.echo(
+                "BLE not scanned: bleak is not installed; pip install 'irlink[ble]'", err=True
+            )
+        found = await discover(ble=scan_ble, timeout=seconds)
         if opts.json:
             for device in found:
                 emit(opts, "device", device, lambda: None)
             return
         if not found:
-            typer.echo("no irlink device found on serial ports" + (" or BLE" if ble else ""))
+            typer.echo("no irlink device found on serial ports" + (" or BLE" if scan_ble else ""))
             return
         from rich.table import Table  # noqa: PLC0415
 

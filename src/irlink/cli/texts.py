@@ -129,7 +129,12 @@ def describe(event: DeviceEvent) -> str:
         case SessionEnded():
             text = (
                 f"session {event.session_id} ended on port {event.port}: "
-                f"{name_of(event.reason)}, delivered {fmt(event.delivered)}"
+                f"{name_of(event.reason)}, "
+                + (
+                    f"delivered {fmt(event.delivered)}"
+                    if event.delivered is not None
+                    else "delivered unknown (the device kept no record)"
+                )
             )
             return text + (" (read from the device's usage log)" if event.recovered else "")
         case FaultRaised():

@@ -264,7 +264,7 @@ class PortStatus(NamedTuple):
         Field(
             ge=0,
             le=255,
-            description="Session starts the port may still make in the current 24 hours; 255 when the device has no daily limit.",
+            description="Session starts the port may still make in the last 24 hours; 255 when the device has no daily limit.",
         ),
     ] = None
 
@@ -507,7 +507,7 @@ class DeviceInfo(WireModel):
         Since(1),
         Field(
             ge=0,
-            le=255,
+            le=254,
             description="Session starts a port allows in any 24 hours; 0 when the device has no daily limit.",
         ),
     ] = None
@@ -690,7 +690,7 @@ class StartResponse(Response):
 
 
 class StartRequest(Request):
-    """Start the configured session. A start whose session_id is that of the port's current or most recent session succeeds and changes nothing, so a retried start never runs a session twice. Otherwise the device checks, in this order, and refuses with the first that fails on any addressed port, lowest port first: charger connected (charging), no pad (no_pad), battery below battery_start_pct (low_battery), a heat latch (over_temperature), any other active fault (fault_active), a session running or paused (session_active), the daily limit reached (daily_limit)."""
+    """Start the configured session. A start whose session_id is that of the port's current or most recent session succeeds and changes nothing, so a retried start never runs a session twice. Otherwise the device checks, in this order, and refuses with the first that fails on any addressed port, lowest port first: charger connected (charging), no pad (no_pad), battery below battery_start_pct (low_battery), a heat latch (over_temperature), any other active fault (fault_active), a session running or paused (session_active), the daily limit reached (daily_limit), the device switched off (not_allowed)."""
 
     MSG_ID: ClassVar[int] = 0x11
     NAME: ClassVar[str] = "start"
@@ -746,7 +746,7 @@ class ResumeResponse(Response):
 
 
 class ResumeRequest(Request):
-    """Resume a paused session. Resuming a running port succeeds; no_session when no addressed port has a session, then charging or low_battery as for start."""
+    """Resume a paused session. Resuming a running port succeeds; no_session when no addressed port has a session, then charging, low_battery, over_temperature, fault_active and not_allowed (switched off) as for start."""
 
     MSG_ID: ClassVar[int] = 0x14
     NAME: ClassVar[str] = "resume"

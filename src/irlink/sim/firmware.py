@@ -340,9 +340,18 @@ class Firmware(Safety):
         targets = [port for port in self._targets(request.port) if port.in_session]
         if not targets:
             raise Refused(ErrorCode.NO_SESSION)
-        if any(port.state == PortState.PAUSED for port in targets):
+        paused = [port for port in targets if port.state == PortState.PAUSED]
+        if paused:
             self._check_charger()
             self._check_battery_to_start()
+            # A fault ends a paused session too, so none should be found here; checked all
+            # the same, in the order of section 7.6.
+            for port in paused:
+                if (port.faults | self.device_faults) & HEAT:
+                    raise Refused(ErrorCode.OVER_TEMPERATURE)
+            for port in paused:
+                if port.faults | self.device_faults:
+                    raise Refused(ErrorCode.FAULT_ACTIVE, 0, port.faults | self.device_faults)
         for port in targets:
             port.state = PortState.RUNNING
             port.hw.drive = self._drive(port.config)
