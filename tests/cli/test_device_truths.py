@@ -144,3 +144,18 @@ def test_scan_without_bleak_does_not_claim_it_searched_bluetooth() -> None:
         result = in_process("scan", "--seconds", "0.1")
     assert "BLE not scanned: bleak is not installed; pip install 'irlink[ble]'" in result.stderr
     assert "or BLE" not in result.stdout
+
+
+def test_session_set_on_every_port_changes_none_while_one_port_runs() -> None:
+    from tests.cli.test_commands import irlink as in_process
+
+    sim = SimulatedDevice("multiport", clock=ManualClock())
+    with serve_in_thread(PtyServer(sim)) as server:
+        assert in_process("-d", server.path, "session", "set", "-p", "2").exit_code == 0
+        assert in_process("-d", server.path, "start", "-p", "2").exit_code == 0
+        refused = in_process("-d", server.path, "session", "set", "--duration", "40m")
+        durations = [sim.firmware.ports[i].config.duration_s for i in (0, 1)]  # type: ignore[union-attr]
+    assert refused.exit_code == 1
+    assert "port 2 holds session" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert durations == [1800, 1800]  # port 1 was not configured either

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from irlink.cli.common import Failure
+from irlink.cli.common import EXIT_REFUSED, Failure
 from irlink.cli.results import Configured
 from irlink.cli.words import OPTIONS, failure
 from irlink.durations import format_duration
 from irlink.errors import LimitError
-from irlink.protocol.messages import CapabilityFlags, Mode
+from irlink.limits import configure_request
+from irlink.protocol.messages import CapabilityFlags, ErrorCode, Mode, PortState
 
 if TYPE_CHECKING:
     from irlink.device import Device
@@ -95,26 +96,40 @@ async def configure_keeping(device: Device, port: int, given: Given) -> list[Con
         from irlink.limits import check_port  # noqa: PLC0415
 
         check_port(info, port)  # raises the error that names the device's ports
-    done = []
-    for current in now.ports:
-        if port not in (0, current.port):
-            continue
-        session = merged(info, current, given)
+    targets = [current for current in now.ports if port in (0, current.port)]
+    # Every port is checked before any is sent: with --port 0, all or nothing, as the
+    # device's own configure of port 0 is.
+    busy = [p for p in targets if p.state in (PortState.RUNNING, PortState.PAUSED)]
+    if busy:
+        raise Failure(
+            f"port {busy[0].port} holds session {busy[0].session_id}: a session's settings "
+            "cannot change while it runs or is paused; stop it first (nothing was changed)",
+            EXIT_REFUSED,
+            device_code=ErrorCode.SESSION_ACTIVE,
+        )
+    sessions = [merged(info, current, given) for current in targets]
+    for current, session in zip(targets, sessions, strict=True):
         try:
-            await device.configure(
-                session.port,
-                duration=session.duration,
-                intensity=session.intensity,
-                mode=session.mode,
-                pulse_hz=session.pulse_hz,
-                setpoint=session.setpoint_c,
-                sham=session.sham,
-                override=session.override,
-            )
+            configure_request(info, **_arguments(session))
         except LimitError as exc:
             raise _kept(exc, current.port, given) from None
-        done.append(session)
-    return done
+    for session in sessions:
+        await device.configure(**_arguments(session))
+    return sessions
+
+
+def _arguments(session: Configured) -> dict[str, Any]:
+    """The arguments of ``Device.configure`` for ``session``."""
+    return {
+        "port": session.port,
+        "duration": session.duration,
+        "intensity": session.intensity,
+        "mode": session.mode,
+        "pulse_hz": session.pulse_hz,
+        "setpoint": session.setpoint_c,
+        "sham": session.sham,
+        "override": session.override,
+    }
 
 
 def _kept(error: LimitError, port: int, given: Given) -> Failure:
