@@ -296,18 +296,22 @@ class Firmware(Safety):
             if not port.hw.pad_present:
                 raise Refused(ErrorCode.NO_PAD)
         self._check_battery_to_start()
-        for port in targets:
-            if (port.faults | self.device_faults) & HEAT:
-                raise Refused(ErrorCode.OVER_TEMPERATURE)
-        for port in targets:
-            if port.faults | self.device_faults:
-                raise Refused(ErrorCode.FAULT_ACTIVE, 0, port.faults | self.device_faults)
+        self._check_faults_to_run(targets)
         for port in targets:
             if port.in_session:
                 raise Refused(ErrorCode.SESSION_ACTIVE, 0, port.session_id)
         for port in targets:
             if self.starts_left(port) == 0:
                 raise Refused(ErrorCode.DAILY_LIMIT, 0, self.info.max_starts_per_day)
+
+    def _check_faults_to_run(self, ports: list[PortSession]) -> None:
+        """A heat latch (over_temperature), then any other fault (fault_active), port by port."""
+        for port in ports:
+            if (port.faults | self.device_faults) & HEAT:
+                raise Refused(ErrorCode.OVER_TEMPERATURE)
+        for port in ports:
+            if port.faults | self.device_faults:
+                raise Refused(ErrorCode.FAULT_ACTIVE, 0, port.faults | self.device_faults)
 
     def starts_left(self, port: PortSession) -> int:
         """Starts the port may still make in the last 24 h; 255 without a daily limit."""
@@ -346,12 +350,7 @@ class Firmware(Safety):
             self._check_battery_to_start()
             # A fault ends a paused session too, so none should be found here; checked all
             # the same, in the order of section 7.6.
-            for port in paused:
-                if (port.faults | self.device_faults) & HEAT:
-                    raise Refused(ErrorCode.OVER_TEMPERATURE)
-            for port in paused:
-                if port.faults | self.device_faults:
-                    raise Refused(ErrorCode.FAULT_ACTIVE, 0, port.faults | self.device_faults)
+            self._check_faults_to_run(paused)
         for port in targets:
             port.state = PortState.RUNNING
             port.hw.drive = self._drive(port.config)
