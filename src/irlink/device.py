@@ -501,23 +501,28 @@ class Device(Connection):
 
     async def _usage_tail(self, *, resync: bool = False) -> list[wire.UsageRecord]:
         """The newest :data:`USAGE_PAGE` records; raises DeviceBusy if the log is busy."""
+        # 1.1 answers a read beyond the log's end with its indexes; a 1.0 device may refuse
+        # it instead (section 11): its first page carries them too, and a refusal of that
+        # first page too means the log is empty.
+        head = await self._page_unless_refused(0xFFFFFFFF, resync)
+        if head is None:
+            head = await self._page_unless_refused(0, resync)
+        if head is None:
+            return []
+        start = max(head.oldest_index, head.next_index - USAGE_PAGE)
+        return await self._read_log(start, head.next_index, resync=resync)
+
+    async def _page_unless_refused(
+        self, from_index: int, resync: bool
+    ) -> wire.ReadUsageLogResponse | None:
+        """One record from ``from_index``; None if the device refuses the read (not busy)."""
         try:
-            head = await self._usage_page(0xFFFFFFFF, 1, resync=resync)
+            return await self._usage_page(from_index, 1, resync=resync)
         except DeviceRefused as exc:
             if isinstance(exc, DeviceBusy):
                 raise
-            # 1.1 answers a read beyond the log's end with its indexes; a 1.0 device may
-            # refuse it instead (section 11): its first page carries them too, and a
-            # refusal of that first page too means the log is empty.
-            try:
-                head = await self._usage_page(0, 1, resync=resync)
-            except DeviceRefused as again:
-                if isinstance(again, DeviceBusy):
-                    raise
-                log.info("%s refuses to read its usage log from 0: empty (%s)", self.address, exc)
-                return []
-        start = max(head.oldest_index, head.next_index - USAGE_PAGE)
-        return await self._read_log(start, head.next_index, resync=resync)
+            log.info("%s refuses to read its usage log from %d: %s", self.address, from_index, exc)
+            return None
 
     async def _read_tail(self, now: Status | None, *, resync: bool = False) -> None:
         """Learn the recent session ids from the log's tail; report sessions that ended unseen.
@@ -536,6 +541,7 @@ class Device(Connection):
                 # reported all the same, with what it delivered unknown.
                 self._ended.add(key)
                 self._open_sessions.discard(key)
+                self._cut.discard(key)
                 self._publish(
                     SessionEnded(
                         port=key[0],

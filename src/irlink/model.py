@@ -68,10 +68,6 @@ NO_READING = -32768  # a temperature field's "no reading" on the wire
 NO_DAILY_LIMIT = 255  # port_status.starts_left of a device without a daily limit
 
 
-def _reading(deci_degrees: int) -> float | None:
-    return None if deci_degrees == NO_READING else deci_degrees / 10
-
-
 @dataclass(frozen=True, slots=True)
 class Info:
     """What the device is and every limit it enforces (the host checks values against these)."""
@@ -183,7 +179,7 @@ class PortStatus:
         ``info`` is the device's: without the heater capability the setpoint is None
         (without ``info`` it is taken as sent).
         """
-        return _port_from_wire(port, info is None or info.has(CapabilityFlags.HEATER))
+        return _port_from_wire(port, _has_battery_and_heater(info)[1])
 
     @property
     def elapsed(self) -> timedelta:
@@ -212,19 +208,8 @@ class Status:
         ``info`` is the device's: without the battery capability the battery figures are
         None, without the heater the setpoints (without ``info``, both are taken as sent).
         """
-        battery = info is None or info.has(CapabilityFlags.BATTERY)
-        heater = info is None or info.has(CapabilityFlags.HEATER)
-        return _make_status(
-            status.state,
-            status.battery_pct if battery else None,
-            status.battery_mv / 1000 if battery else None,
-            status.charger_connected if battery else None,
-            _reading(status.board_temp_dc),
-            status.faults,
-            _s(status.uptime_s),
-            status.boot_count,
-            tuple(_port_from_wire(port, heater) for port in status.ports),
-        )
+        # A wire model's __dict__ holds its fields, in wire order: the values a body reads.
+        return _status(tuple(status.__dict__.values()), *_has_battery_and_heater(info))
 
     @classmethod
     def from_body(cls, body: bytes, info: Info | None = None) -> Status:
@@ -295,24 +280,35 @@ def status_reader(info: Info | None) -> Callable[[bytes], Status]:
     path, from bytes straight to a :class:`Status` at the device's revision."""
     minor = PROTOCOL_MINOR if info is None else info.protocol_minor
     read_values = values_reader(wire.GetStatusResponse, minor)
-    battery = info is None or info.has(CapabilityFlags.BATTERY)
-    heater = info is None or info.has(CapabilityFlags.HEATER)
+    battery, heater = _has_battery_and_heater(info)
 
     def read(body: bytes) -> Status:
-        state, pct, mv, charger, board, faults, uptime, boots, ports = read_values(body)
-        return _make_status(
-            state,
-            pct if battery else None,
-            mv / 1000 if battery else None,
-            charger if battery else None,
-            None if board == NO_READING else board / 10,
-            faults,
-            _s(uptime),
-            boots,
-            tuple([_port_from_wire(port, heater) for port in ports]),
-        )
+        return _status(read_values(body), battery, heater)
 
     return read
+
+
+def _has_battery_and_heater(info: Info | None) -> tuple[bool, bool]:
+    """Whether a device has a battery and a heater; both taken as yes without ``info``."""
+    if info is None:
+        return True, True
+    return info.has(CapabilityFlags.BATTERY), info.has(CapabilityFlags.HEATER)
+
+
+def _status(values: tuple[Any, ...], battery: bool, heater: bool) -> Status:
+    """A Status from a status body's field values, leaving out what the device lacks."""
+    state, pct, mv, charger, board, faults, uptime, boots, ports = values
+    return _make_status(
+        state,
+        pct if battery else None,
+        mv / 1000 if battery else None,
+        charger if battery else None,
+        None if board == NO_READING else board / 10,
+        faults,
+        _s(uptime),
+        boots,
+        tuple([_port_from_wire(port, heater) for port in ports]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +332,7 @@ class UsageRecord:
     @classmethod
     def from_wire(cls, record: wire.UsageRecord, info: Info | None = None) -> UsageRecord:
         """The API view of one usage log record (``info``: the device's, as for a status)."""
-        heater = info is None or info.has(CapabilityFlags.HEATER)
+        heater = _has_battery_and_heater(info)[1]
         return cls(
             record.log_index,
             record.session_id,

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from irlink.errors import IRLinkError
 from irlink.protocol.messages import ErrorCode, FaultFlags
+from irlink.protocol.plain import plain_enum
 
 __all__ = [
     "BadRequest",
@@ -211,8 +212,7 @@ class OverrideRequired(DeviceRefused):
 
 def fault_names(bits: int) -> str:
     """The names of fault bits, ``bitN`` for one no revision names, joined by commas."""
-    names = [FaultFlags(1 << bit).name or f"bit{bit}" for bit in range(16) if bits >> bit & 1]
-    return ", ".join(name.lower() for name in names)
+    return ", ".join(plain_enum(FaultFlags(bits)))
 
 
 _REFUSALS: dict[ErrorCode, type[DeviceRefused]] = {

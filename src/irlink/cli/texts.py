@@ -33,6 +33,7 @@ from irlink.events import (
 )
 from irlink.model import Status
 from irlink.protocol.messages import CapabilityFlags, EndReason, FaultFlags
+from irlink.protocol.plain import plain_enum
 
 if TYPE_CHECKING:
     from irlink.cli.results import Cleared
@@ -196,9 +197,9 @@ def cleared_text(result: Cleared, *, short: bool = False) -> str:
             f"{parts[0]}; no fault is active" if parts else "no fault is active"
         )
     for where in result.still_active:
-        names = [
-            flags(type(where.faults)(1 << bit)) for bit in range(16) if where.faults >> bit & 1
+        reasons = [
+            f"{name.replace('_', ' ')} ({_STILL.get(name, 'still active')})"
+            for name in plain_enum(where.faults)
         ]
-        reasons = [f"{n} ({_STILL.get(n.replace(' ', '_'), 'still active')})" for n in names]
         parts.append(f"still active on {on(where.port)}: {', '.join(reasons)}")
     return "; ".join(parts)
