@@ -1,0 +1,248 @@
+"""Status samples: their rows, packing them into chunks, and reading them back whichever way kept.
+
+A sample is one ``samples`` row (the device) and one ``port_samples`` row per port, in
+wire units. :func:`pack` moves a run of a connection's samples into one
+``sample_chunks`` row: each column as JSON, the first value then the differences
+(nulls kept as null), compressed with zlib. A slowly changing column then costs next
+to nothing: a year of daily half-hour sessions at 1 Hz on a 2-port device stays a few
+MiB instead of some sixty. :func:`read_samples` gives back the same rows from both.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from irlink.model import Status
+
+__all__ = [
+    "CHUNK",
+    "PORT_COLUMNS",
+    "SAMPLE_COLUMNS",
+    "SampleRow",
+    "pack",
+    "read_samples",
+    "rows_of",
+]
+
+CHUNK = 600  # samples per chunk: ten minutes at 1 Hz
+
+# Column order of the tables (id and connection_id first in samples; sample_id in ports).
+SAMPLE_COLUMNS = (
+    "id",
+    "at_ms",
+    "mono_ms",
+    "pushed",
+    "state",
+    "battery_pct",
+    "battery_mv",
+    "charger",
+    "board_dc",
+    "faults",
+    "uptime_s",
+    "boot_count",
+)
+PORT_COLUMNS = (
+    "sample_id",
+    "port",
+    "state",
+    "pad_present",
+    "pad_type",
+    "session_id",
+    "duration_s",
+    "remaining_s",
+    "intensity",
+    "mode",
+    "pulse_hz",
+    "sham",
+    "setpoint_dc",
+    "temp_dc",
+    "skin_dc",
+    "faults",
+    "override",
+    "starts_left",
+)
+INSERT_SAMPLE = (
+    "INSERT INTO samples (connection_id, at_ms, mono_ms, pushed, state, battery_pct, battery_mv,"
+    " charger, board_dc, faults, uptime_s, boot_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+INSERT_PORT = f"INSERT INTO port_samples VALUES ({','.join('?' * len(PORT_COLUMNS))})"
+
+
+def _dc(value: float | None) -> int | None:
+    return None if value is None else round(value * 10)
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def rows_of(status: Status) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """A status as its ``samples`` values (after connection, time and ``pushed``) and the
+    ``port_samples`` values of each port (after ``sample_id``), in wire units."""
+    mv = status.battery_v
+    device = (
+        int(status.state),
+        status.battery_pct,
+        None if mv is None else round(mv * 1000),
+        _flag(status.charger_connected),
+        _dc(status.board_temp_c),
+        int(status.faults),
+        int(status.uptime.total_seconds()),
+        status.boot_count,
+    )
+    ports = [
+        (
+            p.port,
+            int(p.state),
+            int(p.pad_present),
+            p.pad_type,
+            p.session_id,
+            int(p.duration.total_seconds()),
+            int(p.remaining.total_seconds()),
+            p.intensity,
+            int(p.mode),
+            p.pulse_hz,
+            int(p.sham),
+            _dc(p.setpoint_c),
+            _dc(p.temp_c),
+            _dc(p.skin_temp_c),
+            int(p.faults),
+            _flag(p.override),
+            p.starts_left,
+        )
+        for p in status.ports
+    ]
+    return device, ports
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    """One status sample as recorded: the device's values, and each port's."""
+
+    connection_id: int
+    values: dict[str, Any]  # SAMPLE_COLUMNS
+    ports: list[dict[str, Any]]  # PORT_COLUMNS, one per port
+
+
+def _deltas(column: Sequence[int | None]) -> list[int | None]:
+    out: list[int | None] = []
+    last = 0
+    for value in column:
+        if value is None:
+            out.append(None)
+        else:
+            out.append(value - last)
+            last = value
+    return out
+
+
+def _undeltas(column: Sequence[int | None]) -> list[int | None]:
+    out: list[int | None] = []
+    last = 0
+    for value in column:
+        if value is None:
+            out.append(None)
+        else:
+            last += value
+            out.append(last)
+    return out
+
+
+def _encode(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> dict[str, list[int | None]]:
+    return {name: _deltas([row[i] for row in rows]) for i, name in enumerate(names)}
+
+
+def _decode(columns: dict[str, list[int | None]], names: Sequence[str]) -> list[tuple[Any, ...]]:
+    return list(zip(*(_undeltas(columns[name]) for name in names), strict=True))
+
+
+def pack(db: sqlite3.Connection, connection_id: int, limit: int | None = None) -> int:
+    """Move the oldest raw samples of ``connection_id`` (``limit`` of them, or all) into
+    one chunk, in the caller's transaction; returns how many moved."""
+    cap = -1 if limit is None else limit
+    samples = db.execute(
+        f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples WHERE connection_id = ? "
+        "ORDER BY id LIMIT ?",
+        (connection_id, cap),
+    ).fetchall()
+    if not samples:
+        return 0
+    first, last = samples[0][0], samples[-1][0]
+    ports = db.execute(
+        f"SELECT {', '.join(PORT_COLUMNS)} FROM port_samples "
+        "WHERE sample_id BETWEEN ? AND ? ORDER BY sample_id, port",
+        (first, last),
+    ).fetchall()
+    ids = {row[0] for row in samples}
+    ports = [row for row in ports if row[0] in ids]  # another connection's may interleave
+    document = {"samples": _encode(samples, SAMPLE_COLUMNS), "ports": _encode(ports, PORT_COLUMNS)}
+    data = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+    db.execute(
+        "INSERT INTO sample_chunks (connection_id, first_at_ms, last_at_ms, count, data) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (connection_id, samples[0][1], samples[-1][1], len(samples), data),
+    )
+    db.execute(
+        "DELETE FROM samples WHERE connection_id = ? AND id BETWEEN ? AND ?",
+        (connection_id, first, last),
+    )
+    return len(samples)
+
+
+def unpack(data: bytes) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """A chunk's samples and port samples, as the rows they were."""
+    document = json.loads(zlib.decompress(data))
+    return _decode(document["samples"], SAMPLE_COLUMNS), _decode(document["ports"], PORT_COLUMNS)
+
+
+def read_samples(
+    db: sqlite3.Connection,
+    connection_ids: Sequence[int],
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+) -> Iterator[SampleRow]:
+    """The samples of ``connection_ids`` (between the times, if given), oldest first."""
+    low = -(2**62) if since_ms is None else since_ms
+    high = 2**62 if until_ms is None else until_ms
+    for connection_id in connection_ids:
+        chunks = db.execute(
+            "SELECT data FROM sample_chunks WHERE connection_id = ? AND last_at_ms >= ? "
+            "AND first_at_ms <= ? ORDER BY first_at_ms, id",
+            (connection_id, low, high),
+        ).fetchall()
+        for (data,) in chunks:
+            samples, ports = unpack(data)
+            yield from _joined(connection_id, samples, ports, low, high)
+        samples = db.execute(
+            f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples WHERE connection_id = ? "
+            "AND at_ms BETWEEN ? AND ? ORDER BY id",
+            (connection_id, low, high),
+        ).fetchall()
+        if samples:
+            ports = db.execute(
+                f"SELECT {', '.join(PORT_COLUMNS)} FROM port_samples "
+                "WHERE sample_id BETWEEN ? AND ? ORDER BY sample_id, port",
+                (samples[0][0], samples[-1][0]),
+            ).fetchall()
+            yield from _joined(connection_id, samples, ports, low, high)
+
+
+def _joined(
+    connection_id: int,
+    samples: list[tuple[Any, ...]],
+    ports: list[tuple[Any, ...]],
+    low: int,
+    high: int,
+) -> Iterator[SampleRow]:
+    by_sample: dict[int, list[dict[str, Any]]] = {}
+    for row in ports:
+        by_sample.setdefault(row[0], []).append(dict(zip(PORT_COLUMNS, row, strict=True)))
+    for row in samples:
+        if low <= row[1] <= high:
+            values = dict(zip(SAMPLE_COLUMNS, row, strict=True))
+            yield SampleRow(connection_id, values, by_sample.get(row[0], []))
