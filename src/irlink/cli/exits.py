@@ -31,7 +31,7 @@ __all__ = ["Group", "json_wanted", "silence_stdout"]
 # Commands that write their own formats and ignore --json.
 _OWN_FORMAT = frozenset({"sim", "schema", "decode"})
 # Global options that take a value: the word after them is not the command.
-_TAKES_VALUE = frozenset({"-d", "--device", "--timeout", "--trace"})
+_TAKES_VALUE = frozenset({"-d", "--device", "--timeout", "--trace", "--db"})
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 
 
