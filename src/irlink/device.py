@@ -306,7 +306,7 @@ class Device(Connection):
             sham=sham,
             override=override,
         )
-        async with self._audited("configure", asked):
+        async with self._audited("configure", asked) as said:
             request = configure_request(
                 self.info,
                 port=port,
@@ -319,6 +319,7 @@ class Device(Connection):
                 override=override,
             )
             await self.request(request, wire.ConfigureResponse)
+            said.update(request.model_dump(mode="json"))  # what was sent, in wire units
         ports = range(1, self.info.port_count + 1) if request.port == 0 else (request.port,)
         self._configured_in.update(dict.fromkeys(ports, self._boots))
 

@@ -27,12 +27,16 @@ def open_session(
     key: tuple[int, int],
     boot_count: int | None,
     at_ms: int,
+    *,
+    ended: bool = False,
 ) -> int | None:
-    """The row of the session ``key`` (port, session id) still open on this device in this
-    boot, started in the last day; None if there is none."""
+    """The row of the session ``key`` (port, session id) on this device in this boot,
+    started in the last day, still open (or, with ``ended``, whether or not it ended:
+    the usage log may have told its end first); None if there is none."""
     found = db.execute(
         "SELECT id FROM sessions WHERE device_id = ? AND port = ? AND session_id = ? "
-        "AND end_reason IS NULL AND (boot_count IS NULL OR boot_count = ?) "
+        f"{'' if ended else 'AND end_reason IS NULL '}"
+        "AND (boot_count IS NULL OR boot_count = ?) "
         "AND (started_at_ms IS NULL OR started_at_ms >= ?) ORDER BY id DESC LIMIT 1",
         (device_id, key[0], key[1], boot_count, at_ms - DAY_MS),
     ).fetchone()

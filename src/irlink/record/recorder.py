@@ -38,7 +38,7 @@ from irlink.events import (
 )
 from irlink.journal import Command
 from irlink.model import Info, Status, UsageRecord
-from irlink.protocol.messages import PortState
+from irlink.protocol.messages import CapabilityFlags, Mode, PortState
 from irlink.record import reconcile
 from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, pack, rows_of
 
@@ -85,7 +85,7 @@ class _Open:
 
 @dataclass
 class DeviceRecorder:
-    """Records one device into a :class:`~irlink.record.SessionLog` (a :class:`irlink.journal.Journal`)."""
+    """Records one device into a :class:`~irlink.record.SessionLog`: its journal."""
 
     log: SessionLog
     address: str
@@ -97,6 +97,10 @@ class DeviceRecorder:
     _mono0: int = 0
     _raw: int = 0  # samples of this connection not yet packed
     _open: dict[tuple[int, int], _Open] = field(default_factory=dict)
+    # Each port's settings as the last configure the device confirmed set them (wire units).
+    _configured: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _ports: int = 1  # the device's, as its info said
+    _heater: bool = False
     _early: list[tuple[str, Any]] = field(default_factory=list)  # told before the first link
 
     # The Journal interface.
@@ -104,6 +108,8 @@ class DeviceRecorder:
     def linked(self, info: Info) -> None:
         """A new link: the device's row brought up to date, a connection row opened."""
         self._end_connection("the link was replaced")
+        self._ports = info.port_count
+        self._heater = info.has(CapabilityFlags.HEATER)
         now, mono = _ms(), time.monotonic_ns()
         described = info_json(info)
 
@@ -238,6 +244,11 @@ class DeviceRecorder:
         if connection is None:
             return  # nothing is sent before the first link is read
         at, mono = self._now()
+        if command.name == "configure" and command.outcome == "done":
+            port = command.result.get("port", 0)
+            assert isinstance(port, int)
+            for each in range(1, self._ports + 1) if port == 0 else (port,):
+                self._configured[each] = dict(command.result)
         started = (
             command.name == "start"
             and command.outcome == "done"
@@ -265,8 +276,7 @@ class DeviceRecorder:
                 assert isinstance(session_id, int)
                 port = command.args.get("port", 0)
                 assert isinstance(port, int)
-                count = self._port_count(db)
-                for each in range(1, count + 1) if port == 0 else (port,):
+                for each in range(1, self._ports + 1) if port == 0 else (port,):
                     self._session(db, each, session_id, at, None)
 
         self.log.write("commands", work)
@@ -320,11 +330,6 @@ class DeviceRecorder:
     def _mono(self) -> int:
         return (time.monotonic_ns() - self._mono0) // 1_000_000
 
-    def _port_count(self, db: sqlite3.Connection) -> int:
-        info = db.execute("SELECT info FROM devices WHERE id = ?", (self.device_id,)).fetchone()
-        count: int = json.loads(info[0])["port_count"]
-        return count
-
     def _session(
         self,
         db: sqlite3.Connection,
@@ -351,6 +356,25 @@ class DeviceRecorder:
             else:
                 kept = _Open(found, False)
             self._open[key] = kept
+        asked = self._configured.get(port)
+        if asked is not None and status is None and not kept.settings:
+            setpoint = asked.get("setpoint_dc")
+            db.execute(
+                "UPDATE sessions SET duration_s = coalesce(duration_s, ?), "
+                "intensity = coalesce(intensity, ?), mode = coalesce(mode, ?), "
+                "pulse_hz = coalesce(pulse_hz, ?), setpoint_dc = coalesce(setpoint_dc, ?), "
+                "sham = coalesce(sham, ?), override = coalesce(override, ?) WHERE id = ?",
+                (
+                    asked.get("duration_s"),
+                    asked.get("intensity"),
+                    None if asked.get("mode") is None else Mode(asked["mode"]).name.lower(),
+                    asked.get("pulse_hz"),
+                    setpoint if self._heater else None,
+                    int(bool(asked.get("sham"))),
+                    int(bool(asked.get("override"))),
+                    kept.row,
+                ),
+            )
         if duration is not None and not kept.settings:
             db.execute(
                 "UPDATE sessions SET duration_s = ? WHERE id = ? AND duration_s IS NULL",
@@ -381,7 +405,7 @@ class DeviceRecorder:
         row = (
             kept.row
             if kept is not None
-            else reconcile.open_session(db, self.device_id, key, self.boot_count, at)
+            else reconcile.open_session(db, self.device_id, key, self.boot_count, at, ended=True)
         )
         if row is None:  # never seen running: known now from its end alone
             row = db.execute(
@@ -415,16 +439,24 @@ def _event_row(event: DeviceEvent) -> tuple[str, int | None, int | None, dict[st
     """An event as its kind, port, session id and the rest of what it says."""
     match event:
         case SessionStarted():
-            return "session_started", event.port, event.session_id, {
-                "duration_s": event.duration.total_seconds()
-            }
+            return (
+                "session_started",
+                event.port,
+                event.session_id,
+                {"duration_s": event.duration.total_seconds()},
+            )
         case SessionEnded():
             delivered = None if event.delivered is None else event.delivered.total_seconds()
-            return "session_ended", event.port, event.session_id, {
-                "reason": event.reason.name.lower(),
-                "delivered_s": delivered,
-                "recovered": event.recovered,
-            }
+            return (
+                "session_ended",
+                event.port,
+                event.session_id,
+                {
+                    "reason": event.reason.name.lower(),
+                    "delivered_s": delivered,
+                    "recovered": event.recovered,
+                },
+            )
         case FaultRaised() | FaultCleared():
             kind = "fault_raised" if isinstance(event, FaultRaised) else "fault_cleared"
             names = [f.name.lower() for f in type(event.fault) if f in event.fault and f.name]
@@ -434,17 +466,27 @@ def _event_row(event: DeviceEvent) -> tuple[str, int | None, int | None, dict[st
         case PadDetached():
             return "pad_detached", event.port, None, {}
         case LowBattery():
-            return "low_battery", None, None, {
-                "battery_pct": event.battery_pct,
-                "battery_v": event.battery_v,
-            }
+            return (
+                "low_battery",
+                None,
+                None,
+                {
+                    "battery_pct": event.battery_pct,
+                    "battery_v": event.battery_v,
+                },
+            )
         case LinkDown():
             return "link_down", None, None, {"reason": event.reason}
         case LinkRestored():
-            return "link_restored", None, None, {
-                "rebooted": event.rebooted,
-                "boot_count": event.status.boot_count,
-            }
+            return (
+                "link_restored",
+                None,
+                None,
+                {
+                    "rebooted": event.rebooted,
+                    "boot_count": event.status.boot_count,
+                },
+            )
         case Restarted():
             cause = None if event.cause is None else event.cause.name.lower()
             return "restarted", None, None, {"boot_count": event.boot_count, "cause": cause}

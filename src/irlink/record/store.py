@@ -11,6 +11,7 @@ is logged once, and what was lost is counted (:attr:`SessionLog.lost`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -173,10 +174,8 @@ class SessionLog:
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
-                    try:
+                    with contextlib.suppress(sqlite3.Error):  # the failure says what matters
                         db.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass  # the failure already said what matters
                 self._failed(kind, _why(exc))
                 return None
         return result

@@ -1,0 +1,149 @@
+"""The command line's session log, with real processes: SIGKILL loses nothing printed; a log
+that cannot be written leaves the session going, says so once and exits 7; a log that is
+not ours stops the command before it talks to the device."""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from irlink.record import SessionLog
+from tests.cli.proc import SCRIPT, START_S, irlink, read_until, started
+from tests.record.readonly import reader_only
+
+SIM = "sim://waistband?speed=60"
+FAST_SIM = "sim://waistband?speed=600"  # a 10-minute session in a second
+
+
+def recorded(db: Path) -> tuple[set[tuple[int, int]], int]:
+    """The (uptime, remaining on port 1) of every sample recorded, and the events count."""
+    with SessionLog.open(db, readonly=True) as log:
+        from irlink.record.samples import read_samples
+
+        connections = [row[0] for row in log.db.execute("SELECT id FROM connections")]
+        seen = {
+            (s.values["uptime_s"], s.ports[0]["remaining_s"])
+            for s in read_samples(log.db, connections)
+        }
+        events = log.db.execute("SELECT count(*) FROM events").fetchone()[0]
+    return seen, events
+
+
+def test_sigkill_mid_session_loses_nothing_that_was_printed(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    with started(
+        "--db", str(db), "--json", "start", "-d", SIM, "--duration", "10m", "--wait"
+    ) as proc:
+        out = b""
+        while out.count(b'"status_update"') < 20:
+            out = read_until(proc, b'"status_update"') if not out else out + read_until(proc, b"\n")
+        proc.send_signal(signal.SIGKILL)
+        rest, _ = proc.communicate(timeout=START_S)
+    assert proc.returncode == -signal.SIGKILL
+    lines = [json.loads(line) for line in (out + rest).splitlines() if line.strip()]
+    printed = {
+        (int(line["status"]["uptime"]), int(line["status"]["ports"][0]["remaining"]))
+        for line in lines
+        if line["type"] == "status_update"
+    }
+    printed_events = [line for line in lines if line["type"] == "session_started"]
+    samples, events = recorded(db)
+    assert len(printed) >= 20
+    assert printed <= samples  # every status printed was in the log before it was printed
+    assert events >= len(printed_events) == 1
+
+
+def run_child(
+    args: list[str], preexec: Callable[[], None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        timeout=START_S * 2,
+        check=False,
+        preexec_fn=preexec,
+    )
+
+
+def test_a_read_only_log_lets_the_session_run_says_so_once_and_exits_7(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    with SessionLog.open(db):
+        pass  # a WAL log that closed cleanly: no -wal or -shm left
+    before = db.read_bytes()
+    with reader_only(db):
+        done = run_child(["--db", str(db), "start", "-d", FAST_SIM, "--duration", "10m", "--wait"])
+    assert done.returncode == 7, done.stderr
+    assert "completed" in done.stdout  # the session itself ran to its end
+    assert done.stderr.count("recording to the session log") == 1
+    assert f"the session log {db} is missing what could not be written" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert db.read_bytes() == before
+
+
+def test_a_full_disk_lets_the_session_run_and_what_was_recorded_stays(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    first = irlink("--db", str(db), "status", "-d", FAST_SIM)
+    assert first.returncode == 0, first.stderr
+    kept = recorded(db)[0]
+    size = db.stat().st_size
+
+    def no_room() -> None:  # no file may grow: a full disk, as the log's writes see it
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    done = run_child(
+        ["--db", str(db), "start", "-d", FAST_SIM, "--duration", "10m", "--wait"], no_room
+    )
+    assert done.returncode == 7, done.stderr
+    assert "completed" in done.stdout
+    assert done.stderr.count("recording to the session log") == 1
+    with SessionLog.open(db, readonly=True) as log:
+        assert log.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert kept <= recorded(db)[0]
+    assert kept
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"not a database at all\n" * 50, "is not an irlink session log"),
+        (None, "is a SQLite database of another program"),
+    ],
+    ids=["a text file", "another program's database"],
+)
+def test_a_file_that_is_not_a_log_stops_the_command_before_the_device(
+    tmp_path: Path, content: bytes | None, says: str
+) -> None:
+    db = tmp_path / "mine.db"
+    if content is None:
+        with sqlite3.connect(db) as plain:
+            plain.execute("CREATE TABLE visits (id INTEGER)")
+        plain.close()
+    else:
+        db.write_bytes(content)
+    before = db.read_bytes()
+    done = irlink("--db", str(db), "--json", "start", "-d", SIM, "--duration", "10m")
+    assert done.returncode == 2
+    assert str(db) in done.stderr
+    assert says in done.stderr
+    assert "--no-log" in done.stderr
+    error = json.loads(done.stdout.splitlines()[-1])
+    assert error["type"] == "error"
+    assert says in error["message"]
+    assert "started" not in done.stdout
+    assert db.read_bytes() == before
+
+
+def test_no_log_records_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    done = irlink("--db", str(db), "--no-log", "status", "-d", SIM)
+    assert done.returncode == 0, done.stderr
+    assert not db.exists()

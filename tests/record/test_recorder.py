@@ -1,0 +1,201 @@
+"""The recorder: what a Device hands its caller is in the log already, sessions kept once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import irlink
+from irlink.events import LinkDown, LinkRestored, SessionEnded, SessionStarted, StatusUpdate
+from irlink.record import SessionLog, sessions
+from irlink.record.samples import CHUNK, read_samples
+from irlink.refusals import NoSession
+from tests.host.links import connected, run
+
+QUICK = 0.2
+
+
+def count(db: Path, table: str, where: str = "1") -> int:
+    with sqlite3.connect(db) as plain:
+        value: int = plain.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+    return value
+
+
+def test_every_status_handed_to_the_caller_is_already_committed(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+
+    async def body() -> None:
+        with SessionLog.open(path) as log:
+            async with connected("multiport", log=log) as host:
+                base = count(path, "samples")
+                for number in range(1, 6):
+                    await host.device.status()
+                    # Read by another connection, as another process would: committed.
+                    assert count(path, "samples") == base + number
+                await host.device.subscribe(1)
+                host.clock.advance(3)
+                pushed = await host.wait_for(StatusUpdate)
+                assert count(path, "samples", "pushed = 1") >= 1
+                assert pushed.status.boot_count == 1
+
+    run(body())
+
+
+def test_a_live_session_is_kept_with_its_settings_end_and_delivered_dose(tmp_path: Path) -> None:
+    async def body() -> None:
+        with SessionLog.open(tmp_path / "log.db") as log:
+            async with connected("multiport", log=log) as host:
+                device = host.device
+                await device.configure(2, duration="20m", intensity=1, mode="pulsed", pulse_hz=73)
+                session_id = await device.start(2)
+                await host.wait_for(SessionStarted)
+                host.clock.advance(300)
+                await device.stop(2)
+                ended = await host.wait_for(SessionEnded)
+                kept = sessions(log)
+                assert len(kept) == 1
+                row = kept[0]
+                assert (row.port, row.session_id, row.source) == (2, session_id, "live")
+                assert (row.duration_s, row.intensity, row.mode, row.pulse_hz) == (
+                    1200,
+                    1,
+                    "pulsed",
+                    73,
+                )
+                assert (row.end_reason, row.end_seen, row.outcome) == (
+                    "stopped",
+                    "live",
+                    "ended early",
+                )
+                assert ended.delivered is not None
+                assert row.delivered_s == ended.delivered.total_seconds() == 300
+                assert row.sham is False
+
+    run(body())
+
+
+def test_commands_are_audited_with_their_outcome_and_refusal_code(tmp_path: Path) -> None:
+    async def body() -> None:
+        with SessionLog.open(tmp_path / "log.db") as log:
+            async with connected("waistband", log=log) as host:
+                with pytest.raises(NoSession):
+                    await host.device.resume(1)
+                with pytest.raises(irlink.LimitError):
+                    await host.device.configure(1, duration="5h")
+                await host.device.configure(1, duration="10m")
+            rows = log.db.execute(
+                "SELECT name, outcome, code, args FROM commands ORDER BY id"
+            ).fetchall()
+            connection = log.db.execute("SELECT host, user, irlink_version FROM connections")
+            host_name, user, version = connection.fetchone()
+        assert [(r[0], r[1], r[2]) for r in rows] == [
+            ("resume", "refused", "no_session"),
+            ("configure", "invalid", None),
+            ("configure", "done", None),
+        ]
+        assert json.loads(rows[2][3])["duration"] == "10m"
+        assert host_name
+        assert user
+        assert version == irlink.__version__
+
+    run(body())
+
+
+def test_samples_read_back_the_same_after_they_are_packed_into_chunks(tmp_path: Path) -> None:
+    async def body() -> None:
+        with SessionLog.open(tmp_path / "log.db") as log:
+            async with connected("multiport", log=log) as host:
+                await host.device.configure(0, duration="20m", intensity=1)
+                await host.device.start(0)
+                seen = []
+                for _ in range(CHUNK + 25):
+                    host.clock.advance(1)
+                    seen.append(await host.device.status())
+            chunks = log.db.execute("SELECT sum(count) FROM sample_chunks").fetchone()[0]
+            raw = log.db.execute("SELECT count(*) FROM samples").fetchone()[0]
+            connection = log.db.execute("SELECT id FROM connections").fetchone()[0]
+            back = list(read_samples(log.db, [connection]))
+        assert raw == 0  # closing packed the rest
+        assert chunks == len(back) >= len(seen)
+        tail = back[-len(seen) :]
+        for status, sample in zip(seen, tail, strict=True):
+            assert sample.values["uptime_s"] == status.uptime.total_seconds()
+            assert [p["remaining_s"] for p in sample.ports] == [
+                p.remaining.total_seconds() for p in status.ports
+            ]
+            assert [p["temp_dc"] for p in sample.ports] == [
+                None if p.temp_c is None else round(p.temp_c * 10) for p in status.ports
+            ]
+
+    run(body())
+
+
+def test_a_session_that_ended_while_the_link_was_down_is_kept_once_recovered(
+    tmp_path: Path,
+) -> None:
+    async def body() -> None:
+        with SessionLog.open(tmp_path / "log.db") as log:
+            async with connected("waistband", "socket", log=log, timeout=QUICK) as host:
+                device, sim, clock = host.device, host.sim, host.clock
+                await device.configure(duration="10m", intensity=1)
+                session_id = await device.start()
+                clock.advance(60)
+                sim.cut_link(600)
+                await host.wait_for(LinkDown)
+                clock.advance(600)
+                await host.wait_for(SessionEnded)
+                await host.wait_for(LinkRestored)
+                await device.usage_log()  # read again: still one session
+            kept = sessions(log)
+            links = log.db.execute("SELECT close_reason FROM connections ORDER BY id").fetchall()
+            kinds = [r[0] for r in log.db.execute("SELECT kind FROM events ORDER BY id")]
+        assert [(s.session_id, s.source, s.end_seen, s.delivered_s) for s in kept] == [
+            (session_id, "live", "recovered", 600)
+        ]
+        assert kept[0].log_index is not None
+        assert len(links) == 2
+        assert links[0][0].startswith("link lost")
+        assert "link_down" in kinds
+        assert "link_restored" in kinds
+
+    run(body())
+
+
+def test_sessions_the_host_never_saw_are_recovered_once_across_host_restarts(
+    tmp_path: Path,
+) -> None:
+    from irlink.sim import ManualClock, SimulatedDevice
+
+    path = tmp_path / "log.db"
+    sim = SimulatedDevice("waistband", clock=ManualClock())
+
+    async def host_run(*, record: bool, start: bool) -> None:
+        # A new SessionLog each time: an irlink process (or host) started afresh.
+        with SessionLog.open(path) as log:
+            async with connected("waistband", "socket", sim=sim, log=log if record else None) as h:
+                if start:
+                    await h.device.configure(duration="10m", intensity=2)
+                    await h.device.start()
+
+    async def body() -> None:
+        await host_run(record=True, start=True)  # the host leaves; the device runs on
+        sim.clock.advance(700)  # the session ends while no host listens
+        await host_run(record=False, start=True)  # another app, which keeps no record
+        sim.clock.advance(700)
+        await host_run(record=True, start=False)  # learns both ends from the usage log
+        await host_run(record=True, start=False)  # and the next time, nothing new
+
+    run(body())
+    with SessionLog.open(path) as log:
+        # In the device's log order (a manual clock makes simulated and wall time differ).
+        kept = sorted(sessions(log), key=lambda s: s.log_index or 0)
+        estimated = [s.times_estimated for s in kept]
+    assert [(s.source, s.end_seen, s.end_reason, s.delivered_s) for s in kept] == [
+        ("live", "recovered", "completed", 600),
+        ("recovered", "recovered", "completed", 600),
+    ]
+    assert estimated == [True, True]  # ends reckoned from the device's uptime
+    assert kept[1].intensity == 2
