@@ -147,3 +147,31 @@ def test_no_log_records_nothing(tmp_path: Path) -> None:
     done = irlink("--db", str(db), "--no-log", "status", "-d", SIM)
     assert done.returncode == 0, done.stderr
     assert not db.exists()
+
+
+def test_two_irlink_processes_record_into_one_log_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    args = ["--db", str(db), "--json", "start", "--duration", "10m", "--wait"]
+    with (
+        started(*args, "-d", "sim://waistband?speed=60&serial=0041") as one,
+        started(*args, "-d", "sim://multiport?speed=60&serial=0042") as two,
+    ):
+        outputs = [proc.communicate(timeout=START_S * 4) for proc in (one, two)]
+    for proc, (_, err) in zip((one, two), outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert b"locked" not in err
+    printed = sum(out.count(b'"status_update"') for out, _ in outputs)
+    with SessionLog.open(db, readonly=True) as log:
+        from irlink.record import sessions
+        from irlink.record.samples import read_samples
+
+        kept = sessions(log)
+        connections = [row[0] for row in log.db.execute("SELECT id FROM connections")]
+        samples = sum(1 for _ in read_samples(log.db, connections))
+    # The multiport's start (port 0) ran a session on each of its two ports.
+    assert sorted((s.serial, s.port, s.outcome) for s in kept) == [
+        ("0041", 1, "completed"),
+        ("0042", 1, "completed"),
+        ("0042", 2, "completed"),
+    ]
+    assert samples >= printed  # every status either printed was recorded

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["DeviceRecorder", "info_json", "link_kind"]
 
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
+EARLY_MAX = 1000  # what is kept while the first link is read: a few events and statuses
 
 
 def _ms(at: datetime | None = None) -> int:
@@ -102,12 +103,14 @@ class DeviceRecorder:
     _ports: int = 1  # the device's, as its info said
     _heater: bool = False
     _early: list[tuple[str, Any]] = field(default_factory=list)  # told before the first link
+    _was_linked: bool = False  # linked() was called: what has no connection now is lost
 
     # The Journal interface.
 
     def linked(self, info: Info) -> None:
         """A new link: the device's row brought up to date, a connection row opened."""
         self._end_connection("the link was replaced")
+        self._was_linked = True
         self._ports = info.port_count
         self._heater = info.has(CapabilityFlags.HEATER)
         now, mono = _ms(), time.monotonic_ns()
@@ -241,8 +244,9 @@ class DeviceRecorder:
     def command(self, command: Command) -> None:
         """A command and its outcome: the audit trail."""
         connection = self.connection_id
-        if connection is None:
-            return  # nothing is sent before the first link is read
+        if connection is None:  # the connection's row could not be written
+            self.log.unrecorded("commands")
+            return
         at, mono = self._now()
         if command.name == "configure" and command.outcome == "done":
             port = command.result.get("port", 0)
@@ -322,7 +326,12 @@ class DeviceRecorder:
         self._open.clear()
 
     def _pending(self, kind: str, value: Any) -> None:
-        self._early.append((kind, value))
+        """Keep what came before the first link was read; after it, with no connection row
+        (its write failed), what comes cannot be recorded: counted as lost."""
+        if self._was_linked or len(self._early) >= EARLY_MAX:
+            self.log.unrecorded("events" if kind == "event" else "samples")
+        else:
+            self._early.append((kind, value))
 
     def _now(self) -> tuple[int, int]:
         return _ms(), self._mono()

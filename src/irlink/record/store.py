@@ -180,6 +180,10 @@ class SessionLog:
                 return None
         return result
 
+    def unrecorded(self, kind: str) -> None:
+        """Count one ``kind`` lost because an earlier write failed (its row is missing)."""
+        self._failed(kind, "an earlier write failed")
+
     def _failed(self, kind: str, why: str) -> None:
         self.lost[kind] += 1
         if self.failure is None:
