@@ -48,7 +48,7 @@ from irlink.events import (
     StatusUpdate,
     from_wire_event,
 )
-from irlink.journal import Command, Journal, Outcome, plain_args
+from irlink.journal import Command, Journal, Outcome, Written, plain_args
 from irlink.limits import (
     DurationLike,
     check_port,
@@ -189,7 +189,7 @@ class Device(Connection):
         known = self._info
         info = await self._read_info(resync=True)
         if self.journal is not None:
-            self.journal.linked(info)
+            await _written(self.journal.linked(info))
         if known is None:
             # Arguments given to connect() are checked as soon as the limits are known.
             self._period_ms = period_ms(info, self._period)
@@ -232,7 +232,7 @@ class Device(Connection):
         closing = not self._closing
         await super().close()
         if closing and self.journal is not None:
-            self.journal.closed("closed by the host")
+            await _written(self.journal.closed("closed by the host"))
 
     # What the device is and how it is.
 
@@ -254,7 +254,7 @@ class Device(Connection):
         # The answer's body is read straight into a Status, without the wire message.
         status = self._status = await self.request(_GET_STATUS, Status, read=self._read_status_body)
         if self.journal is not None:
-            self.journal.status(status, pushed=False)
+            await _written(self.journal.status(status, pushed=False))
         self._note_sessions(status)
         if status.boot_count != self._boot_count:
             self._check_boot(status)
@@ -264,7 +264,7 @@ class Device(Connection):
         status = await self.request(_GET_STATUS, Status, read=self._read_status_body, resync=resync)
         self._status = status
         if self.journal is not None:
-            self.journal.status(status, pushed=False)
+            await _written(self.journal.status(status, pushed=False))
         self._note_sessions(status)
         return status
 
@@ -512,14 +512,13 @@ class Device(Connection):
 
     # The journal.
 
-    def _publish(self, event: DeviceEvent) -> None:
+    def _record(self, event: DeviceEvent) -> Written | None:
         journal = self.journal
-        if journal is not None:  # recorded before any caller sees it
-            if isinstance(event, StatusUpdate):
-                journal.status(event.status, pushed=True)
-            else:
-                journal.event(event)
-        super()._publish(event)
+        if journal is None:
+            return None
+        if isinstance(event, StatusUpdate):
+            return journal.status(event.status, pushed=True)
+        return journal.event(event)
 
     @asynccontextmanager
     async def _audited(
@@ -536,10 +535,13 @@ class Device(Connection):
             yield said
         except BaseException as exc:
             outcome, code = _outcome(exc)
-            journal.command(Command(name, dict(asked), outcome, code, str(exc) or repr(exc)))
+            command = Command(name, dict(asked), outcome, code, str(exc) or repr(exc))
+            written = journal.command(command)
+            if not isinstance(exc, asyncio.CancelledError):  # a cancelled task waits no more
+                await _written(written)
             raise
         if always:
-            journal.command(Command(name, dict(asked), Outcome.DONE, result=said))
+            await _written(journal.command(Command(name, dict(asked), Outcome.DONE, result=said)))
 
     # The usage log.
 
@@ -547,7 +549,7 @@ class Device(Connection):
         """The device's own record of finished sessions, oldest first, from ``from_index``."""
         records = [UsageRecord.from_wire(r, self.info) for r in await self._read_log(from_index)]
         if self.journal is not None and records:
-            self.journal.usage(records)
+            await _written(self.journal.usage(records))
         return records
 
     async def _read_log(
@@ -620,7 +622,9 @@ class Device(Connection):
         records = await self._usage_tail(resync=resync)
         self._tail_due = False
         if self.journal is not None and records:
-            self.journal.usage([UsageRecord.from_wire(r, self._info) for r in records])
+            await _written(
+                self.journal.usage([UsageRecord.from_wire(r, self._info) for r in records])
+            )
         self._used_ids.update(record.session_id for record in records)
         self._report_endings(records)
         for key in lost - self._ended:
@@ -792,6 +796,12 @@ class Device(Connection):
                         recovered=True,
                     )
                 )
+
+
+async def _written(written: Written) -> None:
+    """Wait until the journal has written a record (its futures never fail)."""
+    if not written.done():
+        await asyncio.wrap_future(written)
 
 
 def _outcome(exc: BaseException) -> tuple[Outcome, ErrorCode | None]:

@@ -2,27 +2,32 @@
 
 A :class:`Journal` is told of every link made, every status that reaches the host
 (read or pushed), every event, every command that changes the device with its outcome,
-and every usage-log record read, each *before* the caller sees it: so a caller that
-has been handed something can count on it being recorded (:mod:`irlink.record` keeps
-it in SQLite). A journal never raises into the device: a recorder that cannot write
-says so its own way, and the device's work goes on. The device layer knows only this
-interface; :mod:`irlink.record` implements it.
+and every usage-log record read. Each call returns at once with a future that is done
+when the record is written (:mod:`irlink.record` writes on a thread of its own, so a
+slow or locked file never holds up the link), and the device waits for it before it
+hands the same thing to its caller: what a caller has been handed is recorded. A
+journal never raises into the device, and its futures never fail: a recorder that
+cannot write says so its own way, and the device's work goes on. The device layer
+knows only this interface.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from irlink.events import DeviceEvent
     from irlink.model import Info, Status, UsageRecord
     from irlink.protocol.messages import ErrorCode
 
-__all__ = ["Command", "Journal", "JournalFactory", "Outcome"]
+__all__ = ["Command", "Journal", "JournalFactory", "Outcome", "Written"]
+
+Written = Future[Any]  # done once the record is written (or given up): never fails
 
 
 class Outcome(StrEnum):
@@ -49,29 +54,29 @@ class Command:
 
 
 class Journal(Protocol):
-    """The recorder of one :class:`~irlink.Device`: every call returns at once and never raises."""
+    """The recorder of one :class:`~irlink.Device`: every call returns at once, never raises."""
 
     @property
     def log_from(self) -> int | None:
         """The usage-log index from which the journal has not seen the device's records
         (None: no wish); the device reads its log from there at each link, not only its tail."""
 
-    def linked(self, info: Info) -> None:
+    def linked(self, info: Info) -> Written:
         """A link was made (the first, or one after a drop) and the device read: ``info``."""
 
-    def status(self, status: Status, *, pushed: bool) -> None:
+    def status(self, status: Status, *, pushed: bool) -> Written:
         """A status reached the host: read by a request, or ``pushed`` by a subscription."""
 
-    def event(self, event: DeviceEvent) -> None:
+    def event(self, event: DeviceEvent) -> Written:
         """An event reached the host (a pushed status comes as :meth:`status` instead)."""
 
-    def command(self, command: Command) -> None:
+    def command(self, command: Command) -> Written:
         """A command that changes the device was asked for, and ended so."""
 
-    def usage(self, records: Sequence[UsageRecord]) -> None:
+    def usage(self, records: Sequence[UsageRecord]) -> Written:
         """Records of the device's own usage log were read."""
 
-    def closed(self, reason: str) -> None:
+    def closed(self, reason: str) -> Written:
         """The device was closed by the host (``reason``): nothing more comes."""
 
 

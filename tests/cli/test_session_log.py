@@ -152,14 +152,21 @@ def test_no_log_records_nothing(tmp_path: Path) -> None:
 def test_two_irlink_processes_record_into_one_log_at_once(tmp_path: Path) -> None:
     db = tmp_path / "sessions.db"
     args = ["--db", str(db), "--json", "start", "--duration", "10m", "--wait"]
-    with (
-        started(*args, "-d", "sim://waistband?speed=60&serial=0041") as one,
-        started(*args, "-d", "sim://multiport?speed=60&serial=0042") as two,
-    ):
-        outputs = [proc.communicate(timeout=START_S * 4) for proc in (one, two)]
-    for proc, (_, err) in zip((one, two), outputs, strict=True):
+    # Into files, both read at the end: a pipe nobody drains would stall its writer.
+    outs = [tmp_path / "one.out", tmp_path / "two.out"]
+    with outs[0].open("wb") as first, outs[1].open("wb") as second:
+        procs = [
+            subprocess.Popen([SCRIPT, *args, "-d", address], stdout=out, stderr=subprocess.PIPE)
+            for address, out in (
+                ("sim://waistband?speed=60&serial=0041", first),
+                ("sim://multiport?speed=60&serial=0042", second),
+            )
+        ]
+        errors = [proc.communicate(timeout=START_S * 4)[1] for proc in procs]
+    for proc, err in zip(procs, errors, strict=True):
         assert proc.returncode == 0, err
         assert b"locked" not in err
+    outputs = [(out.read_bytes(), b"") for out in outs]
     printed = sum(out.count(b'"status_update"') for out, _ in outputs)
     with SessionLog.open(db, readonly=True) as log:
         from irlink.record import sessions

@@ -16,7 +16,8 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from irlink.events import (
     SessionEnded,
     SessionStarted,
 )
-from irlink.journal import Command
+from irlink.journal import Command, Outcome
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol.messages import CapabilityFlags, Mode, PortState
 from irlink.record import reconcile
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["DeviceRecorder", "info_json", "link_kind"]
 
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
-EARLY_MAX = 1000  # what is kept while the first link is read: a few events and statuses
+EARLY_MAX = 1000  # writes kept while the first link is recorded: a few events at most
 
 
 def _ms(at: datetime | None = None) -> int:
@@ -86,15 +87,20 @@ class _Open:
 
 @dataclass
 class DeviceRecorder:
-    """Records one device into a :class:`~irlink.record.SessionLog`: its journal."""
+    """Records one device into a :class:`~irlink.record.SessionLog`: its journal.
+
+    Each call stamps the time at once and queues its write; the future it returns is done
+    once committed. Everything the recorder remembers is touched only by those writes,
+    which the log's writer thread runs one at a time, in order.
+    """
 
     log: SessionLog
     address: str
     device_id: int | None = None
     connection_id: int | None = None
+    log_from: int | None = None  # the usage-log index from which records are not reconciled
     boot_count: int | None = None  # as last seen in a status
     uptime_s: int = 0
-    log_from: int | None = None  # the usage-log index from which records are not reconciled
     _mono0: int = 0
     _raw: int = 0  # samples of this connection not yet packed
     _open: dict[tuple[int, int], _Open] = field(default_factory=dict)
@@ -102,23 +108,26 @@ class DeviceRecorder:
     _configured: dict[int, dict[str, Any]] = field(default_factory=dict)
     _ports: int = 1  # the device's, as its info said
     _heater: bool = False
-    _early: list[tuple[str, Any]] = field(default_factory=list)  # told before the first link
-    _was_linked: bool = False  # linked() was called: what has no connection now is lost
+    # Writes that came before the first link was recorded (an event while connecting):
+    # done once it is, in order.
+    _early: list[Callable[[sqlite3.Connection], None]] | None = field(default_factory=list)
 
     # The Journal interface.
 
-    def linked(self, info: Info) -> None:
+    def linked(self, info: Info) -> Future[Any]:
         """A new link: the device's row brought up to date, a connection row opened."""
-        self._end_connection("the link was replaced")
-        self._was_linked = True
-        self._ports = info.port_count
-        self._heater = info.has(CapabilityFlags.HEATER)
         now, mono = _ms(), time.monotonic_ns()
         described = info_json(info)
+        ports, heater = info.port_count, info.has(CapabilityFlags.HEATER)
 
-        def work(db: sqlite3.Connection) -> tuple[int, int, int]:
+        def work(db: sqlite3.Connection) -> None:
+            self._close_connection(db, now, "the link was replaced")
+            # Not in this transaction's fate: a failure below leaves no connection at all.
+            self.connection_id = None
+            self._ports, self._heater = ports, heater
             found = db.execute(
-                "SELECT id FROM devices WHERE family = ? AND model = ? AND serial = ?",
+                "SELECT id, log_next_index FROM devices WHERE family = ? AND model = ? "
+                "AND serial = ?",
                 (info.family.name.lower(), info.model, info.serial),
             ).fetchone()
             if found is None:
@@ -137,14 +146,14 @@ class DeviceRecorder:
                         described,
                     ),
                 ).lastrowid
+                wanted = 0
             else:
-                device_id = found[0]
+                device_id, wanted = found
                 db.execute(
                     "UPDATE devices SET last_seen_at_ms = ?, firmware_version = ?, "
                     "hardware_version = ?, info = ? WHERE id = ?",
                     (now, info.firmware_version, info.hardware_version, described, device_id),
                 )
-            assert device_id is not None
             connection_id = db.execute(
                 "INSERT INTO connections (device_id, address, link, opened_at_ms, opened_mono_ns,"
                 " firmware_version, protocol, info, host, user, pid, irlink_version) "
@@ -164,69 +173,57 @@ class DeviceRecorder:
                     __version__,
                 ),
             ).lastrowid
-            assert connection_id is not None
-            wanted = db.execute(
-                "SELECT log_next_index FROM devices WHERE id = ?", (device_id,)
-            ).fetchone()[0]
-            return device_id, connection_id, wanted
+            self.device_id, self.connection_id, self.log_from = device_id, connection_id, wanted
+            self._mono0, self._raw = mono, 0
+            early, self._early = self._early, None
+            for write in early or ():
+                write(db)
 
-        done = self.log.write("connection", work)
-        if done is None:
-            return
-        self.device_id, self.connection_id, self.log_from = done
-        self._mono0 = mono
-        self._raw = 0
-        early, self._early = self._early, []
-        for kind, value in early:
-            if kind == "event":
-                self.event(value)
-            else:
-                self.status(value, pushed=kind == "pushed")
+        return self.log.submit("connection", work)
 
-    def status(self, status: Status, *, pushed: bool) -> None:
-        """A sample, and what it shows of sessions: one transaction."""
-        connection = self.connection_id
-        if connection is None:
-            self._pending("pushed" if pushed else "read", status)
-            return
-        self.boot_count = status.boot_count
-        self.uptime_s = int(status.uptime.total_seconds())
+    def status(self, status: Status, *, pushed: bool) -> Future[Any]:
+        """A sample, and what it shows of sessions."""
+        at, mono_ns = _ms(), time.monotonic_ns()
         device, ports = rows_of(status)
-        at, mono = self._now()
-        running = [p for p in status.ports if p.state in _ACTIVE and p.session_id]
-        need_session = any(
-            (p.port, p.session_id) not in self._open
-            or not self._open[(p.port, p.session_id)].settings
-            for p in running
-        )
-        pack_now = self._raw + 1 >= CHUNK
+        running = [
+            (p.port, p.session_id) for p in status.ports if p.state in _ACTIVE and p.session_id
+        ]
 
         def work(db: sqlite3.Connection) -> None:
+            connection = self._connection("samples", work)
+            if connection is None:
+                return
+            self.boot_count = status.boot_count
+            self.uptime_s = int(status.uptime.total_seconds())
+            mono = (mono_ns - self._mono0) // 1_000_000
             sample = db.execute(INSERT_SAMPLE, (connection, at, mono, int(pushed), *device))
             db.executemany(INSERT_PORT, [(sample.lastrowid, *port) for port in ports])
-            if need_session:
-                for port in running:
-                    self._session(db, port.port, port.session_id, at, status)
-            if pack_now:
+            for key in running:
+                kept = self._open.get(key)
+                if kept is None or not kept.settings:
+                    self._session(db, key[0], key[1], at, status)
+            self._raw += 1
+            if self._raw >= CHUNK:
                 pack(db, connection)
+                self._raw = 0
 
-        if self.log.write("samples", work) is not None:
-            self._raw = 0 if pack_now else self._raw + 1
+        return self.log.submit("samples", work)
 
-    def event(self, event: DeviceEvent) -> None:
+    def event(self, event: DeviceEvent) -> Future[Any]:
         """An event, and what it changes of sessions and of the connection."""
-        connection = self.connection_id
-        if connection is None:
-            self._pending("event", event)
-            return
         kind, port, session_id, data = _event_row(event)
-        at, mono = _ms(event.at), self._mono()
+        at, mono_ns = _ms(event.at), time.monotonic_ns()
+        text = json.dumps(data)
 
         def work(db: sqlite3.Connection) -> None:
+            connection = self._connection("events", work)
+            if connection is None:
+                return
+            mono = (mono_ns - self._mono0) // 1_000_000
             db.execute(
                 "INSERT INTO events (connection_id, at_ms, mono_ms, kind, port, session_id, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (connection, at, mono, kind, port, session_id, json.dumps(data)),
+                (connection, at, mono, kind, port, session_id, text),
             )
             if isinstance(event, SessionStarted):
                 self._session(db, event.port, event.session_id, at, None, event.duration)
@@ -239,27 +236,21 @@ class DeviceRecorder:
                     (at, f"link lost: {event.reason}", connection),
                 )
 
-        self.log.write("events", work)
+        return self.log.submit("events", work)
 
-    def command(self, command: Command) -> None:
+    def command(self, command: Command) -> Future[Any]:
         """A command and its outcome: the audit trail."""
-        connection = self.connection_id
-        if connection is None:  # the connection's row could not be written
-            self.log.unrecorded("commands")
-            return
-        at, mono = self._now()
-        if command.name == "configure" and command.outcome == "done":
-            port = command.result.get("port", 0)
-            assert isinstance(port, int)
-            for each in range(1, self._ports + 1) if port == 0 else (port,):
-                self._configured[each] = dict(command.result)
-        started = (
-            command.name == "start"
-            and command.outcome == "done"
-            and isinstance(command.result.get("session_id"), int)
-        )
+        at, mono_ns = _ms(), time.monotonic_ns()
+        args = json.dumps(dict(command.args), default=str)
+        result = json.dumps(dict(command.result), default=str)
+        code = None if command.code is None else command.code.name.lower()
+        done = command.outcome == Outcome.DONE
 
         def work(db: sqlite3.Connection) -> None:
+            connection = self._connection("commands", work)
+            if connection is None:
+                return
+            mono = (mono_ns - self._mono0) // 1_000_000
             db.execute(
                 "INSERT INTO commands (connection_id, at_ms, mono_ms, name, args, outcome, code,"
                 " detail, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -268,76 +259,77 @@ class DeviceRecorder:
                     at,
                     mono,
                     command.name,
-                    json.dumps(dict(command.args), default=str),
+                    args,
                     str(command.outcome),
-                    None if command.code is None else command.code.name.lower(),
+                    code,
                     command.detail,
-                    json.dumps(dict(command.result), default=str),
+                    result,
                 ),
             )
-            if started:
-                session_id = command.result["session_id"]
-                assert isinstance(session_id, int)
-                port = command.args.get("port", 0)
-                assert isinstance(port, int)
-                for each in range(1, self._ports + 1) if port == 0 else (port,):
+            port = command.result.get("port", command.args.get("port", 0))
+            assert isinstance(port, int)
+            ports = range(1, self._ports + 1) if port == 0 else (port,)
+            if done and command.name == "configure":
+                for each in ports:
+                    self._configured[each] = dict(command.result)
+            session_id = command.result.get("session_id")
+            if done and command.name == "start" and isinstance(session_id, int):
+                for each in ports:
                     self._session(db, each, session_id, at, None)
 
-        self.log.write("commands", work)
+        return self.log.submit("commands", work)
 
-    def usage(self, records: Sequence[UsageRecord]) -> None:
+    def usage(self, records: Sequence[UsageRecord]) -> Future[Any]:
         """Usage-log records read from the device: reconciled with the sessions kept."""
-        device_id = self.device_id
-        if device_id is None or not records:
-            return
         at = _ms()
-        boot, uptime = self.boot_count, self.uptime_s
+        read = list(records)
 
         def work(db: sqlite3.Connection) -> None:
-            for session_row in reconcile.records(db, device_id, records, at, boot, uptime):
-                for key, kept in list(self._open.items()):
-                    if kept.row == session_row:
-                        del self._open[key]
+            device_id = self.device_id
+            if device_id is None or not read:
+                return
+            boot, uptime = self.boot_count, self.uptime_s
+            ended = set(reconcile.records(db, device_id, read, at, boot, uptime))
+            for key, kept in list(self._open.items()):
+                if kept.row in ended:
+                    del self._open[key]
+            top = max(record.log_index for record in read) + 1
+            self.log_from = max(self.log_from or 0, top)
 
-        self.log.write("usage log", work)
+        return self.log.submit("usage log", work)
 
-    def closed(self, reason: str) -> None:
+    def closed(self, reason: str) -> Future[Any]:
         """The host closed the device: the connection row closed, its samples packed."""
-        self._end_connection(reason)
+        at = _ms()
 
-    # Helpers.
+        def work(db: sqlite3.Connection) -> None:
+            self._close_connection(db, at, reason)
 
-    def _end_connection(self, reason: str) -> None:
+        return self.log.submit("connection", work)
+
+    # Helpers: run by the writer thread, inside a write.
+
+    def _connection(self, kind: str, write: Callable[[sqlite3.Connection], None]) -> int | None:
+        """This link's connection row. None before the first link is recorded (``write`` is
+        kept for then), or if its row could not be written (``kind`` counted lost)."""
+        if self.connection_id is None:
+            if self._early is not None and len(self._early) < EARLY_MAX:
+                self._early.append(write)
+            else:
+                self.log.unrecorded(kind)
+        return self.connection_id
+
+    def _close_connection(self, db: sqlite3.Connection, at: int, reason: str) -> None:
         connection = self.connection_id
         if connection is None:
             return
-        self.connection_id = None
-        at = _ms()
-
-        def work(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE connections SET closed_at_ms = ?, close_reason = ? "
-                "WHERE id = ? AND closed_at_ms IS NULL",
-                (at, reason, connection),
-            )
-            pack(db, connection)
-
-        self.log.write("connection", work)
+        db.execute(
+            "UPDATE connections SET closed_at_ms = ?, close_reason = ? "
+            "WHERE id = ? AND closed_at_ms IS NULL",
+            (at, reason, connection),
+        )
+        pack(db, connection)
         self._open.clear()
-
-    def _pending(self, kind: str, value: Any) -> None:
-        """Keep what came before the first link was read; after it, with no connection row
-        (its write failed), what comes cannot be recorded: counted as lost."""
-        if self._was_linked or len(self._early) >= EARLY_MAX:
-            self.log.unrecorded("events" if kind == "event" else "samples")
-        else:
-            self._early.append((kind, value))
-
-    def _now(self) -> tuple[int, int]:
-        return _ms(), self._mono()
-
-    def _mono(self) -> int:
-        return (time.monotonic_ns() - self._mono0) // 1_000_000
 
     def _session(
         self,

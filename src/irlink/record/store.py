@@ -1,9 +1,14 @@
 """The session log's file: where it lives, opening it safely, and writing to it without losing it.
 
-One SQLite file (WAL mode, so readers never wait for writers and several irlink
-processes write it at once; a busy timeout, so a writer waits its turn rather than
-failing). Each record is committed in its own short ``BEGIN IMMEDIATE`` transaction
-the moment it arrives: a process killed an instant later loses none of it (with
+One SQLite file in WAL mode, so readers never wait for writers and several irlink
+processes write it at once; a writer waits its turn for up to :data:`BUSY_TIMEOUT_S`.
+Writes run on the log's own writer thread, never on the event loop: a log that is
+locked or slow never holds up the link, its heartbeat or a session. Each write is
+queued with :meth:`SessionLog.submit`; the thread commits what is queued in one short
+``BEGIN IMMEDIATE`` transaction (each write in a savepoint of its own, so one that
+fails takes nothing else with it) and completes each write's future. The device waits
+for that future before it hands a status or an event to its caller: what the caller
+has, the file has, and a process killed an instant later loses none of it (with
 ``synchronous=NORMAL`` a power cut of the host itself may still lose the last moments,
 never the file). A write that fails never stops the device's work: the first failure
 is logged once, and what was lost is counted (:attr:`SessionLog.lost`).
@@ -14,13 +19,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from irlink.errors import IRLinkError
 from irlink.record.schema import APPLICATION, SCHEMA_VERSION, migrate
@@ -41,7 +48,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 2.0  # how long a write waits for another writer before it counts as failed
+BATCH_MAX = 1000  # writes committed together at most (all queued, up to this)
 T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], Any]
+_STOP = object()
 
 
 class RecordError(IRLinkError):
@@ -79,13 +89,24 @@ class SessionLog:
     """
 
     def __init__(self, db: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
-        self._db = db
+        self._db = db  # for reads, on the caller's thread
         self.path = path
         self.readonly = readonly
-        self._lock = threading.Lock()  # the sync facade runs devices on another thread
+        self._lock = threading.Lock()  # reads from the sync facade's thread and the caller's
         self.failure: str | None = None  # why the first write failed, if one did
         self.lost: Counter[str] = Counter()  # what was not recorded, by kind
+        self._tally = threading.Lock()  # failures are counted from the writer and the caller
         self._closed = False
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        if not readonly:
+            writes = _connect(str(path), path)
+            writes.execute("PRAGMA synchronous = NORMAL")
+            writes.execute("PRAGMA foreign_keys = ON")
+            self._writer = threading.Thread(
+                target=self._write_queued, args=(writes,), name="irlink-log-writer", daemon=True
+            )
+            self._writer.start()
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, readonly: bool = False) -> SessionLog:
@@ -126,8 +147,6 @@ class SessionLog:
             if _damaged(exc):
                 raise NotASessionLog(_damaged_message(where, exc)) from exc
             raise RecordingFailed(f"cannot write the session log {where}: {exc}") from exc
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
         return cls(db, where, readonly=False)
 
     def __enter__(self) -> SessionLog:
@@ -137,11 +156,15 @@ class SessionLog:
         self.close()
 
     def close(self) -> None:
-        """Close the file; harmless twice."""
-        if not self._closed:
-            self._closed = True
-            with self._lock:
-                self._db.close()
+        """Write what is queued, then close the file; harmless twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            self._queue.put(_STOP)
+            self._writer.join()
+        with self._lock:
+            self._db.close()
 
     def journal(self, address: str) -> DeviceRecorder:
         """The recorder of the device at ``address`` (what :func:`irlink.connect` asks for)."""
@@ -151,43 +174,87 @@ class SessionLog:
 
     @property
     def db(self) -> sqlite3.Connection:
-        """The SQLite connection, for reading (writes go through :meth:`write`)."""
+        """The SQLite connection for reading, on the caller's thread (writes: :meth:`submit`)."""
         return self._db
 
-    def write(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T | None:
-        """Run ``work`` in one committed transaction; on failure count ``kind`` lost, never raise.
-
-        Returns what ``work`` returned, or None if nothing was written.
-        """
-        if self.readonly or self._closed:
+    def submit(self, kind: str, work: Work) -> Future[Any]:
+        """Queue ``work`` for the writer thread; its future gets what ``work`` returned once
+        committed, or None if it could not be written (``kind`` is then counted lost).
+        The future never raises. Writes are done in the order submitted."""
+        done: Future[Any] = Future()
+        if self._writer is None or self._closed:
             self._failed(kind, "the log is open for reading only" if self.readonly else "closed")
-            return None
-        with self._lock:
-            db = self._db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(db)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if db.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):  # the failure says what matters
-                        db.execute("ROLLBACK")
-                self._failed(kind, _why(exc))
-                return None
+            done.set_result(None)
+        else:
+            self._queue.put((kind, work, done))
+        return done
+
+    def write(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T | None:
+        """:meth:`submit`, waiting for the commit: what ``work`` returned, or None if lost."""
+        result: T | None = self.submit(kind, work).result()
         return result
+
+    def flush(self) -> None:
+        """Wait until everything submitted so far is written (or counted lost)."""
+        self.submit("flush", lambda _db: None).result()
+
+    def _write_queued(self, db: sqlite3.Connection) -> None:
+        """The writer thread: commit what is queued, a batch at a time, until closed."""
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_MAX:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if batch[-1] is _STOP or _STOP in batch:
+                stopping = True
+                batch = [item for item in batch if item is not _STOP]
+            if batch:
+                self._commit(db, batch)
+        db.close()
+
+    def _commit(self, db: sqlite3.Connection, batch: list[tuple[str, Work, Future[Any]]]) -> None:
+        results: list[tuple[Future[Any], Any]] = []
+        failed: list[tuple[str, Future[Any], str]] = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for kind, work, done in batch:
+                db.execute("SAVEPOINT one")
+                try:
+                    value = work(db)
+                except Exception as exc:  # one write that cannot be done loses only itself
+                    db.execute("ROLLBACK TO one")
+                    failed.append((kind, done, _why(exc)))
+                else:
+                    results.append((done, value))
+                db.execute("RELEASE one")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # the failure says what matters
+                    db.execute("ROLLBACK")
+            why = _why(exc)
+            failed = [(kind, done, why) for kind, _, done in batch]
+            results = []
+        for done, value in results:
+            done.set_result(value)
+        for kind, done, why in failed:
+            self._failed(kind, why)
+            done.set_result(None)
 
     def unrecorded(self, kind: str) -> None:
         """Count one ``kind`` lost because an earlier write failed (its row is missing)."""
         self._failed(kind, "an earlier write failed")
 
     def _failed(self, kind: str, why: str) -> None:
-        self.lost[kind] += 1
-        if self.failure is None:
-            self.failure = why
+        with self._tally:
+            self.lost[kind] += 1
+            first = self.failure is None
+            if first:
+                self.failure = why
+        if first:
             log.warning(
                 "recording to the session log %s failed (%s): the device's work goes on, "
                 "and what cannot be written is counted",
@@ -259,6 +326,6 @@ def _damaged_message(where: Path, exc: sqlite3.DatabaseError) -> str:
     )
 
 
-def _why(exc: sqlite3.Error) -> str:
+def _why(exc: Exception) -> str:
     name = getattr(exc, "sqlite_errorname", "")
     return f"{exc} ({name})" if name and name not in str(exc) else str(exc)
