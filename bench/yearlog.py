@@ -63,6 +63,10 @@ class Clock:
         """The wall clock as an aware datetime."""
         return datetime.fromtimestamp(self.ns / 1e9, UTC)
 
+    def move_to(self, at: datetime) -> None:
+        """Set both clocks to ``at``, never back."""
+        self.ns = max(self.ns, int(at.timestamp() * 1e9))
+
     def advance(self, seconds: float) -> None:
         """Move both clocks on."""
         self.ns += int(seconds * 1e9)
@@ -301,7 +305,7 @@ def _day(device: ScriptedDevice, day: int, rng: random.Random) -> None:
     """One day of the year: a 30-minute session at about 8:00 (UTC), now and then not plain."""
     clock = device.clock
     start = YEAR_START + timedelta(days=day, hours=8, minutes=rng.randrange(-40, 90))
-    clock.ns = max(clock.ns, int(start.timestamp() * 1e9))
+    clock.move_to(start)
     device.uptime_s += 3600  # the device stays on between sessions
     device.battery = 100.0
     port = 2 if day % 7 in (5, 6) else 1  # the weekend's treatment site is another pad
