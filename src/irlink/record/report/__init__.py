@@ -185,7 +185,7 @@ def _plot(log: SessionLog, kept: SessionRow, zone: tzinfo) -> str:
             "device's usage log (what it planned and delivered, not how it went).",
             zone,
         )
-    series = plots.series_of(session_samples(log, kept), kept.port, kept.started_at)
+    series = plots.series_of(session_samples(log, kept), kept, kept.started_at)
     if not series.minutes:
         return page.no_plot(kept, "No plot: no status samples were recorded while it ran.", zone)
     events = session(log, kept.id).events

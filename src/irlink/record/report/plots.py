@@ -94,15 +94,17 @@ def _value(raw: Any, scale: float = 1.0) -> float:
     return math.nan if raw is None else raw / scale
 
 
-def series_of(samples: Iterable[SampleRow], port: int, start: datetime) -> Series:
-    """The session's port in ``samples`` as series; a gap in the samples breaks every line."""
+def series_of(samples: Iterable[SampleRow], kept: SessionRow, start: datetime) -> Series:
+    """The session's port in ``samples`` while it shows the session (not the idle port around
+    it) as series; a gap in the samples breaks every line."""
+    port, session_id = kept.port, kept.session_id
     columns: list[list[float]] = [[] for _ in range(7)]
     origin = start.timestamp() * 1000
     last = None
     for sample in samples:
         at = sample.values["at_ms"]
         mine = next((p for p in sample.ports if p["port"] == port), None)
-        if mine is None:
+        if mine is None or mine["session_id"] != session_id:
             continue
         if last is not None and at - last > GAP_S * 1000:
             for column in columns[1:]:
@@ -233,10 +235,18 @@ def _mark_end(kept: SessionRow, panels: tuple[Axes, ...], span_end: float) -> li
 
 
 def _line(panels: tuple[Axes, ...], at: float, kind: str, label: str) -> Any:
-    style = "-" if kind != "fault_cleared" else ":"
+    # The end is dashed and underneath: a fault that ended the session shows through it.
+    style = {"fault_cleared": ":", "ended_early": "--"}.get(kind, "-")
     handle = None
     for axes in panels:
-        handle = axes.axvline(at, color=_COLOURS[kind], ls=style, lw=1.3, label=label)
+        handle = axes.axvline(
+            at,
+            color=_COLOURS[kind],
+            ls=style,
+            lw=1.3,
+            label=label,
+            zorder=1.5 if style == "--" else 3,
+        )
     return handle
 
 
