@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, look, session, sim, values
+from irlink.cli import decode, look, report, session, sim, values
 from irlink.cli.common import Options, setup_logging
 from irlink.cli.exits import Group
 
@@ -161,6 +161,7 @@ _command("clear-fault", session.clear_fault)
 _command("usage", look.usage)
 _command("demo", _demo)
 _command("decode", decode.decode)
+_command("report", report.report)
 _command("schema", look.schema)
 app.add_typer(session.app, name="session")
 app.add_typer(sim.app, name="sim")

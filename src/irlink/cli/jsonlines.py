@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from irlink.cli.results import Cleared, Configured, Done, Error, Started, Summary
+from irlink.cli.results import Cleared, Configured, Done, Error, Reported, Started, Summary
 from irlink.discovery import Found
 from irlink.events import (
     ChargerConnected,
@@ -74,6 +74,7 @@ KINDS: dict[str, type[Any]] = {
     "done": Done,
     "cleared": Cleared,
     "summary": Summary,
+    "report": Reported,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

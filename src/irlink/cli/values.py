@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-__all__ = ["choice", "duration", "number", "whole"]
+__all__ = ["choice", "day", "duration", "number", "whole"]
 
 
 def whole(low: int, high: int) -> Callable[[Any], int]:
@@ -77,3 +77,13 @@ def choice(*words: str) -> Callable[[Any], str]:
         return word
 
     return parse
+
+
+def day(value: Any) -> date:
+    """A calendar day written as ``YYYY-MM-DD``."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{str(value)!r} is not a day; write it like 2026-11-30") from None
