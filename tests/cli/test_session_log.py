@@ -182,3 +182,25 @@ def test_two_irlink_processes_record_into_one_log_at_once(tmp_path: Path) -> Non
         ("0042", 2, "completed"),
     ]
     assert samples >= printed  # every status either printed was recorded
+
+
+def test_a_log_locked_by_another_program_never_holds_up_the_session(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    first = irlink("--db", str(db), "status", "-d", FAST_SIM)
+    assert first.returncode == 0, first.stderr
+    kept = recorded(db)[0]
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing, for as long as the session
+    try:
+        # At 60 times real time the heartbeat is a beat every 0.1 s: a writer that held
+        # up the link for the 2 s a locked write waits would have the device stop output.
+        done = run_child(["--db", str(db), "start", "-d", SIM, "--duration", "10m", "--wait"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode == 7, done.stderr
+    assert "session" in done.stdout
+    assert "completed" in done.stdout
+    assert "locked" in done.stderr
+    assert done.stderr.count("recording to the session log") == 1
+    assert recorded(db)[0] == kept  # what was recorded before is intact
