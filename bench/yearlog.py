@@ -142,6 +142,7 @@ class ScriptedDevice:
         """The host closes the device."""
         with clocked(self.clock):
             self.recorder.closed("closed by the host")
+        self.log.flush()  # the recorder writes on the log's thread: readers come next
         self.linked_now = False
 
     def lose_link(self) -> None:
@@ -355,6 +356,7 @@ def build_year(path: Path, days: int = 365, family: str = "multiport") -> Path:
         device = ScriptedDevice(log, device_info(family), Clock(YEAR_START))
         for day in range(days):
             _day(device, day, rng)
+        log.flush()
         log.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 

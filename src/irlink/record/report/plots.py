@@ -8,7 +8,9 @@ kept as text (no embedded font; the page's own sans-serif draws it).
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -79,7 +81,12 @@ def require() -> None:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """What one port did during a session, against minutes since the session's start."""
+    """What one port did during a session, against minutes since its start by the device's
+    clock (its uptime): a simulated device that runs faster than real time plots as it ran.
+
+    ``wall_ms`` and ``clock`` (the sample times, host wall clock and plotted minutes) place
+    what only has a wall time, such as events, on the same axis.
+    """
 
     minutes: list[float]
     remaining_min: list[float]
@@ -88,6 +95,26 @@ class Series:
     setpoint_c: list[float]
     intensity: list[float]
     battery_pct: list[float]
+    wall_ms: list[int]
+    clock: list[float]
+
+    def at(self, when: datetime | None) -> float | None:
+        """Where the wall time ``when`` falls on the plot's axis (between the samples around
+        it, or reckoned from the nearest one in real time); None without a time."""
+        if when is None:
+            return None
+        wall = when.timestamp() * 1000
+        walls, clock = self.wall_ms, self.clock
+        if not walls:
+            return None
+        i = bisect.bisect_left(walls, wall)
+        if i == 0:
+            return clock[0] - (walls[0] - wall) / 60_000
+        if i == len(walls):
+            return clock[-1] + (wall - walls[-1]) / 60_000
+        low, high = walls[i - 1], walls[i]
+        share = 0.0 if high == low else (wall - low) / (high - low)
+        return clock[i - 1] + share * (clock[i] - clock[i - 1])
 
 
 def _value(raw: Any, scale: float = 1.0) -> float:
@@ -96,29 +123,45 @@ def _value(raw: Any, scale: float = 1.0) -> float:
 
 def series_of(samples: Iterable[SampleRow], kept: SessionRow, start: datetime) -> Series:
     """The session's port in ``samples`` while it shows the session (not the idle port around
-    it) as series; a gap in the samples breaks every line."""
+    it) as series; a gap in the samples (over three times their usual spacing, and over
+    :data:`GAP_S`) breaks every line: nothing was heard then."""
     port, session_id = kept.port, kept.session_id
-    columns: list[list[float]] = [[] for _ in range(7)]
     origin = start.timestamp() * 1000
-    last = None
+    points: list[tuple[int, float, dict[str, Any], SampleRow]] = []
+    last: tuple[int, int, float] | None = None  # wall ms, uptime s, minutes of the last sample
     for sample in samples:
-        at = sample.values["at_ms"]
+        at, uptime = sample.values["at_ms"], sample.values["uptime_s"]
         mine = next((p for p in sample.ports if p["port"] == port), None)
         if mine is None or mine["session_id"] != session_id:
             continue
-        if last is not None and at - last > GAP_S * 1000:
+        if last is None:
+            minutes = (at - origin) / 60_000
+        elif uptime >= last[1]:  # the device's own clock, as long as it did not restart
+            minutes = last[2] + (uptime - last[1]) / 60
+        else:
+            minutes = last[2] + (at - last[0]) / 60_000
+        last = (at, uptime, minutes)
+        points.append((at, minutes, mine, sample))
+    steps = sorted(b[1] - a[1] for a, b in itertools.pairwise(points))
+    gap = max(GAP_S / 60, 3 * steps[len(steps) // 2]) if steps else math.inf
+    columns: list[list[float]] = [[] for _ in range(7)]
+    previous: float | None = None
+    for _, minutes, mine, sample in points:
+        if previous is not None and minutes - previous > gap:
             for column in columns[1:]:
                 column.append(math.nan)
-            columns[0].append((last - origin) / 60_000)
-        last = at
-        columns[0].append((at - origin) / 60_000)
+            columns[0].append(previous)
+        previous = minutes
+        columns[0].append(minutes)
         columns[1].append(mine["remaining_s"] / 60)
         columns[2].append(_value(mine["temp_dc"], 10))
         columns[3].append(_value(mine["skin_dc"], 10))
         columns[4].append(_value(mine["setpoint_dc"], 10))
         columns[5].append(float(mine["intensity"]))
         columns[6].append(_value(sample.values["battery_pct"]))
-    return Series(*columns)
+    x, remaining, pad, skin, setpoint, intensity, battery = columns
+    walls, clock = [p[0] for p in points], [p[1] for p in points]
+    return Series(x, remaining, pad, skin, setpoint, intensity, battery, walls, clock)
 
 
 def _some(values: Sequence[float]) -> bool:
@@ -167,11 +210,12 @@ def session_svg(
     else:
         output.text(0.99, 0.9, "no battery", transform=output.transAxes, ha="right", va="top",
                     color="#666666", fontsize=7)  # fmt: skip
-    output.set_xlabel(f"minutes since the start ({_clock(kept.started_at, tz)})")
-    start = kept.started_at
+    output.set_xlabel(
+        f"minutes since the start ({_clock(kept.started_at, tz)}), by the device's clock"
+    )
     span_end = max(x) if x else (kept.duration_s or 60) / 60
-    marked = _mark_events((remaining, temps, output), events, start, span_end) + _mark_end(
-        kept, (remaining, temps, output), span_end
+    marked = _mark_events((remaining, temps, output), events, series, span_end) + _mark_end(
+        kept, (remaining, temps, output), series, span_end
     )
     handles = lines + marked
     for axes in (remaining, temps, output):
@@ -189,23 +233,18 @@ def _clock(at: datetime | None, tz: tzinfo) -> str:
     return "time unknown" if at is None else at.astimezone(tz).strftime("%H:%M")
 
 
-def _minutes(at: Any, start: datetime | None) -> float | None:
-    if start is None or not isinstance(at, datetime):
-        return None
-    return (at - start).total_seconds() / 60
-
-
 def _mark_events(
     panels: tuple[Axes, ...],
     events: Sequence[dict[str, Any]],
-    start: datetime | None,
+    series: Series,
     span_end: float,
 ) -> list[Any]:
     """Faults and restarts as vertical lines, link losses as shaded spans; their handles."""
     handles: list[Any] = []
     down: float | None = None
     for event in events:
-        kind, at = event["kind"], _minutes(event.get("at"), start)
+        when = event.get("at")
+        kind, at = event["kind"], series.at(when if isinstance(when, datetime) else None)
         if at is None:
             continue
         if kind == "link_down":
@@ -223,11 +262,13 @@ def _mark_events(
     return handles
 
 
-def _mark_end(kept: SessionRow, panels: tuple[Axes, ...], span_end: float) -> list[Any]:
+def _mark_end(
+    kept: SessionRow, panels: tuple[Axes, ...], series: Series, span_end: float
+) -> list[Any]:
     """A session cut short: a line where it ended, saying why."""
     if kept.outcome != "ended early":
         return []
-    at = _minutes(kept.ended_at, kept.started_at)
+    at = series.at(kept.ended_at)
     if at is None:
         at = span_end
     label = f"{EVENT_LABELS['ended_early']}: {(kept.end_reason or '').replace('_', ' ')}"
