@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date
 from html import unescape
@@ -126,3 +127,32 @@ def test_an_unknown_serial_is_refused_naming_those_known(
     ):
         write_report(log, tmp_path / "r.html", serial="XX")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_an_accelerated_session_plots_against_the_devices_own_clock(tmp_path: Path) -> None:
+    import asyncio
+
+    import irlink
+    from irlink.events import SessionEnded
+    from irlink.record import sessions
+    from irlink.record.queries import session_samples
+    from irlink.record.report import plots
+
+    async def therapy(log: SessionLog) -> None:
+        address = "sim://waistband?speed=600"  # ten minutes in one second of wall time
+        async with irlink.connect(address, log=log, status_period=5) as device:
+            events = device.events()
+            await device.configure(1, duration="10m")
+            await device.start(1)
+            async for event in events:
+                if isinstance(event, SessionEnded):
+                    break
+
+    with SessionLog.open(tmp_path / "log.db") as log:
+        asyncio.run(therapy(log))
+        (kept,) = sessions(log)
+        assert kept.started_at is not None
+        series = plots.series_of(session_samples(log, kept), kept, kept.started_at)
+    # By the wall clock it all happened within a second or two; by the device's, over 9 min.
+    assert series.minutes[-1] - series.minutes[0] > 9
+    assert not any(math.isnan(v) for v in series.remaining_min)  # evenly spaced: no gaps
