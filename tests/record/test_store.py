@@ -141,3 +141,24 @@ def test_several_processes_write_one_log_at_once_and_nothing_is_lost(tmp_path: P
             log.db.execute("SELECT value, count(*) FROM meta WHERE key <> 'application' GROUP BY 1")
         )
     assert counts == {"w0": rows, "w1": rows, "w2": rows}
+
+
+def test_an_older_log_is_brought_forward_on_open_and_keeps_what_it_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from irlink.record import schema
+
+    path = tmp_path / "sessions.db"
+    with SessionLog.open(path) as log:
+        log.write("rows", lambda db: db.execute("INSERT INTO meta VALUES ('kept', 'yes')"))
+    # The next irlink's schema: one more migration, as a release would add it.
+    later = (*schema.MIGRATIONS, "ALTER TABLE sessions ADD COLUMN operator TEXT;")
+    monkeypatch.setattr(schema, "MIGRATIONS", later)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(later))
+    monkeypatch.setattr("irlink.record.store.SCHEMA_VERSION", len(later))
+    with SessionLog.open(path) as log:
+        assert log.db.execute("PRAGMA user_version").fetchone()[0] == len(later)
+        columns = {row[1] for row in log.db.execute("PRAGMA table_info(sessions)")}
+        kept = log.db.execute("SELECT value FROM meta WHERE key = 'kept'").fetchone()
+    assert "operator" in columns
+    assert kept == ("yes",)
