@@ -544,6 +544,9 @@ class Connection:
         """Hand ``event`` to the journal; :class:`irlink.Device` fills this in."""
         return None
 
+    async def _recorded(self, written: Future[Any]) -> None:
+        """Wait for the journal's write; :class:`irlink.Device` fills this in."""
+
     def events(self) -> AsyncGenerator[DeviceEvent, None]:
         """Every event from now on, in order, until the device is closed."""
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -557,7 +560,7 @@ class Connection:
             while (item := await queue.get()) is not _END:
                 event, written = cast(_Published, item)  # only these and _END are queued
                 if written is not None and not written.done():
-                    await asyncio.wrap_future(written)  # recorded before it is handed on
+                    await self._recorded(written)  # recorded before it is handed on
                 yield event
         finally:
             with contextlib.suppress(ValueError):

@@ -87,6 +87,7 @@ BUSY_RETRIES = 5
 # a 1.0 device announces no boot, and after one its status events simply stop.
 SILENT_PERIODS = 1.25  # a quarter period of grace for a late report
 CATCH_UP_MAX_S = 30.0  # the longest wait between reads of a deferred usage-log tail
+JOURNAL_WAIT_S = 30.0  # the longest the device waits for its journal to write a record
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 _GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
 
@@ -512,6 +513,9 @@ class Device(Connection):
 
     # The journal.
 
+    async def _recorded(self, written: Written) -> None:
+        await _written(written)
+
     def _record(self, event: DeviceEvent) -> Written | None:
         journal = self.journal
         if journal is None:
@@ -799,9 +803,18 @@ class Device(Connection):
 
 
 async def _written(written: Written) -> None:
-    """Wait until the journal has written a record (its futures never fail)."""
-    if not written.done():
-        await asyncio.wrap_future(written)
+    """Wait until the journal has written a record (its futures never fail).
+
+    Not forever: a journal that stopped answering must not stop the device's work (a
+    write that waits its turn behind another writer takes seconds, not this long).
+    """
+    if written.done():
+        return
+    waiting = asyncio.wrap_future(written)
+    done, _ = await asyncio.wait([waiting], timeout=JOURNAL_WAIT_S)
+    if not done:
+        waiting.cancel()
+        log.error("the journal did not write a record in %g s: going on without it", JOURNAL_WAIT_S)
 
 
 def _outcome(exc: BaseException) -> tuple[Outcome, ErrorCode | None]:

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,58 @@ def test_an_older_log_is_brought_forward_on_open_and_keeps_what_it_held(
         kept = log.db.execute("SELECT value FROM meta WHERE key = 'kept'").fetchone()
     assert "operator" in columns
     assert kept == ("yes",)
+
+
+def test_one_write_that_cannot_be_done_loses_only_itself_in_a_batch(tmp_path: Path) -> None:
+    undone: list[str] = []
+    with SessionLog.open(tmp_path / "sessions.db") as log:
+
+        def row(key: str) -> Callable[[sqlite3.Connection], str]:
+            def work(db: sqlite3.Connection) -> str:
+                db.execute("INSERT INTO meta VALUES (?, 'v')", (key,))
+                return key
+
+            return work
+
+        def broken(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO no_such_table VALUES (1)")
+
+        # The writer is held on a first write while three more queue: it takes them as one.
+        release = threading.Event()
+        held = log.submit("rows", lambda _db: release.wait(5))
+        futures = [
+            log.submit("rows", row("a"), lambda: undone.append("a")),
+            log.submit("rows", broken, lambda: undone.append("broken")),
+            log.submit("rows", row("b"), lambda: undone.append("b")),
+        ]
+        release.set()
+        assert held.result() is True
+        results = [future.result() for future in futures]
+        keys = {r[0] for r in log.db.execute("SELECT key FROM meta")}
+        lost = dict(log.lost)
+    assert results == ["a", None, "b"]
+    assert {"a", "b"} <= keys
+    assert lost == {"rows": 1}
+    assert undone[:3] == ["a", "broken", "b"]  # the batch failed whole, then each went alone
+    assert "broken" in undone[3:]
+
+
+def test_a_waiter_that_gives_up_does_not_stop_the_writer(tmp_path: Path) -> None:
+    import asyncio
+
+    with SessionLog.open(tmp_path / "sessions.db") as log:
+        release = threading.Event()
+        held = log.submit("rows", lambda _db: release.wait(5))
+
+        async def give_up() -> None:
+            waiting = asyncio.ensure_future(asyncio.wrap_future(held))
+            await asyncio.sleep(0)
+            waiting.cancel()  # asyncio cancels the write's future too
+            await asyncio.gather(waiting, return_exceptions=True)
+
+        asyncio.run(give_up())
+        assert held.cancelled()
+        release.set()
+        # The writer outlived it: the next write is done.
+        assert log.write("rows", lambda db: db.execute("INSERT INTO meta VALUES ('n', 'v')"))
+        assert log.db.execute("SELECT value FROM meta WHERE key = 'n'").fetchone() == ("v",)

@@ -179,7 +179,11 @@ class DeviceRecorder:
             for write in early or ():
                 write(db)
 
-        return self.log.submit("connection", work)
+        def undo() -> None:
+            self.connection_id = None  # its row is not there: what comes is counted lost
+            self._forget()
+
+        return self.log.submit("connection", work, undo)
 
     def status(self, status: Status, *, pushed: bool) -> Future[Any]:
         """A sample, and what it shows of sessions."""
@@ -207,7 +211,7 @@ class DeviceRecorder:
                 pack(db, connection)
                 self._raw = 0
 
-        return self.log.submit("samples", work)
+        return self.log.submit("samples", work, self._forget)
 
     def event(self, event: DeviceEvent) -> Future[Any]:
         """An event, and what it changes of sessions and of the connection."""
@@ -236,7 +240,7 @@ class DeviceRecorder:
                     (at, f"link lost: {event.reason}", connection),
                 )
 
-        return self.log.submit("events", work)
+        return self.log.submit("events", work, self._forget)
 
     def command(self, command: Command) -> Future[Any]:
         """A command and its outcome: the audit trail."""
@@ -277,7 +281,7 @@ class DeviceRecorder:
                 for each in ports:
                     self._session(db, each, session_id, at, None)
 
-        return self.log.submit("commands", work)
+        return self.log.submit("commands", work, self._forget)
 
     def usage(self, records: Sequence[UsageRecord]) -> Future[Any]:
         """Usage-log records read from the device: reconciled with the sessions kept."""
@@ -296,7 +300,7 @@ class DeviceRecorder:
             top = max(record.log_index for record in read) + 1
             self.log_from = max(self.log_from or 0, top)
 
-        return self.log.submit("usage log", work)
+        return self.log.submit("usage log", work, self._forget)
 
     def closed(self, reason: str) -> Future[Any]:
         """The host closed the device: the connection row closed, its samples packed."""
@@ -308,6 +312,10 @@ class DeviceRecorder:
         return self.log.submit("connection", work)
 
     # Helpers: run by the writer thread, inside a write.
+
+    def _forget(self) -> None:
+        """A write did not commit: the sessions it may have kept are looked up afresh."""
+        self._open.clear()
 
     def _connection(self, kind: str, write: Callable[[sqlite3.Connection], None]) -> int | None:
         """This link's connection row. None before the first link is recorded (``write`` is

@@ -24,8 +24,9 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,6 +53,24 @@ BATCH_MAX = 1000  # writes committed together at most (all queued, up to this)
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
 _STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """A write waiting for the writer thread."""
+
+    kind: str
+    work: Work
+    undo: Callable[[], None] | None
+    done: Future[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Why:
+    """Why a transaction did not commit."""
+
+    text: str
+    busy: bool  # another writer held the log beyond the busy timeout
 
 
 class RecordError(IRLinkError):
@@ -177,16 +196,20 @@ class SessionLog:
         """The SQLite connection for reading, on the caller's thread (writes: :meth:`submit`)."""
         return self._db
 
-    def submit(self, kind: str, work: Work) -> Future[Any]:
+    def submit(self, kind: str, work: Work, undo: Callable[[], None] | None = None) -> Future[Any]:
         """Queue ``work`` for the writer thread; its future gets what ``work`` returned once
         committed, or None if it could not be written (``kind`` is then counted lost).
-        The future never raises. Writes are done in the order submitted."""
+
+        The future never raises. Writes are done in the order submitted. ``undo`` is
+        called (on the writer thread) when ``work`` ran but its transaction did not
+        commit: whatever ``work`` remembered of rows that are not there is to be forgotten.
+        """
         done: Future[Any] = Future()
         if self._writer is None or self._closed:
             self._failed(kind, "the log is open for reading only" if self.readonly else "closed")
-            done.set_result(None)
+            _settle(done, None)
         else:
-            self._queue.put((kind, work, done))
+            self._queue.put(_Write(kind, work, undo, done))
         return done
 
     def write(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T | None:
@@ -208,41 +231,55 @@ class SessionLog:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if batch[-1] is _STOP or _STOP in batch:
+            if _STOP in batch:
                 stopping = True
                 batch = [item for item in batch if item is not _STOP]
-            if batch:
+            if not batch:
+                continue
+            try:
                 self._commit(db, batch)
+            except Exception as exc:  # a bug here must not stop the thread: all would wait
+                log.error("the session log's writer failed", exc_info=exc)
+                for write in batch:
+                    if not write.done.done():
+                        self._failed(write.kind, _why(exc))
+                    _settle(write.done, None)
         db.close()
 
-    def _commit(self, db: sqlite3.Connection, batch: list[tuple[str, Work, Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any]] = []
-        failed: list[tuple[str, Future[Any], str]] = []
+    def _commit(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
+        """Commit ``batch`` in one transaction; if it fails for another reason than a lock
+        (a write that cannot be done, a full disk), write each alone: one lost write
+        takes nothing else with it. A locked log fails the whole batch at once (each
+        alone would wait out the busy timeout again)."""
+        why = self._transaction(db, batch)
+        if why is None:
+            return
+        for write in batch:
+            if write.undo is not None:
+                write.undo()
+        if len(batch) > 1 and not why.busy:
+            for write in batch:
+                self._commit(db, [write])
+            return
+        for write in batch:
+            self._failed(write.kind, why.text)
+            _settle(write.done, None)
+
+    def _transaction(self, db: sqlite3.Connection, batch: list[_Write]) -> _Why | None:
+        """Run ``batch`` and commit it: None if done (each future completed), else why not."""
         try:
             db.execute("BEGIN IMMEDIATE")
-            for kind, work, done in batch:
-                db.execute("SAVEPOINT one")
-                try:
-                    value = work(db)
-                except Exception as exc:  # one write that cannot be done loses only itself
-                    db.execute("ROLLBACK TO one")
-                    failed.append((kind, done, _why(exc)))
-                else:
-                    results.append((done, value))
-                db.execute("RELEASE one")
+            results = [write.work(db) for write in batch]
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # a write that cannot be done, or a file that cannot be written
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # the failure says what matters
                     db.execute("ROLLBACK")
-            why = _why(exc)
-            failed = [(kind, done, why) for kind, _, done in batch]
-            results = []
-        for done, value in results:
-            done.set_result(value)
-        for kind, done, why in failed:
-            self._failed(kind, why)
-            done.set_result(None)
+            busy = getattr(exc, "sqlite_errorname", "") in {"SQLITE_BUSY", "SQLITE_LOCKED"}
+            return _Why(_why(exc), busy)
+        for write, value in zip(batch, results, strict=True):
+            _settle(write.done, value)
+        return None
 
     def unrecorded(self, kind: str) -> None:
         """Count one ``kind`` lost because an earlier write failed (its row is missing)."""
@@ -271,6 +308,13 @@ class SessionLog:
                 yield self._db
             finally:
                 self._db.execute("COMMIT")
+
+
+def _settle(done: Future[Any], value: Any) -> None:
+    """Complete ``done``, unless its waiter gave up on it (cancelled, as asyncio does when
+    the task that awaited it is cancelled): the write stands all the same."""
+    with contextlib.suppress(InvalidStateError):
+        done.set_result(value)
 
 
 def _connect(target: str, where: Path, *, uri: bool = False) -> sqlite3.Connection:
