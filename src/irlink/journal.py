@@ -95,4 +95,3 @@ def plain_args(**args: object) -> dict[str, object]:
         else:
             out[key] = value
     return out
-

@@ -155,7 +155,8 @@ def devices(log: SessionLog) -> list[DeviceRow]:
     out = []
     for row in rows:
         first, last = when(row[6]), when(row[7])
-        assert first is not None and last is not None
+        assert first is not None
+        assert last is not None
         out.append(
             DeviceRow(
                 id=row[0],
@@ -224,8 +225,7 @@ def session(log: SessionLog, number: int) -> SessionDetail:
     row = log.db.execute(_SESSION_SELECT + " WHERE s.id = ?", (number,)).fetchone()
     if row is None:
         raise RecordError(
-            f"the session log {log.path} has no session {number}: `irlink log sessions` "
-            "lists them"
+            f"the session log {log.path} has no session {number}: `irlink log sessions` lists them"
         )
     kept = _session_row(row)
     low, high = _span(kept)

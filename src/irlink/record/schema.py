@@ -180,7 +180,9 @@ def migrate(db: sqlite3.Connection) -> None:
             for statement in _statements(MIGRATIONS[version]):
                 db.execute(statement)
             if version == 0:
-                db.execute("INSERT INTO meta (key, value) VALUES ('application', ?)", (APPLICATION,))
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('application', ?)", (APPLICATION,)
+                )
             db.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             db.execute("ROLLBACK")

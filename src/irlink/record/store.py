@@ -11,6 +11,7 @@ is logged once, and what was lost is counted (:attr:`SessionLog.lost`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -102,7 +103,12 @@ class SessionLog:
                     "command talks to a device (or give --db / IRLINK_DB)"
                 )
             db = _connect(f"{where.resolve().as_uri()}?mode=ro", where, uri=True)
-            _check(db, where)
+            if _check(db, where) == 0:  # an empty file: a writer would make it a log, not a reader
+                db.close()
+                raise NotASessionLog(
+                    f"{where} is empty, not an irlink session log yet: give --db (or "
+                    "IRLINK_DB) the path of an irlink log"
+                )
             return cls(db, where, readonly=True)
         if where.is_dir():
             raise NotASessionLog(f"{where} is a folder, not a session log: give a file's path")
@@ -173,10 +179,10 @@ class SessionLog:
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
-                    try:
+                    with contextlib.suppress(
+                        sqlite3.Error
+                    ):  # the failure already says what matters
                         db.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass  # the failure already said what matters
                 self._failed(kind, _why(exc))
                 return None
         return result
