@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, look, session, sim, values
+from irlink.cli import decode, log, look, session, sim, values
 from irlink.cli.common import Options, setup_logging
 from irlink.cli.exits import Group
 
@@ -164,6 +164,7 @@ _command("decode", decode.decode)
 _command("schema", look.schema)
 app.add_typer(session.app, name="session")
 app.add_typer(sim.app, name="sim")
+app.add_typer(log.app, name="log")
 
 
 def main() -> None:
