@@ -97,6 +97,9 @@ class DeviceRecorder:
     _mono0: int = 0
     _raw: int = 0  # samples of this connection not yet packed
     _open: dict[tuple[int, int], _Open] = field(default_factory=dict)
+    # Sessions seen to end: a status read before the end but delivered after it still shows
+    # one running, and must not open it again as a new session.
+    _ended_keys: set[tuple[int, int]] = field(default_factory=set)
     _early: list[tuple[str, Any]] = field(default_factory=list)  # told before the first link
 
     # The Journal interface.
@@ -184,7 +187,13 @@ class DeviceRecorder:
         self.uptime_s = int(status.uptime.total_seconds())
         device, ports = rows_of(status)
         at, mono = self._now()
-        running = [p for p in status.ports if p.state in _ACTIVE and p.session_id]
+        running = [
+            p
+            for p in status.ports
+            if p.state in _ACTIVE
+            and p.session_id
+            and (p.port, p.session_id) not in self._ended_keys
+        ]
         need_session = any(
             (p.port, p.session_id) not in self._open
             or not self._open[(p.port, p.session_id)].settings
@@ -212,6 +221,8 @@ class DeviceRecorder:
             return
         kind, port, session_id, data = _event_row(event)
         at, mono = _ms(event.at), self._mono()
+        if isinstance(event, SessionStarted):  # the same id again: a new session after all
+            self._ended_keys.discard((event.port, event.session_id))
 
         def work(db: sqlite3.Connection) -> None:
             db.execute(
@@ -267,6 +278,7 @@ class DeviceRecorder:
                 assert isinstance(port, int)
                 count = self._port_count(db)
                 for each in range(1, count + 1) if port == 0 else (port,):
+                    self._ended_keys.discard((each, session_id))
                     self._session(db, each, session_id, at, None)
 
         self.log.write("commands", work)
@@ -377,6 +389,7 @@ class DeviceRecorder:
 
     def _ended(self, db: sqlite3.Connection, event: SessionEnded, at: int) -> None:
         key = (event.port, event.session_id)
+        self._ended_keys.add(key)
         kept = self._open.pop(key, None)
         row = (
             kept.row
