@@ -59,6 +59,13 @@ Until = Annotated[
 ]
 
 
+def _number(value: object) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise ValueError(f"{text!r} is not a session's number: `irlink log sessions` lists them")
+    return int(text)
+
+
 @contextlib.contextmanager
 def opened(opts: Options) -> Iterator[SessionLog]:
     """The session log, open for reading; one ``error:`` line (exit 2) if it cannot be read."""
@@ -131,7 +138,7 @@ def show(
         typer.Argument(
             metavar="SESSION",
             help="The session's number in the log (the # of `irlink log sessions`).",
-            parser=values.whole(1, 2**63 - 1),
+            parser=_number,
         ),
     ],
     json_here: JsonHere = False,
