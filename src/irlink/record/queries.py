@@ -255,12 +255,18 @@ def session(log: SessionLog, number: int) -> SessionDetail:
             f"FROM commands m JOIN connections c ON c.id = m.connection_id "
             f"WHERE m.connection_id IN ({marks}) AND m.at_ms BETWEEN ? AND ? "
             "ORDER BY m.at_ms, m.id",
-            (*connections, low - 60_000, high),
+            (*connections, low - SET_UP_MS, high + ANSWERED_MS),
         )
         if json.loads(args).get("port", 0) in (0, kept.port)
     ]
     samples = list(session_samples(log, kept))
     return SessionDetail(kept, events, commands, len(samples), _summary(samples, kept.port))
+
+
+# A session's commands: those that set it up just before it started, and those answered
+# just after it ended (a stop is recorded when its answer comes, after the device's event).
+SET_UP_MS = 60_000
+ANSWERED_MS = 2_000
 
 
 def session_samples(log: SessionLog, kept: SessionRow) -> Iterator[SampleRow]:
