@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from irlink.cli.exits import json_wanted
 from irlink.cli.log import ENDINGS, REASONS
 from irlink.protocol.messages import EndReason
 from irlink.record.schema import SCHEMA_VERSION
@@ -215,3 +216,9 @@ def test_a_bad_filter_names_its_option(db: str, args: list[str], option: str) ->
     assert result.stderr.startswith("error: ")
     [error] = lines(result)
     assert error["type"] == "error"
+
+
+def test_log_commands_write_json_errors() -> None:
+    assert json_wanted(["--db", "log", "log", "sessions", "--json"])
+    assert json_wanted(["--json", "log", "show", "3"])
+    assert not json_wanted(["--db", "x.db", "log", "devices"])
