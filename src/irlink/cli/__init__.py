@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, look, report, session, sim, values
+from irlink.cli import decode, log, look, report, session, sim, values
 from irlink.cli.common import Options, setup_logging
 from irlink.cli.exits import Group
 
@@ -165,6 +165,7 @@ _command("report", report.report)
 _command("schema", look.schema)
 app.add_typer(session.app, name="session")
 app.add_typer(sim.app, name="sim")
+app.add_typer(log.app, name="log")
 
 
 def main() -> None:

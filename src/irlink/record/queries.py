@@ -101,7 +101,7 @@ class SessionDetail:
     events: list[dict[str, Any]]
     commands: list[dict[str, Any]]
     samples: int
-    summary: dict[str, Any]  # per measured value: min, max, mean over the session's samples
+    summary: dict[str, Any]  # per measured value: min, max, mean, first, last over its samples
 
 
 _SESSION_SELECT = (
@@ -248,16 +248,25 @@ def session(log: SessionLog, number: int) -> SessionDetail:
             "outcome": outcome,
             "code": code,
             "detail": detail,
+            "by": f"{user}@{host} (pid {pid})",  # who asked: the process that sent it
         }
-        for at, name, args, outcome, code, detail in log.db.execute(
-            "SELECT at_ms, name, args, outcome, code, detail FROM commands "
-            f"WHERE connection_id IN ({marks}) AND at_ms BETWEEN ? AND ? ORDER BY at_ms, id",
-            (*connections, low - 60_000, high),
+        for at, name, args, outcome, code, detail, user, host, pid in log.db.execute(
+            "SELECT m.at_ms, m.name, m.args, m.outcome, m.code, m.detail, c.user, c.host, c.pid "
+            f"FROM commands m JOIN connections c ON c.id = m.connection_id "
+            f"WHERE m.connection_id IN ({marks}) AND m.at_ms BETWEEN ? AND ? "
+            "ORDER BY m.at_ms, m.id",
+            (*connections, low - SET_UP_MS, high + ANSWERED_MS),
         )
         if json.loads(args).get("port", 0) in (0, kept.port)
     ]
     samples = list(session_samples(log, kept))
     return SessionDetail(kept, events, commands, len(samples), _summary(samples, kept.port))
+
+
+# A session's commands: those that set it up just before it started, and those answered
+# just after it ended (a stop is recorded when its answer comes, after the device's event).
+SET_UP_MS = 60_000
+ANSWERED_MS = 2_000
 
 
 def session_samples(log: SessionLog, kept: SessionRow) -> Iterator[SampleRow]:
@@ -305,7 +314,13 @@ def _summary(samples: list[SampleRow], port: int) -> dict[str, Any]:
                 if each[column] is not None:
                     values[name].append(each[column] / 10)
     return {
-        name: {"min": min(v), "max": max(v), "mean": round(sum(v) / len(v), 1)}
+        name: {
+            "min": min(v),
+            "max": max(v),
+            "mean": round(sum(v) / len(v), 1),
+            "first": v[0],
+            "last": v[-1],
+        }
         for name, v in values.items()
         if v
     }

@@ -104,6 +104,9 @@ class DeviceRecorder:
     _mono0: int = 0
     _raw: int = 0  # samples of this connection not yet packed
     _open: dict[tuple[int, int], _Open] = field(default_factory=dict)
+    # Sessions seen to end: a status read before the end but delivered after it still shows
+    # one running, and must not open it again as a new session.
+    _ended_keys: set[tuple[int, int]] = field(default_factory=set)
     # Each port's settings as the last configure the device confirmed set them (wire units).
     _configured: dict[int, dict[str, Any]] = field(default_factory=dict)
     _ports: int = 1  # the device's, as its info said
@@ -204,6 +207,8 @@ class DeviceRecorder:
             db.executemany(INSERT_PORT, [(sample.lastrowid, *port) for port in ports])
             for key in running:
                 kept = self._open.get(key)
+                if key in self._ended_keys:
+                    continue
                 if kept is None or not kept.settings:
                     self._session(db, key[0], key[1], at, status)
             self._raw += 1
@@ -229,7 +234,8 @@ class DeviceRecorder:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (connection, at, mono, kind, port, session_id, text),
             )
-            if isinstance(event, SessionStarted):
+            if isinstance(event, SessionStarted):  # the same id again: a new session after all
+                self._ended_keys.discard((event.port, event.session_id))
                 self._session(db, event.port, event.session_id, at, None, event.duration)
             elif isinstance(event, SessionEnded):
                 self._ended(db, event, at)
@@ -279,6 +285,7 @@ class DeviceRecorder:
             session_id = command.result.get("session_id")
             if done and command.name == "start" and isinstance(session_id, int):
                 for each in ports:
+                    self._ended_keys.discard((each, session_id))
                     self._session(db, each, session_id, at, None)
 
         return self.log.submit("commands", work, self._forget)
@@ -410,6 +417,7 @@ class DeviceRecorder:
 
     def _ended(self, db: sqlite3.Connection, event: SessionEnded, at: int) -> None:
         key = (event.port, event.session_id)
+        self._ended_keys.add(key)
         kept = self._open.pop(key, None)
         row = (
             kept.row

@@ -143,7 +143,12 @@ class SessionLog:
                     "command talks to a device (or give --db / IRLINK_DB)"
                 )
             db = _connect(f"{where.resolve().as_uri()}?mode=ro", where, uri=True)
-            _check(db, where)
+            if _check(db, where) == 0:  # an empty file: a writer would make it a log, not a reader
+                db.close()
+                raise NotASessionLog(
+                    f"{where} is empty, not an irlink session log yet: give --db (or "
+                    "IRLINK_DB) the path of an irlink log"
+                )
             return cls(db, where, readonly=True)
         if where.is_dir():
             raise NotASessionLog(f"{where} is a folder, not a session log: give a file's path")
