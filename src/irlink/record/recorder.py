@@ -85,7 +85,7 @@ class _Open:
 
 @dataclass
 class DeviceRecorder:
-    """Records one device into a :class:`~irlink.record.SessionLog` (a :class:`irlink.journal.Journal`)."""
+    """Records one device into a :class:`~irlink.record.SessionLog` (an irlink.journal.Journal)."""
 
     log: SessionLog
     address: str
@@ -192,7 +192,7 @@ class DeviceRecorder:
         )
         pack_now = self._raw + 1 >= CHUNK
 
-        def work(db: sqlite3.Connection) -> None:
+        def work(db: sqlite3.Connection) -> bool:
             sample = db.execute(INSERT_SAMPLE, (connection, at, mono, int(pushed), *device))
             db.executemany(INSERT_PORT, [(sample.lastrowid, *port) for port in ports])
             if need_session:
@@ -200,6 +200,7 @@ class DeviceRecorder:
                     self._session(db, port.port, port.session_id, at, status)
             if pack_now:
                 pack(db, connection)
+            return True  # written (write's None means lost): the count of raw samples moves
 
         if self.log.write("samples", work) is not None:
             self._raw = 0 if pack_now else self._raw + 1
@@ -415,16 +416,24 @@ def _event_row(event: DeviceEvent) -> tuple[str, int | None, int | None, dict[st
     """An event as its kind, port, session id and the rest of what it says."""
     match event:
         case SessionStarted():
-            return "session_started", event.port, event.session_id, {
-                "duration_s": event.duration.total_seconds()
-            }
+            return (
+                "session_started",
+                event.port,
+                event.session_id,
+                {"duration_s": event.duration.total_seconds()},
+            )
         case SessionEnded():
             delivered = None if event.delivered is None else event.delivered.total_seconds()
-            return "session_ended", event.port, event.session_id, {
-                "reason": event.reason.name.lower(),
-                "delivered_s": delivered,
-                "recovered": event.recovered,
-            }
+            return (
+                "session_ended",
+                event.port,
+                event.session_id,
+                {
+                    "reason": event.reason.name.lower(),
+                    "delivered_s": delivered,
+                    "recovered": event.recovered,
+                },
+            )
         case FaultRaised() | FaultCleared():
             kind = "fault_raised" if isinstance(event, FaultRaised) else "fault_cleared"
             names = [f.name.lower() for f in type(event.fault) if f in event.fault and f.name]
@@ -434,17 +443,27 @@ def _event_row(event: DeviceEvent) -> tuple[str, int | None, int | None, dict[st
         case PadDetached():
             return "pad_detached", event.port, None, {}
         case LowBattery():
-            return "low_battery", None, None, {
-                "battery_pct": event.battery_pct,
-                "battery_v": event.battery_v,
-            }
+            return (
+                "low_battery",
+                None,
+                None,
+                {
+                    "battery_pct": event.battery_pct,
+                    "battery_v": event.battery_v,
+                },
+            )
         case LinkDown():
             return "link_down", None, None, {"reason": event.reason}
         case LinkRestored():
-            return "link_restored", None, None, {
-                "rebooted": event.rebooted,
-                "boot_count": event.status.boot_count,
-            }
+            return (
+                "link_restored",
+                None,
+                None,
+                {
+                    "rebooted": event.rebooted,
+                    "boot_count": event.status.boot_count,
+                },
+            )
         case Restarted():
             cause = None if event.cause is None else event.cause.name.lower()
             return "restarted", None, None, {"boot_count": event.boot_count, "cause": cause}

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -173,10 +173,8 @@ class SessionLog:
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
-                    try:
+                    with suppress(sqlite3.Error):  # the failure already said what matters
                         db.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass  # the failure already said what matters
                 self._failed(kind, _why(exc))
                 return None
         return result
