@@ -14,7 +14,7 @@
    set to None), in interleaved pairs. Latency: from the moment a status frame's bytes
    reached the host (the simulator handed them to the link; they wait on the event loop
    as a serial port's bytes would) to the end of its COMMIT, every pushed sample.
-   Each recorder is first given a share of unpacked samples (device i: i * 600 / N), so
+   Each recorder is first given a share of unpacked samples (device i: i * 599 / N), so
    that its connections pack a chunk every 600 samples at the steady-state rate, not
    never as they would in the first ten minutes.
 2. Recorder against its baseline: the statuses recorded in 1, replayed into a fresh log
