@@ -173,13 +173,14 @@ def pack(db: sqlite3.Connection, connection_id: int, limit: int | None = None) -
     if not samples:
         return 0
     first, last = samples[0][0], samples[-1][0]
+    # By this connection's samples, not by the id range alone: with many devices recorded
+    # at once, other connections' samples interleave, hundreds for each of this one's.
     ports = db.execute(
-        f"SELECT {', '.join(PORT_COLUMNS)} FROM port_samples "
-        "WHERE sample_id BETWEEN ? AND ? ORDER BY sample_id, port",
-        (first, last),
+        f"SELECT {', '.join('p.' + name for name in PORT_COLUMNS)} FROM samples s "
+        "JOIN port_samples p ON p.sample_id = s.id "
+        "WHERE s.connection_id = ? AND s.id BETWEEN ? AND ? ORDER BY s.id, p.port",
+        (connection_id, first, last),
     ).fetchall()
-    ids = {row[0] for row in samples}
-    ports = [row for row in ports if row[0] in ids]  # another connection's may interleave
     document = {"samples": _encode(samples, SAMPLE_COLUMNS), "ports": _encode(ports, PORT_COLUMNS)}
     data = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
     db.execute(
@@ -225,9 +226,10 @@ def read_samples(
         ).fetchall()
         if samples:
             ports = db.execute(
-                f"SELECT {', '.join(PORT_COLUMNS)} FROM port_samples "
-                "WHERE sample_id BETWEEN ? AND ? ORDER BY sample_id, port",
-                (samples[0][0], samples[-1][0]),
+                f"SELECT {', '.join('p.' + name for name in PORT_COLUMNS)} FROM samples s "
+                "JOIN port_samples p ON p.sample_id = s.id WHERE s.connection_id = ? "
+                "AND s.at_ms BETWEEN ? AND ? ORDER BY s.id, p.port",
+                (connection_id, low, high),
             ).fetchall()
             yield from _joined(connection_id, samples, ports, low, high)
 
