@@ -320,7 +320,7 @@ class Device(Connection):
                 override=override,
             )
             await self.request(request, wire.ConfigureResponse)
-            said.update(request.model_dump(mode="json"))  # what was sent, in wire units
+            said.update(plain_args(**request.model_dump()))  # as sent and accepted, wire units
         ports = range(1, self.info.port_count + 1) if request.port == 0 else (request.port,)
         self._configured_in.update(dict.fromkeys(ports, self._boots))
 

@@ -50,7 +50,8 @@ class Command:
     outcome: Outcome
     code: ErrorCode | None = None  # the device's error code when it refused
     detail: str = ""  # the error's message when it did not end DONE
-    result: Mapping[str, object] = field(default_factory=dict)  # what the answer said
+    # What the device confirmed: for configure, the settings sent and accepted (wire units).
+    result: Mapping[str, object] = field(default_factory=dict)
 
 
 class Journal(Protocol):
@@ -88,11 +89,17 @@ class JournalFactory(Protocol):
 
 
 def plain_args(**args: object) -> dict[str, object]:
-    """``args`` without those not given (None); durations in seconds, enums as their names."""
+    """``args`` without those not given (None), enums as their names, and a ``duration``
+    (a timedelta, seconds, or text such as ``"10m"``) as ``duration_s`` when it reads as one."""
     out: dict[str, object] = {}
     for key, value in args.items():
         if value is None:
             continue
+        if key == "duration":
+            seconds = _seconds(value)
+            if seconds is not None:
+                out["duration_s"] = seconds
+                continue
         if isinstance(value, timedelta):
             out[key] = value.total_seconds()
         elif isinstance(value, Enum):
@@ -100,3 +107,13 @@ def plain_args(**args: object) -> dict[str, object]:
         else:
             out[key] = value
     return out
+
+
+def _seconds(value: object) -> float | None:
+    """A duration as seconds, or None if it does not read as one (kept as given then)."""
+    from irlink.durations import parse_duration  # noqa: PLC0415
+
+    try:
+        return parse_duration(value).total_seconds()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

@@ -96,7 +96,7 @@ def test_commands_are_audited_with_their_outcome_and_refusal_code(tmp_path: Path
             ("configure", "invalid", None),
             ("configure", "done", None),
         ]
-        assert json.loads(rows[2][3])["duration"] == "10m"
+        assert json.loads(rows[2][3])["duration_s"] == 600  # "10m", in seconds
         assert host_name
         assert user
         assert version == irlink.__version__
@@ -244,5 +244,38 @@ def test_a_chunk_keeps_its_own_connection_s_ports_when_devices_interleave(
                 assert len(kept) == CHUNK
                 assert all(len(sample.ports) == 2 for sample in kept)
             assert log.db.execute("SELECT count(*) FROM port_samples").fetchone()[0] == 0
+
+    run(body())
+
+
+@pytest.mark.parametrize("checkpointed", [True, False], ids=["logged", "cut before a checkpoint"])
+def test_a_restart_while_the_link_is_down_keeps_the_session_once(
+    tmp_path: Path, checkpointed: bool
+) -> None:
+    async def body() -> None:
+        with SessionLog.open(tmp_path / "log.db") as log:
+            async with connected("waistband", "socket", log=log, timeout=QUICK) as host:
+                device, sim, clock = host.device, host.sim, host.clock
+                await device.configure(duration="30m", intensity=1)
+                session_id = await device.start()
+                # A device writes its progress to flash every 10 s: a restart before the
+                # first write leaves no record of the session at all.
+                clock.advance(120 if checkpointed else 5)
+                await host.settle()
+                sim.reboot(off_s=5)  # the TCP bridge stays up; the device goes quiet
+                with pytest.raises(irlink.RequestTimeout):
+                    await device.status()
+                await host.wait_for(LinkDown)
+                clock.advance(5)
+                await host.wait_for(LinkRestored)
+                ended = await host.wait_for(SessionEnded)
+                await device.status()
+            kept = sessions(log)
+        assert [(s.session_id, s.end_reason, s.end_seen) for s in kept] == [
+            (session_id, "power_loss", "recovered")
+        ]
+        assert kept[0].delivered_s == (
+            None if ended.delivered is None else ended.delivered.total_seconds()
+        )
 
     run(body())

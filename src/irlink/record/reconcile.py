@@ -30,15 +30,16 @@ def open_session(
     *,
     ended: bool = False,
 ) -> int | None:
-    """The row of the session ``key`` (port, session id) on this device in this boot,
-    started in the last day, still open (or, with ``ended``, whether or not it ended:
-    the usage log may have told its end first); None if there is none."""
+    """The row of the session ``key`` (port, session id) on this device in boot
+    ``boot_count`` (any boot if None), started in the last day, still open (or, with
+    ``ended``, whether or not it ended: the usage log may have told its end first); None
+    if there is none."""
+    boot = "" if boot_count is None else "AND (boot_count IS NULL OR boot_count = ?) "
     found = db.execute(
         "SELECT id FROM sessions WHERE device_id = ? AND port = ? AND session_id = ? "
-        f"{'' if ended else 'AND end_reason IS NULL '}"
-        "AND (boot_count IS NULL OR boot_count = ?) "
+        f"{'' if ended else 'AND end_reason IS NULL '}{boot}"
         "AND (started_at_ms IS NULL OR started_at_ms >= ?) ORDER BY id DESC LIMIT 1",
-        (device_id, key[0], key[1], boot_count, at_ms - DAY_MS),
+        (device_id, key[0], key[1], *(() if boot_count is None else (boot_count,)), at_ms - DAY_MS),
     ).fetchone()
     return None if found is None else int(found[0])
 

@@ -39,7 +39,7 @@ from irlink.events import (
 )
 from irlink.journal import Command, Outcome
 from irlink.model import Info, Status, UsageRecord
-from irlink.protocol.messages import CapabilityFlags, Mode, PortState
+from irlink.protocol.messages import CapabilityFlags, PortState
 from irlink.record import reconcile
 from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, pack, rows_of
 
@@ -122,6 +122,8 @@ class DeviceRecorder:
         now, mono = _ms(), time.monotonic_ns()
         described = info_json(info)
         ports, heater = info.port_count, info.has(CapabilityFlags.HEATER)
+        simulated = int(link_kind(self.address) == "sim")  # kept apart from real devices
+        early: list[Callable[[sqlite3.Connection], None]] = []
 
         def work(db: sqlite3.Connection) -> None:
             self._close_connection(db, now, "the link was replaced")
@@ -130,18 +132,19 @@ class DeviceRecorder:
             self._ports, self._heater = ports, heater
             found = db.execute(
                 "SELECT id, log_next_index FROM devices WHERE family = ? AND model = ? "
-                "AND serial = ?",
-                (info.family.name.lower(), info.model, info.serial),
+                "AND serial = ? AND simulated = ?",
+                (info.family.name.lower(), info.model, info.serial, simulated),
             ).fetchone()
             if found is None:
                 device_id = db.execute(
-                    "INSERT INTO devices (family, model, serial, first_seen_at_ms, "
+                    "INSERT INTO devices (family, model, serial, simulated, first_seen_at_ms, "
                     "last_seen_at_ms, firmware_version, hardware_version, info) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         info.family.name.lower(),
                         info.model,
                         info.serial,
+                        simulated,
                         now,
                         now,
                         info.firmware_version,
@@ -178,13 +181,15 @@ class DeviceRecorder:
             ).lastrowid
             self.device_id, self.connection_id, self.log_from = device_id, connection_id, wanted
             self._mono0, self._raw = mono, 0
-            early, self._early = self._early, None
-            for write in early or ():
+            early[:], self._early = self._early or [], None
+            for write in early:
                 write(db)
 
         def undo() -> None:
             self.connection_id = None  # its row is not there: what comes is counted lost
             self._forget()
+            for _ in early:  # written in the same transaction: gone with it
+                self.log.unrecorded("events")
 
         return self.log.submit("connection", work, undo)
 
@@ -237,6 +242,11 @@ class DeviceRecorder:
             if isinstance(event, SessionStarted):  # the same id again: a new session after all
                 self._ended_keys.discard((event.port, event.session_id))
                 self._session(db, event.port, event.session_id, at, None, event.duration)
+                db.execute(  # its start, exact now if a status had it reckoned
+                    "UPDATE sessions SET started_at_ms = ?, times_estimated = 0 WHERE id = ? "
+                    "AND times_estimated = 1 AND ended_at_ms IS NULL",
+                    (at, self._open[(event.port, event.session_id)].row),
+                )
             elif isinstance(event, SessionEnded):
                 self._ended(db, event, at)
             elif isinstance(event, LinkDown):
@@ -362,10 +372,25 @@ class DeviceRecorder:
             # Seen before on an earlier link (a drop, a reconnection): the same row.
             found = reconcile.open_session(db, self.device_id, key, self.boot_count, at)
             if found is None:
+                # First seen running in a status (another app started it, or a recording
+                # began mid-session): its start reckoned from how much of it has run.
+                start, estimated = at, 0
+                if status is not None:
+                    start -= int(status.port(port).elapsed.total_seconds()) * 1000
+                    estimated = 1
                 row = db.execute(
                     "INSERT INTO sessions (device_id, connection_id, port, session_id, source, "
-                    "started_at_ms, boot_count) VALUES (?, ?, ?, ?, 'live', ?, ?)",
-                    (self.device_id, self.connection_id, port, session_id, at, self.boot_count),
+                    "started_at_ms, times_estimated, boot_count) "
+                    "VALUES (?, ?, ?, ?, 'live', ?, ?, ?)",
+                    (
+                        self.device_id,
+                        self.connection_id,
+                        port,
+                        session_id,
+                        start,
+                        estimated,
+                        self.boot_count,
+                    ),
                 ).lastrowid
                 assert row is not None
                 kept = _Open(row, False)
@@ -383,7 +408,7 @@ class DeviceRecorder:
                 (
                     asked.get("duration_s"),
                     asked.get("intensity"),
-                    None if asked.get("mode") is None else Mode(asked["mode"]).name.lower(),
+                    asked.get("mode"),
                     asked.get("pulse_hz"),
                     setpoint if self._heater else None,
                     int(bool(asked.get("sham"))),
@@ -419,10 +444,13 @@ class DeviceRecorder:
         key = (event.port, event.session_id)
         self._ended_keys.add(key)
         kept = self._open.pop(key, None)
+        # An end read from the usage log may come after a restart: its session ran in an
+        # earlier boot than the one the host sees now.
+        boot = None if event.recovered else self.boot_count
         row = (
             kept.row
             if kept is not None
-            else reconcile.open_session(db, self.device_id, key, self.boot_count, at, ended=True)
+            else reconcile.open_session(db, self.device_id, key, boot, at, ended=True)
         )
         if row is None:  # never seen running: known now from its end alone
             row = db.execute(

@@ -35,13 +35,14 @@ CREATE TABLE devices (
     family TEXT NOT NULL,
     model TEXT NOT NULL,
     serial TEXT NOT NULL,
+    simulated INTEGER NOT NULL DEFAULT 0,  -- 1: irlink's simulator, never a real device
     first_seen_at_ms INTEGER NOT NULL,
     last_seen_at_ms INTEGER NOT NULL,
     firmware_version TEXT NOT NULL,  -- as last seen; each connection keeps its own
     hardware_version TEXT NOT NULL,
     info TEXT NOT NULL,  -- the limits it advertised (JSON), as last seen
     log_next_index INTEGER NOT NULL DEFAULT 0,  -- usage-log records before it are reconciled
-    UNIQUE (family, model, serial)
+    UNIQUE (family, model, serial, simulated)
 );
 CREATE TABLE connections (
     id INTEGER PRIMARY KEY,
@@ -112,7 +113,7 @@ CREATE TABLE commands (
 );
 CREATE INDEX commands_by_connection ON commands (connection_id, at_ms);
 CREATE TABLE samples (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, though packed rows are deleted
     connection_id INTEGER NOT NULL REFERENCES connections (id),
     at_ms INTEGER NOT NULL,
     mono_ms INTEGER NOT NULL,
