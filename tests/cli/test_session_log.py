@@ -204,3 +204,22 @@ def test_a_log_locked_by_another_program_never_holds_up_the_session(tmp_path: Pa
     assert "locked" in done.stderr
     assert done.stderr.count("recording to the session log") == 1
     assert recorded(db)[0] == kept  # what was recorded before is intact
+
+
+def test_a_log_in_a_read_only_folder_is_read_and_a_session_still_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    db = folder / "sessions.db"
+    first = irlink("--db", str(db), "start", "-d", FAST_SIM, "--duration", "10m", "--wait")
+    assert first.returncode == 0, first.stderr
+    before = db.read_bytes()
+    with reader_only(folder):
+        listed = irlink("--db", str(db), "--json", "log", "sessions")
+        done = run_child(["--db", str(db), "start", "-d", FAST_SIM, "--duration", "10m", "--wait"])
+    assert listed.returncode == 0, listed.stderr
+    assert [json.loads(line)["type"] for line in listed.stdout.splitlines()] == ["logged_session"]
+    assert done.returncode == 7, done.stderr
+    assert "completed" in done.stdout
+    assert "damaged" not in done.stderr
+    assert f"cannot open the session log {db}" in done.stderr
+    assert db.read_bytes() == before

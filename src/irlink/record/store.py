@@ -136,31 +136,18 @@ class SessionLog:
         or brought up to date. ``readonly`` opens an existing log for reading only.
         """
         where = Path(path).expanduser() if path is not None else default_path()
-        if readonly:
-            if not where.is_file():
-                raise RecordError(
-                    f"there is no session log at {where} yet: irlink keeps one as soon as a "
-                    "command talks to a device (or give --db / IRLINK_DB)"
-                )
-            db = _connect(f"{where.resolve().as_uri()}?mode=ro", where, uri=True)
-            if _check(db, where) == 0:  # an empty file: a writer would make it a log, not a reader
-                db.close()
-                raise NotASessionLog(
-                    f"{where} is empty, not an irlink session log yet: give --db (or "
-                    "IRLINK_DB) the path of an irlink log"
-                )
-            return cls(db, where, readonly=True)
         if where.is_dir():
             raise NotASessionLog(f"{where} is a folder, not a session log: give a file's path")
+        if readonly:
+            return cls(_open_to_read(where), where, readonly=True)
         try:
             where.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RecordingFailed(
-                f"cannot create the session log's folder {where.parent}: "
-                f"{exc.strerror or exc}; give --db another path"
+                f"cannot create the session log's folder {where.parent}: {exc.strerror or exc}"
             ) from exc
         db = _connect(str(where), where)
-        version = _check(db, where)
+        version = _check(db, where, RecordingFailed)
         try:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")
@@ -336,8 +323,42 @@ def _connect(target: str, where: Path, *, uri: bool = False) -> sqlite3.Connecti
     return db
 
 
-def _check(db: sqlite3.Connection, where: Path) -> int:
-    """The log's schema version; raises if the file is not a log this irlink may use."""
+def _open_to_read(where: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing log, checked.
+
+    A log in a folder this user may not write is still read: SQLite cannot make the
+    shared-memory file a WAL reader needs there, so such a log is read as unchanging
+    (``immutable``), which is exact as long as no writer left a write-ahead file beside it.
+    """
+    if not where.is_file():
+        raise RecordError(
+            f"there is no session log at {where} yet: irlink keeps one as soon as a "
+            "command talks to a device (or give --db / IRLINK_DB)"
+        )
+    uri = where.resolve().as_uri()
+    db = _connect(f"{uri}?mode=ro", where, uri=True)
+    try:
+        version = _check(db, where, RecordError)
+    except RecordError as exc:
+        wal = where.with_name(where.name + "-wal")
+        if isinstance(exc, NotASessionLog | NewerSessionLog) or (
+            wal.exists() and wal.stat().st_size
+        ):
+            raise
+        db = _connect(f"{uri}?mode=ro&immutable=1", where, uri=True)
+        version = _check(db, where, RecordError)
+    if version == 0:  # an empty file: a writer would make it a log, not a reader
+        db.close()
+        raise NotASessionLog(
+            f"{where} is empty, not an irlink session log yet: give --db (or "
+            "IRLINK_DB) the path of an irlink log"
+        )
+    return db
+
+
+def _check(db: sqlite3.Connection, where: Path, cannot: type[RecordError]) -> int:
+    """The log's schema version; raises if the file is not a log this irlink may use, and
+    ``cannot`` if it cannot be read at all (a folder without rights, a file gone)."""
     try:
         version: int = db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
@@ -347,7 +368,9 @@ def _check(db: sqlite3.Connection, where: Path) -> int:
             application = found[0] if found else None
     except sqlite3.DatabaseError as exc:
         db.close()
-        raise NotASessionLog(_damaged_message(where, exc)) from exc
+        if _damaged(exc):
+            raise NotASessionLog(_damaged_message(where, exc)) from exc
+        raise cannot(f"cannot open the session log {where}: {_why(exc)}") from exc
     if (tables and application != APPLICATION) or (version and "meta" not in tables):
         db.close()
         raise NotASessionLog(
