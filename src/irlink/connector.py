@@ -81,7 +81,10 @@ async def connect(
             reconnect=reconnect,
             status_period=status_period,
             heartbeat=heartbeat,
-            journal=None if log is None else log.journal(name),
+            # Recorded under the address as given (sim://... stays a simulator), or as found.
+            journal=None
+            if log is None
+            else log.journal(name if isinstance(parsed, AutoAddress) else address),
         )
         device.simulator = simulator
         if simulator is not None and simulator.clock.speed:

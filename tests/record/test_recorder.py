@@ -279,3 +279,25 @@ def test_a_restart_while_the_link_is_down_keeps_the_session_once(
         )
 
     run(body())
+
+
+def test_a_simulated_device_is_recorded_as_one_and_kept_apart_from_real_ones(
+    tmp_path: Path,
+) -> None:
+    from irlink.record import devices
+
+    async def body(log: SessionLog) -> None:
+        async with irlink.connect("sim://waistband?speed=600", log=log) as device:
+            await device.status()
+        # A real device of the same model and serial, on a serial port.
+        async with connected("waistband", log=log) as host:
+            await host.device.status()
+
+    with SessionLog.open(tmp_path / "log.db") as log:
+        run(body(log))
+        seen = sorted((d.serial, d.simulated) for d in devices(log))
+        links = [row[0] for row in log.db.execute("SELECT link FROM connections ORDER BY id")]
+        addresses = [row[0] for row in log.db.execute("SELECT address FROM connections")]
+    assert seen == [("0001", False), ("0001", True)]
+    assert links == ["sim", "serial"]
+    assert addresses[0] == "sim://waistband?speed=600"

@@ -65,6 +65,7 @@ class LoggedSession:
     setpoint_c: float | None
     sham: bool | None
     override: bool | None
+    simulated: bool  # on irlink's simulator (sim://), not a real device
 
 
 def _seconds(value: int | None) -> timedelta | None:
@@ -95,6 +96,7 @@ def logged_session(row: SessionRow) -> LoggedSession:
         setpoint_c=row.setpoint_c,
         sham=row.sham,
         override=row.override,
+        simulated=row.simulated,
     )
 
 

@@ -55,7 +55,7 @@ def print_sessions(log: SessionLog, rows: Sequence[SessionRow], *, filtered: boo
         table.add_row(
             str(row.id),
             local(row.started_at, estimated=row.times_estimated),
-            f"{row.model} {row.serial}",
+            f"{row.model} {row.serial}" + (" (simulated)" if row.simulated else ""),
             str(row.port),
             _span(row.duration_s),
             Text(_span(row.delivered_s), style="yellow" if short else ""),
@@ -114,7 +114,8 @@ def print_detail(detail: SessionDetail) -> None:
     out = console()
     out.print(
         Text(
-            f"session {row.id} · {row.model} serial {row.serial} · port {row.port} "
+            f"session {row.id} · {row.model} serial {row.serial}"
+            f"{' (simulated)' if row.simulated else ''} · port {row.port} "
             f"(the device's session {row.session_id})",
             style="bold",
         )
@@ -186,7 +187,7 @@ def print_devices(log: SessionLog, rows: Sequence[DeviceRow]) -> None:
     for row in rows:
         table.add_row(
             row.serial,
-            f"{row.model} ({row.family})",
+            f"{row.model} ({row.family}{', simulated' if row.simulated else ''})",
             f"{row.firmware_version} (hw {row.hardware_version})",
             _limits(row.info),
             local(row.first_seen),

@@ -49,6 +49,7 @@ class DeviceRow:
     connections: int
     sessions: int
     info: dict[str, Any]
+    simulated: bool = False  # irlink's simulator, not a real device
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class SessionRow:
     delivered_s: int | None
     boot_count: int | None
     log_index: int | None
+    simulated: bool = False  # on irlink's simulator, not a real device
 
     @property
     def outcome(self) -> str:
@@ -108,7 +110,7 @@ _SESSION_SELECT = (
     "SELECT s.id, s.device_id, d.family, d.model, d.serial, s.port, s.session_id, s.source, "
     "s.started_at_ms, s.ended_at_ms, s.times_estimated, s.duration_s, s.intensity, s.mode, "
     "s.pulse_hz, s.setpoint_dc, s.sham, s.override, s.end_reason, s.end_seen, s.delivered_s, "
-    "s.boot_count, s.log_index FROM sessions s JOIN devices d ON d.id = s.device_id"
+    "s.boot_count, s.log_index, d.simulated FROM sessions s JOIN devices d ON d.id = s.device_id"
 )
 
 
@@ -140,6 +142,7 @@ def _session_row(row: Sequence[Any]) -> SessionRow:
         delivered_s=row[20],
         boot_count=row[21],
         log_index=row[22],
+        simulated=bool(row[23]),
     )
 
 
@@ -149,7 +152,7 @@ def devices(log: SessionLog) -> list[DeviceRow]:
         "SELECT d.id, d.family, d.model, d.serial, d.firmware_version, d.hardware_version, "
         "d.first_seen_at_ms, d.last_seen_at_ms, d.info, "
         "(SELECT count(*) FROM connections c WHERE c.device_id = d.id), "
-        "(SELECT count(*) FROM sessions s WHERE s.device_id = d.id) "
+        "(SELECT count(*) FROM sessions s WHERE s.device_id = d.id), d.simulated "
         "FROM devices d ORDER BY d.last_seen_at_ms DESC, d.id"
     ).fetchall()
     out = []
@@ -170,6 +173,7 @@ def devices(log: SessionLog) -> list[DeviceRow]:
                 connections=row[9],
                 sessions=row[10],
                 info=json.loads(row[8]),
+                simulated=bool(row[11]),
             )
         )
     return out

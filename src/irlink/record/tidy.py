@@ -30,8 +30,9 @@ Row = dict[str, Any]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "devices": (
-        "device_id", "family", "model", "serial", "firmware_version", "hardware_version",
-        "first_seen_utc", "first_seen_ms", "last_seen_utc", "last_seen_ms", "info",
+        "device_id", "family", "model", "serial", "simulated", "firmware_version",
+        "hardware_version", "first_seen_utc", "first_seen_ms", "last_seen_utc", "last_seen_ms",
+        "info",
     ),
     "connections": (
         "connection_id", "device_id", "device_serial", "address", "link", "opened_at_utc",
@@ -39,7 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "protocol", "host", "user", "pid", "irlink_version",
     ),
     "sessions": (
-        "log_session_id", "device_id", "device_serial", "device_model", "port", "session_id",
+        "log_session_id", "device_id", "device_serial", "device_model", "device_simulated",
+        "port", "session_id",
         "source", "started_at_utc", "started_at_ms", "ended_at_utc", "ended_at_ms",
         "times_estimated", "planned_s", "delivered_s", "intensity", "mode", "pulse_hz",
         "setpoint_c", "sham", "override", "outcome", "end_reason", "end_seen", "boot_count",
@@ -148,14 +150,14 @@ def tables(
 
 def _devices(log: SessionLog, scope: _Scope) -> Iterator[Row]:
     for row in log.db.execute(
-        "SELECT id, family, model, serial, firmware_version, hardware_version, "
+        "SELECT id, family, model, serial, simulated = 1, firmware_version, hardware_version, "
         "first_seen_at_ms, last_seen_at_ms, info FROM devices ORDER BY id"
     ):
         if row[0] in scope.devices:
             yield dict(
                 zip(
                     COLUMNS["devices"],
-                    (*row[:6], utc(row[6]), row[6], utc(row[7]), row[7], row[8]),
+                    (*row[:7], utc(row[7]), row[7], utc(row[8]), row[8], row[9]),
                     strict=True,
                 )
             )
@@ -191,7 +193,8 @@ def _sessions(
         started = None if kept.started_at is None else to_ms(kept.started_at)
         ended = None if kept.ended_at is None else to_ms(kept.ended_at)
         yield dict(zip(COLUMNS["sessions"], (
-            kept.id, kept.device_id, kept.serial, kept.model, kept.port, kept.session_id,
+            kept.id, kept.device_id, kept.serial, kept.model, kept.simulated, kept.port,
+            kept.session_id,
             kept.source, utc(started), started, utc(ended), ended, kept.times_estimated,
             kept.duration_s, kept.delivered_s, kept.intensity, kept.mode, kept.pulse_hz,
             kept.setpoint_c, kept.sham, kept.override, kept.outcome, kept.end_reason,

@@ -107,7 +107,8 @@ def device_header(device: DeviceRow, kept: Sequence[SessionRow], tz: tzinfo) -> 
     recovered = sum(s.source == "recovered" for s in kept)
     share = f" ({100 * delivered / planned:.0f}%)" if planned else ""
     facts = {
-        "Device": f"{device.family} {device.model}, serial {device.serial}",
+        "Device": f"{device.family} {device.model}, serial {device.serial}"
+        + (" (irlink's simulator, not a real device)" if device.simulated else ""),
         "Firmware / hardware": f"{device.firmware_version} / {device.hardware_version}",
         "Seen by this host": f"{clock(device.first_seen, tz)} to {clock(device.last_seen, tz)}",
         "Sessions": f"{len(kept)}: "
@@ -117,7 +118,8 @@ def device_header(device: DeviceRow, kept: Sequence[SessionRow], tz: tzinfo) -> 
     }
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts.items())
     return (
-        f'<h2 id="device-{device.id}">{escape(device.model)} · serial {escape(device.serial)}</h2>'
+        f'<h2 id="device-{device.id}">{escape(device.model)} · serial {escape(device.serial)}'
+        f"{' · simulated' if device.simulated else ''}</h2>"
         f'<dl class="facts">{rows}</dl>'
     )
 
