@@ -223,3 +223,34 @@ def test_a_log_in_a_read_only_folder_is_read_and_a_session_still_runs(tmp_path: 
     assert "damaged" not in done.stderr
     assert f"cannot open the session log {db}" in done.stderr
     assert db.read_bytes() == before
+
+
+def test_a_watch_and_a_session_on_one_device_in_two_processes_keep_one_session(
+    tmp_path: Path,
+) -> None:
+    from tests.test_cli_sim import serving
+
+    db = tmp_path / "sessions.db"
+    with serving(1, "waistband", "--tcp", "0", "--speed", "60") as (_, [[_, _, url]]):
+        session = ["--db", str(db), "-d", url, "--json", "start", "--duration", "10m", "--wait"]
+        with started(*session) as runner:
+            read_until(runner, b'"type": "started"')
+            # Another terminal watches the same device while the session runs.
+            watch = irlink("--db", str(db), "-d", url, "status", "--watch", "--count", "5")
+            _, err = runner.communicate(timeout=START_S * 4)
+    assert watch.returncode == 0, watch.stderr
+    assert runner.returncode == 0, err
+    assert b"locked" not in err
+    with SessionLog.open(db, readonly=True) as log:
+        from irlink.record import sessions
+        from irlink.record.samples import read_samples
+
+        kept = sessions(log)
+        connections = [row[0] for row in log.db.execute("SELECT id FROM connections")]
+        running = [
+            sum(s.ports[0]["session_id"] == kept[0].session_id for s in read_samples(log.db, [c]))
+            for c in connections
+        ]
+    assert [(s.source, s.outcome) for s in kept] == [("live", "completed")]
+    assert len(running) == 2  # one device, one session, seen from two connections:
+    assert min(running) >= 1  # each recorded it running

@@ -119,6 +119,7 @@ def sessions(
     from irlink.cli.logged import logged_session  # noqa: PLC0415
     from irlink.record.queries import sessions as query  # noqa: PLC0415
 
+    _check_range(since, until)
     with opened(opts) as log:
         rows = query(log, serial=serial, port=port, since=since, until=until, ended=ended)
         if opts.json:
@@ -126,9 +127,33 @@ def sessions(
                 emit(opts, "logged_session", logged_session(row), lambda: None)
             return
         from irlink.cli.logview import print_sessions  # noqa: PLC0415
+        from irlink.record.queries import devices  # noqa: PLC0415
 
+        undated = 0
+        if since is not None or until is not None:  # sessions with no known time: not in it
+            undated = sum(
+                row.started_at is None and row.ended_at is None
+                for row in query(log, serial=serial, port=port, ended=ended)
+            )
+        serials = sorted({d.serial for d in devices(log)})
+        unknown = serial is not None and serial not in serials
         filtered = any(value is not None for value in (serial, port, since, until, ended))
-        print_sessions(log, rows, filtered=filtered)
+        print_sessions(
+            log,
+            rows,
+            filtered=filtered,
+            undated=undated,
+            serials=serials if unknown else None,
+        )
+
+
+def _check_range(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and until <= since:
+        fail(
+            f"the range is empty: --until (up to {until:%Y-%m-%d %H:%M}; a day given to it "
+            f"counts whole) is not after --since ({since:%Y-%m-%d %H:%M}); swap them",
+            option="--until",
+        )
 
 
 def show(
@@ -222,6 +247,7 @@ def export(
 
     if form == "csv" and (out == "-" or (Path(out).exists() and not Path(out).is_dir())):
         fail(f"--out {out!r} is not a folder: csv writes one file per table", option="--out")
+    _check_range(since, until)
     with opened(opts) as log:
         try:
             if form == "csv":
@@ -231,6 +257,8 @@ def export(
             else:
                 with open(out, "w", encoding="utf-8") as stream:
                     written = export_jsonl(log, stream, serial=serial, since=since, until=until)
+        except BrokenPipeError:
+            raise  # the reader of stdout left (`| head`): a quiet end, as for any command
         except OSError as exc:
             fail(f"--out {out!r} cannot be written: {exc.strerror or exc}", option="--out")
     for each in written:

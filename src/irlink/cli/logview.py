@@ -41,9 +41,31 @@ def _ending(row: SessionRow) -> Text:
     return Text(word, style="" if ended_word(row) == "completed" else "yellow")
 
 
-def print_sessions(log: SessionLog, rows: Sequence[SessionRow], *, filtered: bool) -> None:
-    """Print the sessions kept: one line each, times local."""
+def print_sessions(
+    log: SessionLog,
+    rows: Sequence[SessionRow],
+    *,
+    filtered: bool,
+    undated: int = 0,
+    serials: Sequence[str] | None = None,
+) -> None:
+    """Print the sessions kept: one line each, times local. ``undated`` sessions with no
+    known time were left out by a time range; ``serials`` are the log's, when the serial
+    asked for is not among them."""
     out = console()
+    if serials is not None:
+        known = ", ".join(serials) or "none yet"
+        out.print(f"no device with that serial in the session log {log.path} (serials: {known})")
+        return
+    if undated:
+        out.print(
+            Text(
+                f"{undated} session(s) known only from a device's usage log, with no known "
+                "time, are not in a time range: `irlink log sessions` without --since and "
+                "--until lists them",
+                style="dim",
+            )
+        )
     if not rows:
         out.print(f"no sessions{' match' if filtered else ''} in the session log {log.path}")
         return
@@ -66,7 +88,8 @@ def print_sessions(log: SessionLog, rows: Sequence[SessionRow], *, filtered: boo
     out.print(table)
     out.print(
         Text(
-            "times are local; ~ estimated from the device's uptime. "
+            "times are local; ~ estimated from the device's uptime; ? not known (a session "
+            "from the device's usage log, in an earlier boot). "
             "`irlink log show #` shows one session whole",
             style="dim",
         )

@@ -31,7 +31,9 @@ class Recording:
         self.failure = failure  # why the log could not even be opened for writing
 
     def check(self) -> None:
-        """Raise the exit-7 :class:`Failure` if anything went unrecorded."""
+        """Raise the exit-7 :class:`Failure` if anything went unrecorded (once all is written)."""
+        if self.log is not None:
+            self.log.flush()  # a write nobody waited for (a cancelled wait) counts too
         if self.failure is not None:
             raise Failure(
                 f"nothing was recorded in the session log: {self.failure}; use --db for "

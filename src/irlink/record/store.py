@@ -116,6 +116,7 @@ class SessionLog:
         self.lost: Counter[str] = Counter()  # what was not recorded, by kind
         self._tally = threading.Lock()  # failures are counted from the writer and the caller
         self._closed = False
+        self._gate = threading.Lock()  # a write is queued before the close, or refused
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         if not readonly:
@@ -168,11 +169,13 @@ class SessionLog:
 
     def close(self) -> None:
         """Write what is queued, then close the file; harmless twice."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._gate:
+            if self._closed:
+                return
+            self._closed = True
+            if self._writer is not None:
+                self._queue.put(_STOP)
         if self._writer is not None:
-            self._queue.put(_STOP)
             self._writer.join()
         with self._lock:
             self._db.close()
@@ -197,11 +200,12 @@ class SessionLog:
         commit: whatever ``work`` remembered of rows that are not there is to be forgotten.
         """
         done: Future[Any] = Future()
-        if self._writer is None or self._closed:
-            self._failed(kind, "the log is open for reading only" if self.readonly else "closed")
-            _settle(done, None)
-        else:
-            self._queue.put(_Write(kind, work, undo, done))
+        with self._gate:
+            if self._writer is not None and not self._closed:
+                self._queue.put(_Write(kind, work, undo, done))
+                return done
+        self._failed(kind, "the log is open for reading only" if self.readonly else "closed")
+        _settle(done, None)
         return done
 
     def write(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T | None:
@@ -211,7 +215,8 @@ class SessionLog:
 
     def flush(self) -> None:
         """Wait until everything submitted so far is written (or counted lost)."""
-        self.submit("flush", lambda _db: None).result()
+        if self._writer is not None and not self._closed:
+            self.submit("flush", lambda _db: None).result()
 
     def _write_queued(self, db: sqlite3.Connection) -> None:
         """The writer thread: commit what is queued, a batch at a time, until closed."""
