@@ -1,11 +1,13 @@
 """The recorder of one device: what the :class:`~irlink.Device` tells its journal, into the log.
 
 Each call queues one write on the log's writer thread and returns its future, which
-the device awaits before it hands the same thing to its caller. Sessions are kept as they become known: from the start the device
-confirmed, its ``session_started`` event or a status that shows one running; their
-planned settings from the device's own status; their end from its event, or from its
-usage log when the host missed it (``end_seen`` recovered). Usage-log records are
-reconciled as the device reads them (:mod:`irlink.record.reconcile`).
+the device awaits before it hands the same thing to its caller. Sessions are kept as
+they become known: from the start the device confirmed, its ``session_started`` event
+or a status that shows one running (its start then reckoned from how much has run);
+their planned settings from the device's own status, or the configure it confirmed;
+their end from its event, or from its usage log when the host missed it (``end_seen``
+recovered). Usage-log records are reconciled as the device reads them
+(:mod:`irlink.record.reconcile`).
 """
 
 from __future__ import annotations
