@@ -80,6 +80,7 @@ from irlink.record import SessionLog
 from irlink.record import recorder as recorder_module
 from irlink.record.recorder import DeviceRecorder
 from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, rows_of
+from irlink.record.samples import pack as real_pack
 from irlink.sim import ManualClock, RealClock, SimulatedDevice
 from irlink.sim.link import Link
 from irlink.transport.base import Transport
@@ -539,6 +540,7 @@ class Round:
     wall_ns: float  # per sample
     cpu_ns: float  # per sample, this process (every thread)
     writer_ns: float = 0.0  # per sample, the log's writer thread (the recorder's)
+    pack_ns: float = 0.0  # per sample, of which packing chunks (the writer's thread time)
 
 
 def recorder_round(
@@ -567,20 +569,30 @@ def recorder_round(
         loop_profile.enable()
     watch_writer(log, None, sizes)
     samples = sum(len(group) for group in groups)
+    packing = [0]
+
+    def timed_pack(db: Any, connection: int, limit: int | None = None) -> int:
+        began = time.thread_time_ns()
+        try:
+            return real_pack(db, connection, limit)
+        finally:
+            packing[0] += time.thread_time_ns() - began
+
     gc.collect()
     writer = writer_cpu_ns(log)
     cpu, start = cpu_s(), time.perf_counter_ns()
-    for group in groups:
-        for each in group:
-            written = recorders[each.index].status(each.status, pushed=each.pushed)
-        written.result()  # written in order: the last done, all done
+    with mock.patch.object(recorder_module, "pack", timed_pack):
+        for group in groups:
+            for each in group:
+                written = recorders[each.index].status(each.status, pushed=each.pushed)
+            written.result()  # written in order: the last done, all done
     took, cpu = time.perf_counter_ns() - start, cpu_s() - cpu
     writer = writer_cpu_ns(log) - writer
     if profilers is not None:
         profilers[0].disable()
     assert not log.lost, log.lost
     log.close()
-    return Round(took / samples, cpu * 1e9 / samples, writer / samples)
+    return Round(took / samples, cpu * 1e9 / samples, writer / samples, packing[0] / samples)
 
 
 def baseline_rows(captured: Sequence[Captured]) -> list[tuple[tuple[Any, ...], list[Any]]]:
@@ -817,6 +829,7 @@ def report_replay(results: Sequence[Replay]) -> None:
         bc = statistics.median(r.cpu_ns for r in base)
         rc = statistics.median(r.cpu_ns for r in rec)
         rwr = statistics.median(r.writer_ns for r in rec)
+        rpk = statistics.median(r.pack_ns for r in rec)
         print(
             f"| {result.way} | {batches} | plain sqlite3 | {min(bw) / 1e3:.1f} µs | "
             f"{statistics.median(bw) / 1e3:.1f} µs | 1.00x | 1.00x | {bc / 1e3:.1f} µs | 1.00x |"
@@ -825,7 +838,8 @@ def report_replay(results: Sequence[Replay]) -> None:
         print(
             f"| | | DeviceRecorder.status | {min(rw) / 1e3:.1f} µs | "
             f"{statistics.median(rw) / 1e3:.1f} µs | {min(rw) / min(bw):.2f}x | {median:.2f}x | "
-            f"{rc / 1e3:.1f} µs (writer {rwr / 1e3:.1f}) | {rc / bc:.2f}x |"
+            f"{rc / 1e3:.1f} µs (writer {rwr / 1e3:.1f}, packing {rpk / 1e3:.1f}) | "
+            f"{rc / bc:.2f}x ({(rc - rpk) / bc:.2f}x without packing) |"
         )
         print(
             f"| | | target within {RATIO_TARGET:.0f}x (wall, median): "
