@@ -15,6 +15,8 @@ import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import sub
 from typing import Any
 
 from irlink.model import Status
@@ -130,6 +132,8 @@ class SampleRow:
 
 
 def _deltas(column: Sequence[int | None]) -> list[int | None]:
+    if None not in column:  # the common case, done in C: each value less the one before
+        return list(map(sub, column, chain((0,), column)))
     out: list[int | None] = []
     last = 0
     for value in column:
@@ -154,7 +158,8 @@ def _undeltas(column: Sequence[int | None]) -> list[int | None]:
 
 
 def _encode(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> dict[str, list[int | None]]:
-    return {name: _deltas([row[i] for row in rows]) for i, name in enumerate(names)}
+    columns = list(zip(*rows, strict=True)) or [() for _ in names]
+    return {name: _deltas(column) for name, column in zip(names, columns, strict=True)}
 
 
 def _decode(columns: dict[str, list[int | None]], names: Sequence[str]) -> list[tuple[Any, ...]]:
