@@ -25,7 +25,7 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from irlink.connection import Backoff, Connection, Connector
 from irlink.errors import (
@@ -150,6 +150,7 @@ class Device(Connection):
         self.time_scale = 1.0
         # Told of everything before callers see it (irlink.record keeps it): see journal.py.
         self.journal = journal
+        self._bridged: tuple[Written, asyncio.Future[Any]] | None = None  # see _written
 
     # Connecting.
 
@@ -190,7 +191,7 @@ class Device(Connection):
         known = self._info
         info = await self._read_info(resync=True)
         if self.journal is not None:
-            await _written(self.journal.linked(info))
+            await self._written(self.journal.linked(info))
         if known is None:
             # Arguments given to connect() are checked as soon as the limits are known.
             self._period_ms = period_ms(info, self._period)
@@ -233,7 +234,7 @@ class Device(Connection):
         closing = not self._closing
         await super().close()
         if closing and self.journal is not None:
-            await _written(self.journal.closed("closed by the host"))
+            await self._written(self.journal.closed("closed by the host"))
 
     # What the device is and how it is.
 
@@ -255,7 +256,7 @@ class Device(Connection):
         # The answer's body is read straight into a Status, without the wire message.
         status = self._status = await self.request(_GET_STATUS, Status, read=self._read_status_body)
         if self.journal is not None:
-            await _written(self.journal.status(status, pushed=False))
+            await self._written(self.journal.status(status, pushed=False))
         self._note_sessions(status)
         if status.boot_count != self._boot_count:
             self._check_boot(status)
@@ -265,7 +266,7 @@ class Device(Connection):
         status = await self.request(_GET_STATUS, Status, read=self._read_status_body, resync=resync)
         self._status = status
         if self.journal is not None:
-            await _written(self.journal.status(status, pushed=False))
+            await self._written(self.journal.status(status, pushed=False))
         self._note_sessions(status)
         return status
 
@@ -514,7 +515,25 @@ class Device(Connection):
     # The journal.
 
     async def _recorded(self, written: Written) -> None:
-        await _written(written)
+        await self._written(written)
+
+    async def _written(self, written: Written) -> None:
+        """Wait until the journal has written a record (its futures never fail).
+
+        Records written together share a future: it is bridged to this loop once, not once
+        a record. Not forever: a journal that stopped answering must not stop the device's
+        work (a write that waits its turn behind another writer takes seconds, not this).
+        """
+        if written.done():
+            return
+        bridged = self._bridged
+        if bridged is None or bridged[0] is not written:
+            bridged = self._bridged = (written, asyncio.wrap_future(written))
+        done, _ = await asyncio.wait([bridged[1]], timeout=JOURNAL_WAIT_S)
+        if not done:
+            log.error(
+                "the journal did not write a record in %g s: going on without it", JOURNAL_WAIT_S
+            )
 
     def _record(self, event: DeviceEvent) -> Written | None:
         journal = self.journal
@@ -542,10 +561,12 @@ class Device(Connection):
             command = Command(name, dict(asked), outcome, code, str(exc) or repr(exc))
             written = journal.command(command)
             if not isinstance(exc, asyncio.CancelledError):  # a cancelled task waits no more
-                await _written(written)
+                await self._written(written)
             raise
         if always:
-            await _written(journal.command(Command(name, dict(asked), Outcome.DONE, result=said)))
+            await self._written(
+                journal.command(Command(name, dict(asked), Outcome.DONE, result=said))
+            )
 
     # The usage log.
 
@@ -553,7 +574,7 @@ class Device(Connection):
         """The device's own record of finished sessions, oldest first, from ``from_index``."""
         records = [UsageRecord.from_wire(r, self.info) for r in await self._read_log(from_index)]
         if self.journal is not None and records:
-            await _written(self.journal.usage(records))
+            await self._written(self.journal.usage(records))
         return records
 
     async def _read_log(
@@ -626,7 +647,7 @@ class Device(Connection):
         records = await self._usage_tail(resync=resync)
         self._tail_due = False
         if self.journal is not None and records:
-            await _written(
+            await self._written(
                 self.journal.usage([UsageRecord.from_wire(r, self._info) for r in records])
             )
         self._used_ids.update(record.session_id for record in records)
@@ -800,21 +821,6 @@ class Device(Connection):
                         recovered=True,
                     )
                 )
-
-
-async def _written(written: Written) -> None:
-    """Wait until the journal has written a record (its futures never fail).
-
-    Not forever: a journal that stopped answering must not stop the device's work (a
-    write that waits its turn behind another writer takes seconds, not this long).
-    """
-    if written.done():
-        return
-    waiting = asyncio.wrap_future(written)
-    done, _ = await asyncio.wait([waiting], timeout=JOURNAL_WAIT_S)
-    if not done:
-        waiting.cancel()
-        log.error("the journal did not write a record in %g s: going on without it", JOURNAL_WAIT_S)
 
 
 def _outcome(exc: BaseException) -> tuple[Outcome, ErrorCode | None]:

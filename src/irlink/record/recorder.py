@@ -193,7 +193,7 @@ class DeviceRecorder:
             for _ in early:  # written in the same transaction: gone with it
                 self.log.unrecorded("events")
 
-        return self.log.submit("connection", work, undo)
+        return self.log.record("connection", work, undo)
 
     def status(self, status: Status, *, pushed: bool) -> Future[Any]:
         """A sample, and what it shows of sessions."""
@@ -223,7 +223,7 @@ class DeviceRecorder:
                 pack(db, connection)
                 self._raw = 0
 
-        return self.log.submit("samples", work, self._forget)
+        return self.log.record("samples", work, self._forget)
 
     def event(self, event: DeviceEvent) -> Future[Any]:
         """An event, and what it changes of sessions and of the connection."""
@@ -258,7 +258,7 @@ class DeviceRecorder:
                     (at, f"link lost: {event.reason}", connection),
                 )
 
-        return self.log.submit("events", work, self._forget)
+        return self.log.record("events", work, self._forget)
 
     def command(self, command: Command) -> Future[Any]:
         """A command and its outcome: the audit trail."""
@@ -300,7 +300,7 @@ class DeviceRecorder:
                     self._ended_keys.discard((each, session_id))
                     self._session(db, each, session_id, at, None)
 
-        return self.log.submit("commands", work, self._forget)
+        return self.log.record("commands", work, self._forget)
 
     def usage(self, records: Sequence[UsageRecord]) -> Future[Any]:
         """Usage-log records read from the device: reconciled with the sessions kept."""
@@ -319,7 +319,7 @@ class DeviceRecorder:
             top = max(record.log_index for record in read) + 1
             self.log_from = max(self.log_from or 0, top)
 
-        return self.log.submit("usage log", work, self._forget)
+        return self.log.record("usage log", work, self._forget)
 
     def closed(self, reason: str) -> Future[Any]:
         """The host closed the device: the connection row closed, its samples packed."""
@@ -328,7 +328,7 @@ class DeviceRecorder:
         def work(db: sqlite3.Connection) -> None:
             self._close_connection(db, at, reason)
 
-        return self.log.submit("connection", work)
+        return self.log.record("connection", work)
 
     # Helpers: run by the writer thread, inside a write.
 

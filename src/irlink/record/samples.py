@@ -15,6 +15,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain
 from operator import sub
 from typing import Any
@@ -75,46 +76,45 @@ INSERT_SAMPLE = (
 INSERT_PORT = f"INSERT INTO port_samples VALUES ({','.join('?' * len(PORT_COLUMNS))})"
 
 
-def _dc(value: float | None) -> int | None:
-    return None if value is None else round(value * 10)
-
-
-def _flag(value: bool | None) -> int | None:
-    return None if value is None else int(value)
+_SECOND = timedelta(seconds=1)
 
 
 def rows_of(status: Status) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     """A status as its ``samples`` values (after connection, time and ``pushed``) and the
-    ``port_samples`` values of each port (after ``sample_id``), in wire units."""
-    mv = status.battery_v
+    ``port_samples`` values of each port (after ``sample_id``), in wire units.
+
+    Written out by hand, as the status path is: this runs for every sample recorded. Enums,
+    flags and bools are ints already, and bind as such.
+    """
+    mv, charger, board = status.battery_v, status.charger_connected, status.board_temp_c
     device = (
-        int(status.state),
+        status.state,
         status.battery_pct,
         None if mv is None else round(mv * 1000),
-        _flag(status.charger_connected),
-        _dc(status.board_temp_c),
-        int(status.faults),
-        int(status.uptime.total_seconds()),
+        charger,
+        None if board is None else round(board * 10),
+        status.faults,
+        status.uptime // _SECOND,
         status.boot_count,
     )
     ports = [
         (
             p.port,
-            int(p.state),
-            int(p.pad_present),
+            p.state,
+            p.pad_present,
             p.pad_type,
             p.session_id,
-            int(p.duration.total_seconds()),
-            int(p.remaining.total_seconds()),
+            p.duration // _SECOND,
+            p.remaining // _SECOND,
             p.intensity,
-            int(p.mode),
+            p.mode,
             p.pulse_hz,
-            int(p.sham),
-            _dc(p.setpoint_c),
-            _dc(p.temp_c),
-            _dc(p.skin_temp_c),
-            int(p.faults),
-            _flag(p.override),
+            p.sham,
+            None if (setpoint := p.setpoint_c) is None else round(setpoint * 10),
+            None if (temp := p.temp_c) is None else round(temp * 10),
+            None if (skin := p.skin_temp_c) is None else round(skin * 10),
+            p.faults,
+            p.override,
             p.starts_left,
         )
         for p in status.ports

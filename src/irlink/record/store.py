@@ -4,14 +4,16 @@ One SQLite file in WAL mode, so readers never wait for writers and several irlin
 processes write it at once; a writer waits its turn for up to :data:`BUSY_TIMEOUT_S`.
 Writes run on the log's own writer thread, never on the event loop: a log that is
 locked or slow never holds up the link, its heartbeat or a session. Each write is
-queued with :meth:`SessionLog.submit`; the thread commits what is queued in one short
-``BEGIN IMMEDIATE`` transaction (each write in a savepoint of its own, so one that
-fails takes nothing else with it) and completes each write's future. The device waits
-for that future before it hands a status or an event to its caller: what the caller
-has, the file has, and a process killed an instant later loses none of it (with
-``synchronous=NORMAL`` a power cut of the host itself may still lose the last moments,
-never the file). A write that fails never stops the device's work: the first failure
-is logged once, and what was lost is counted (:attr:`SessionLog.lost`).
+queued (:meth:`SessionLog.record`, or :meth:`SessionLog.submit` for one whose result is
+wanted); the thread takes everything queued and commits it in one short
+``BEGIN IMMEDIATE`` transaction, then completes the batch's future. If that fails for
+another reason than a lock, each write is tried alone, so one that cannot be done takes
+nothing else with it. The device waits for that future before it hands a status or an
+event to its caller: what the caller has, the file has, and a process killed an
+instant later loses none of it (with ``synchronous=NORMAL`` a power cut of the host
+itself may still lose the last moments, never the file). A write that fails never
+stops the device's work: the first failure is logged once, and what was lost is
+counted (:attr:`SessionLog.lost`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from concurrent.futures import Future, InvalidStateError
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from irlink.errors import IRLinkError
 from irlink.record.schema import APPLICATION, SCHEMA_VERSION, migrate
@@ -49,20 +51,20 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 2.0  # how long a write waits for another writer before it counts as failed
-BATCH_MAX = 1000  # writes committed together at most (all queued, up to this)
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
 _STOP = object()
+_DONE: Future[Any] = Future()  # what a write that cannot be queued waits for: nothing
+_DONE.set_result(None)
 
 
-@dataclass(frozen=True, slots=True)
-class _Write:
+class _Write(NamedTuple):
     """A write waiting for the writer thread."""
 
     kind: str
     work: Work
     undo: Callable[[], None] | None
-    done: Future[Any]
+    done: Future[Any] | None  # its own future, for a write whose result is wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class SessionLog:
         self._closed = False
         self._gate = threading.Lock()  # a write is queued before the close, or refused
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._batch: Future[Any] = Future()  # shared by the writes queued since the last batch
         self._writer: threading.Thread | None = None
         if not readonly:
             writes = _connect(str(path), path)
@@ -208,6 +211,19 @@ class SessionLog:
         _settle(done, None)
         return done
 
+    def record(self, kind: str, work: Work, undo: Callable[[], None] | None = None) -> Future[Any]:
+        """:meth:`submit` without a result of its own: the future returned is shared by the
+        writes queued with it, and done once they are all written (or counted lost).
+
+        What a recorder waits for, many times a second: one future a batch, not one a write.
+        """
+        with self._gate:
+            if self._writer is not None and not self._closed:
+                self._queue.put(_Write(kind, work, undo, None))
+                return self._batch
+        self._failed(kind, "the log is open for reading only" if self.readonly else "closed")
+        return _DONE
+
     def write(self, kind: str, work: Callable[[sqlite3.Connection], T]) -> T | None:
         """:meth:`submit`, waiting for the commit: what ``work`` returned, or None if lost."""
         result: T | None = self.submit(kind, work).result()
@@ -223,24 +239,27 @@ class SessionLog:
         stopping = False
         while not stopping:
             batch = [self._queue.get()]
-            while len(batch) < BATCH_MAX:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            with self._gate:  # what is queued now, every write the batch's future covers
+                while True:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                shared, self._batch = self._batch, Future()
             if _STOP in batch:
                 stopping = True
                 batch = [item for item in batch if item is not _STOP]
-            if not batch:
-                continue
             try:
-                self._commit(db, batch)
+                if batch:
+                    self._commit(db, batch)
             except Exception as exc:  # a bug here must not stop the thread: all would wait
                 log.error("the session log's writer failed", exc_info=exc)
                 for write in batch:
-                    if not write.done.done():
+                    if write.done is None or not write.done.done():
                         self._failed(write.kind, _why(exc))
-                    _settle(write.done, None)
+                    if write.done is not None:
+                        _settle(write.done, None)
+            _settle(shared, None)
         db.close()
 
     def _commit(self, db: sqlite3.Connection, batch: list[_Write]) -> None:
@@ -260,7 +279,8 @@ class SessionLog:
             return
         for write in batch:
             self._failed(write.kind, why.text)
-            _settle(write.done, None)
+            if write.done is not None:
+                _settle(write.done, None)
 
     def _transaction(self, db: sqlite3.Connection, batch: list[_Write]) -> _Why | None:
         """Run ``batch`` and commit it: None if done (each future completed), else why not."""
@@ -275,7 +295,8 @@ class SessionLog:
             busy = getattr(exc, "sqlite_errorname", "") in {"SQLITE_BUSY", "SQLITE_LOCKED"}
             return _Why(_why(exc), busy)
         for write, value in zip(batch, results, strict=True):
-            _settle(write.done, value)
+            if write.done is not None:
+                _settle(write.done, value)
         return None
 
     def unrecorded(self, kind: str) -> None:
@@ -310,8 +331,10 @@ class SessionLog:
 def _settle(done: Future[Any], value: Any) -> None:
     """Complete ``done``, unless its waiter gave up on it (cancelled, as asyncio does when
     the task that awaited it is cancelled): the write stands all the same."""
-    with contextlib.suppress(InvalidStateError):
+    try:  # noqa: SIM105  (a third of contextlib.suppress's cost, once a write)
         done.set_result(value)
+    except InvalidStateError:
+        pass
 
 
 def _connect(target: str, where: Path, *, uri: bool = False) -> sqlite3.Connection:
