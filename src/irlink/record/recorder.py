@@ -43,7 +43,7 @@ from irlink.journal import Command, Outcome
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol.messages import CapabilityFlags, PortState
 from irlink.record import reconcile
-from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, pack, rows_of
+from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, pack, pack_rows, rows_of
 
 if TYPE_CHECKING:
     from irlink.record.store import SessionLog
@@ -105,6 +105,9 @@ class DeviceRecorder:
     uptime_s: int = 0
     _mono0: int = 0
     _raw: int = 0  # samples of this connection not yet packed
+    # Those samples' rows as written (samples, port samples), for their chunk; None once a
+    # write failed: the rows are then read back from the file.
+    _kept: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] | None = None
     _open: dict[tuple[int, int], _Open] = field(default_factory=dict)
     # Sessions seen to end: a status read before the end but delivered after it still shows
     # one running, and must not open it again as a new session.
@@ -182,7 +185,7 @@ class DeviceRecorder:
                 ),
             ).lastrowid
             self.device_id, self.connection_id, self.log_from = device_id, connection_id, wanted
-            self._mono0, self._raw = mono, 0
+            self._mono0, self._raw, self._kept = mono, 0, ([], [])
             early[:], self._early = self._early or [], None
             for write in early:
                 write(db)
@@ -210,8 +213,14 @@ class DeviceRecorder:
             self.boot_count = status.boot_count
             self.uptime_s = int(status.uptime.total_seconds())
             mono = (mono_ns - self._mono0) // 1_000_000
-            sample = db.execute(INSERT_SAMPLE, (connection, at, mono, int(pushed), *device))
-            db.executemany(INSERT_PORT, [(sample.lastrowid, *port) for port in ports])
+            values = (connection, at, mono, pushed, *device)
+            sample_id = db.execute(INSERT_SAMPLE, values).lastrowid
+            port_rows = [(sample_id, *port) for port in ports]
+            db.executemany(INSERT_PORT, port_rows)
+            kept_rows = self._kept
+            if kept_rows is not None:  # the rows, for the chunk: not read back from the file
+                kept_rows[0].append((sample_id, *values[1:]))
+                kept_rows[1].extend(port_rows)
             for key in running:
                 kept = self._open.get(key)
                 if key in self._ended_keys:
@@ -220,8 +229,11 @@ class DeviceRecorder:
                     self._session(db, key[0], key[1], at, status)
             self._raw += 1
             if self._raw >= CHUNK:
-                pack(db, connection)
-                self._raw = 0
+                if kept_rows is None:  # a write failed since the last chunk: from the file
+                    pack(db, connection)
+                else:
+                    pack_rows(db, connection, *kept_rows)
+                self._raw, self._kept = 0, ([], [])
 
         return self.log.record("samples", work, self._forget)
 
@@ -333,8 +345,10 @@ class DeviceRecorder:
     # Helpers: run by the writer thread, inside a write.
 
     def _forget(self) -> None:
-        """A write did not commit: the sessions it may have kept are looked up afresh."""
+        """A write did not commit: the sessions it may have kept are looked up afresh, and
+        the next chunk is read from the file."""
         self._open.clear()
+        self._kept = None
 
     def _connection(self, kind: str, write: Callable[[sqlite3.Connection], None]) -> int | None:
         """This link's connection row. None before the first link is recorded (``write`` is

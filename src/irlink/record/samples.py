@@ -28,11 +28,12 @@ __all__ = [
     "SAMPLE_COLUMNS",
     "SampleRow",
     "pack",
+    "pack_rows",
     "read_samples",
     "rows_of",
 ]
 
-CHUNK = 600  # samples per chunk: ten minutes at 1 Hz
+CHUNK = 120  # samples per chunk: two minutes at 1 Hz (a chunk's rows are kept in memory till then)
 
 # Column order of the tables (id and connection_id first in samples; sample_id in ports).
 SAMPLE_COLUMNS = (
@@ -186,6 +187,19 @@ def pack(db: sqlite3.Connection, connection_id: int, limit: int | None = None) -
         "WHERE s.connection_id = ? AND s.id BETWEEN ? AND ? ORDER BY s.id, p.port",
         (connection_id, first, last),
     ).fetchall()
+    return pack_rows(db, connection_id, samples, ports)
+
+
+def pack_rows(
+    db: sqlite3.Connection,
+    connection_id: int,
+    samples: Sequence[Sequence[Any]],
+    ports: Sequence[Sequence[Any]],
+) -> int:
+    """Move ``samples`` (rows of SAMPLE_COLUMNS, oldest first, all of ``connection_id``'s
+    raw samples from the first to the last) and their ``ports`` into one chunk."""
+    if not samples:
+        return 0
     document = {"samples": _encode(samples, SAMPLE_COLUMNS), "ports": _encode(ports, PORT_COLUMNS)}
     data = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
     db.execute(
@@ -193,10 +207,13 @@ def pack(db: sqlite3.Connection, connection_id: int, limit: int | None = None) -
         "VALUES (?, ?, ?, ?, ?)",
         (connection_id, samples[0][1], samples[-1][1], len(samples), data),
     )
+    span = (connection_id, samples[0][0], samples[-1][0])
     db.execute(
-        "DELETE FROM samples WHERE connection_id = ? AND id BETWEEN ? AND ?",
-        (connection_id, first, last),
+        "DELETE FROM port_samples WHERE sample_id IN (SELECT id FROM samples "
+        "WHERE connection_id = ? AND id BETWEEN ? AND ?)",
+        span,
     )
+    db.execute("DELETE FROM samples WHERE connection_id = ? AND id BETWEEN ? AND ?", span)
     return len(samples)
 
 

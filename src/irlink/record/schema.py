@@ -129,7 +129,7 @@ CREATE TABLE samples (
 );
 CREATE INDEX samples_by_connection ON samples (connection_id, id);
 CREATE TABLE port_samples (
-    sample_id INTEGER NOT NULL REFERENCES samples (id) ON DELETE CASCADE,
+    sample_id INTEGER NOT NULL,  -- samples (id); deleted with it when packed
     port INTEGER NOT NULL,
     state INTEGER NOT NULL,
     pad_present INTEGER NOT NULL,
