@@ -301,3 +301,39 @@ def test_a_simulated_device_is_recorded_as_one_and_kept_apart_from_real_ones(
     assert seen == [("0001", False), ("0001", True)]
     assert links == ["sim", "serial"]
     assert addresses[0] == "sim://waistband?speed=600"
+
+
+def test_after_a_failed_batch_a_chunk_holds_exactly_what_was_committed(tmp_path: Path) -> None:
+    import threading
+
+    async def body() -> None:
+        async with connected("multiport") as host:
+            status = await host.device.status()
+            info = host.device.info
+        with SessionLog.open(tmp_path / "log.db") as log:
+            recorder = log.journal("sim://multiport")
+            recorder.linked(info)
+            release = threading.Event()
+            log.submit("rows", lambda _db: release.wait(5))  # the writer waits here
+            for _ in range(10):
+                recorder.status(status, pushed=True)
+
+            def broken(db: sqlite3.Connection) -> None:
+                db.execute("INSERT INTO no_such_table VALUES (1)")
+
+            log.submit("rows", broken)  # in the same batch: it fails, each is tried alone
+            release.set()
+            for _ in range(CHUNK):
+                recorder.status(status, pushed=True)
+            log.flush()
+            chunks = log.db.execute("SELECT sum(count) FROM sample_chunks").fetchone()[0]
+            raw = log.db.execute("SELECT count(*) FROM samples").fetchone()[0]
+            kept = list(read_samples(log.db, [recorder.connection_id or 0]))
+            lost = dict(log.lost)
+        assert lost == {"rows": 1}
+        assert len(kept) == 10 + CHUNK  # every sample once, none made up, none lost
+        assert chunks  # a chunk was packed since, read back from the file
+        assert chunks + raw == len(kept)
+        assert len({sample.values["id"] for sample in kept}) == len(kept)
+
+    run(body())
