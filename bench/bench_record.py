@@ -6,7 +6,7 @@
 The recorder's design: each journal call (on the event loop's thread) stamps the time,
 turns the status into rows, builds a ``work`` closure and queues it with
 ``SessionLog.submit``, returning a ``concurrent.futures.Future``; the log's own writer
-thread takes everything queued (up to ``BATCH_MAX``) and commits it in one
+thread takes everything queued and commits it in one
 ``BEGIN IMMEDIATE ... COMMIT``, then completes each future; the Device awaits the
 future before it hands the status to its caller.
 
@@ -26,8 +26,8 @@ future before it hands the status to its caller.
    on the event loop as a serial port's bytes would) to the moment the writer completed
    its future (a done-callback, on the writer thread, right after the COMMIT), every
    pushed sample; and from the same moment to the status handed to the consumer.
-   Each recorder is first given a share of unpacked samples (device i: i * 599 / N), so
-   that its connections pack a chunk every 600 samples at the steady-state rate, not
+   Each recorder is first given a share of unpacked samples (device i: i * (CHUNK - 1) / N), so
+   that its connections pack a chunk every ``CHUNK`` samples at the steady-state rate, not
    never as they would in the first ten minutes.
 2. Recorder against its baseline: the statuses recorded in 1, replayed into a fresh log
    through a DeviceRecorder per device, in two ways: (i) in the fleet's own batches (the
@@ -81,6 +81,7 @@ from irlink.record import recorder as recorder_module
 from irlink.record.recorder import DeviceRecorder
 from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, rows_of
 from irlink.record.samples import pack as real_pack
+from irlink.record.samples import pack_rows as real_pack_rows
 from irlink.sim import ManualClock, RealClock, SimulatedDevice
 from irlink.sim.link import Link
 from irlink.transport.base import Transport
@@ -345,9 +346,14 @@ def prefill(recorder: DeviceRecorder, status: Status, count: int) -> None:
     at = time.time_ns() // 1_000_000
 
     def work(db: Any) -> None:
+        kept = recorder._kept
+        assert kept is not None
         for _ in range(count):
-            sample = db.execute(INSERT_SAMPLE, (connection, at, 0, 1, *device))
-            db.executemany(INSERT_PORT, [(sample.lastrowid, *port) for port in ports])
+            sample_id = db.execute(INSERT_SAMPLE, (connection, at, 0, 1, *device)).lastrowid
+            port_rows = [(sample_id, *port) for port in ports]
+            db.executemany(INSERT_PORT, port_rows)
+            kept[0].append((sample_id, at, 0, 1, *device))  # as its own writes keep them
+            kept[1].extend(port_rows)
         recorder._raw += count
 
     recorder.log.write("samples", work)
@@ -571,6 +577,13 @@ def recorder_round(
     samples = sum(len(group) for group in groups)
     packing = [0]
 
+    def timed_pack_rows(db: Any, connection: int, samples: Any, ports: Any) -> int:
+        began = time.thread_time_ns()
+        try:
+            return real_pack_rows(db, connection, samples, ports)
+        finally:
+            packing[0] += time.thread_time_ns() - began
+
     def timed_pack(db: Any, connection: int, limit: int | None = None) -> int:
         began = time.thread_time_ns()
         try:
@@ -581,7 +594,10 @@ def recorder_round(
     gc.collect()
     writer = writer_cpu_ns(log)
     cpu, start = cpu_s(), time.perf_counter_ns()
-    with mock.patch.object(recorder_module, "pack", timed_pack):
+    with (
+        mock.patch.object(recorder_module, "pack", timed_pack),
+        mock.patch.object(recorder_module, "pack_rows", timed_pack_rows),
+    ):
         for group in groups:
             for each in group:
                 written = recorders[each.index].status(each.status, pushed=each.pushed)

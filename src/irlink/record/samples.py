@@ -133,8 +133,11 @@ class SampleRow:
 
 
 def _deltas(column: Sequence[int | None]) -> list[int | None]:
-    if None not in column:  # the common case, done in C: each value less the one before
+    nulls = column.count(None)
+    if not nulls:  # the common case, done in C: each value less the one before
         return list(map(sub, column, chain((0,), column)))
+    if nulls == len(column):  # what the device lacks (a battery, a heater): all null
+        return [None] * nulls
     out: list[int | None] = []
     last = 0
     for value in column:
