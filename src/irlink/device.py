@@ -298,28 +298,18 @@ class Device(Connection):
         (the lowest for a 1.0 device, which does not say).
         ``sham`` runs a session that behaves and reports like a real one with no output.
         """
-        asked = plain_args(
-            port=port,
-            duration=duration,
-            intensity=intensity,
-            mode=mode,
-            pulse_hz=pulse_hz,
-            setpoint=setpoint,
-            sham=sham,
-            override=override,
-        )
-        async with self._audited("configure", asked) as said:
-            request = configure_request(
-                self.info,
-                port=port,
-                duration=duration,
-                intensity=intensity,
-                mode=mode,
-                pulse_hz=pulse_hz,
-                setpoint=setpoint,
-                sham=sham,
-                override=override,
-            )
+        settings: dict[str, Any] = {
+            "port": port,
+            "duration": duration,
+            "intensity": intensity,
+            "mode": mode,
+            "pulse_hz": pulse_hz,
+            "setpoint": setpoint,
+            "sham": sham,
+            "override": override,
+        }
+        async with self._audited("configure", plain_args(**settings)) as said:
+            request = configure_request(self.info, **settings)
             await self.request(request, wire.ConfigureResponse)
             said.update(plain_args(**request.model_dump()))  # as sent and accepted, wire units
         ports = range(1, self.info.port_count + 1) if request.port == 0 else (request.port,)

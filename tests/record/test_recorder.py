@@ -18,6 +18,12 @@ from tests.host.links import connected, run
 QUICK = 0.2
 
 
+async def a_multiport_status() -> tuple[irlink.Info, irlink.Status]:
+    """A multiport's info and a status of it, both ports idle, to record by hand."""
+    async with connected("multiport") as host:
+        return host.device.info, await host.device.status()
+
+
 def count(db: Path, table: str, where: str = "1") -> int:
     with sqlite3.connect(db) as plain:
         value: int = plain.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
@@ -205,9 +211,7 @@ def test_a_connection_s_samples_are_packed_every_chunk_while_it_stays_open(
     tmp_path: Path,
 ) -> None:
     async def body() -> None:
-        async with connected("multiport") as host:
-            status = await host.device.status()
-            info = host.device.info
+        info, status = await a_multiport_status()
         with SessionLog.open(tmp_path / "log.db") as log:
             recorder = log.journal("sim://multiport")
             recorder.linked(info)
@@ -228,9 +232,7 @@ def test_a_chunk_keeps_its_own_connection_s_ports_when_devices_interleave(
     tmp_path: Path,
 ) -> None:
     async def body() -> None:
-        async with connected("multiport") as host:
-            status = await host.device.status()
-            info = host.device.info
+        info, status = await a_multiport_status()
         with SessionLog.open(tmp_path / "log.db") as log:
             recorders = [log.journal(f"sim://multiport?serial={n}") for n in (1, 2)]
             for recorder in recorders:
@@ -307,9 +309,7 @@ def test_after_a_failed_batch_a_chunk_holds_exactly_what_was_committed(tmp_path:
     import threading
 
     async def body() -> None:
-        async with connected("multiport") as host:
-            status = await host.device.status()
-            info = host.device.info
+        info, status = await a_multiport_status()
         with SessionLog.open(tmp_path / "log.db") as log:
             recorder = log.journal("sim://multiport")
             recorder.linked(info)
