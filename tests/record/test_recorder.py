@@ -337,3 +337,72 @@ def test_after_a_failed_batch_a_chunk_holds_exactly_what_was_committed(tmp_path:
         assert len({sample.values["id"] for sample in kept}) == len(kept)
 
     run(body())
+
+
+def test_a_failed_batch_with_a_reconnection_keeps_each_write_on_its_own_connection(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    async def body() -> None:
+        info, status = await a_multiport_status()
+        with SessionLog.open(tmp_path / "log.db") as log:
+            recorder = log.journal("sim://multiport")
+            recorder.linked(info)
+            log.flush()
+            first = recorder.connection_id
+            release = threading.Event()
+            log.submit("rows", lambda _db: release.wait(5))  # the writer waits here
+            recorder.status(status, pushed=True)  # on the first link
+            recorder.linked(info)  # the link dropped and came back
+            recorder.status(status, pushed=True)  # on the second
+
+            def broken(db: sqlite3.Connection) -> None:
+                db.execute("INSERT INTO no_such_table VALUES (1)")
+
+            log.submit("rows", broken)  # the batch fails: each write is tried alone
+            release.set()
+            log.flush()
+            second = recorder.connection_id
+            on_first = len(list(read_samples(log.db, [first or 0])))
+            on_second = len(list(read_samples(log.db, [second or 0])))
+            closed = log.db.execute(
+                "SELECT close_reason FROM connections WHERE id = ?", (first,)
+            ).fetchone()
+            lost = dict(log.lost)
+        assert first != second
+        assert (on_first, on_second) == (1, 1)
+        assert closed == ("the link was replaced",)
+        assert lost == {"rows": 1}
+
+    run(body())
+
+
+def test_an_event_before_the_first_link_is_written_once_after_a_failed_batch(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from irlink.events import PadAttached
+
+    async def body() -> None:
+        info, _ = await a_multiport_status()
+        with SessionLog.open(tmp_path / "log.db") as log:
+            recorder = log.journal("sim://multiport")
+            release = threading.Event()
+            log.submit("rows", lambda _db: release.wait(5))
+            recorder.event(PadAttached(port=1, pad_type=0))  # while the link is being read
+            recorder.linked(info)
+
+            def broken(db: sqlite3.Connection) -> None:
+                db.execute("INSERT INTO no_such_table VALUES (1)")
+
+            log.submit("rows", broken)
+            release.set()
+            log.flush()
+            kinds = [row[0] for row in log.db.execute("SELECT kind FROM events")]
+            lost = dict(log.lost)
+        assert kinds == ["pad_attached"]
+        assert lost == {"rows": 1}
+
+    run(body())

@@ -196,8 +196,8 @@ def test_one_write_that_cannot_be_done_loses_only_itself_in_a_batch(tmp_path: Pa
     assert results == ["a", None, "b"]
     assert {"a", "b"} <= keys
     assert lost == {"rows": 1}
-    assert undone[:3] == ["a", "broken", "b"]  # the batch failed whole, then each went alone
-    assert "broken" in undone[3:]
+    assert undone[:3] == ["b", "broken", "a"]  # the batch failed whole (undone last first),
+    assert "broken" in undone[3:]  # then each went alone
 
 
 def test_a_waiter_that_gives_up_does_not_stop_the_writer(tmp_path: Path) -> None:

@@ -128,9 +128,20 @@ class DeviceRecorder:
         described = info_json(info)
         ports, heater = info.port_count, info.has(CapabilityFlags.HEATER)
         simulated = int(link_kind(self.address) == "sim")  # kept apart from real devices
-        early: list[Callable[[sqlite3.Connection], None]] = []
+        found_before: list[tuple[Any, ...]] = []  # what this write found, for its undo
 
         def work(db: sqlite3.Connection) -> None:
+            found_before[:] = [
+                (
+                    self.connection_id,
+                    self.device_id,
+                    self.log_from,
+                    self._early,
+                    self._mono0,
+                    self._raw,
+                    self._kept,
+                )
+            ]
             self._close_connection(db, now, "the link was replaced")
             # Not in this transaction's fate: a failure below leaves no connection at all.
             self.connection_id = None
@@ -186,15 +197,24 @@ class DeviceRecorder:
             ).lastrowid
             self.device_id, self.connection_id, self.log_from = device_id, connection_id, wanted
             self._mono0, self._raw, self._kept = mono, 0, ([], [])
-            early[:], self._early = self._early or [], None
+            early, self._early = self._early or [], None
             for write in early:
                 write(db)
 
         def undo() -> None:
-            self.connection_id = None  # its row is not there: what comes is counted lost
+            # Back to what it found: writes before it, retried alone, go to the connection
+            # they were meant for, and those that came before any link wait for it again.
+            if found_before:
+                (
+                    self.connection_id,
+                    self.device_id,
+                    self.log_from,
+                    self._early,
+                    self._mono0,
+                    self._raw,
+                    self._kept,
+                ) = found_before.pop()
             self._forget()
-            for _ in early:  # written in the same transaction: gone with it
-                self.log.unrecorded("events")
 
         return self.log.record("connection", work, undo)
 
@@ -339,6 +359,9 @@ class DeviceRecorder:
 
         def work(db: sqlite3.Connection) -> None:
             self._close_connection(db, at, reason)
+            for _ in self._early or ():  # came before a link that never was recorded
+                self.log.unrecorded("events")
+            self._early = None
 
         return self.log.record("connection", work)
 
@@ -355,7 +378,8 @@ class DeviceRecorder:
         kept for then), or if its row could not be written (``kind`` counted lost)."""
         if self.connection_id is None:
             if self._early is not None and len(self._early) < EARLY_MAX:
-                self._early.append(write)
+                if write not in self._early:  # tried again after a failed batch: once
+                    self._early.append(write)
             else:
                 self.log.unrecorded(kind)
         return self.connection_id
@@ -370,6 +394,7 @@ class DeviceRecorder:
             (at, reason, connection),
         )
         pack(db, connection)
+        self._raw, self._kept = 0, ([], [])
         self._open.clear()
 
     def _session(

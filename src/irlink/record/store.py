@@ -270,14 +270,22 @@ class SessionLog:
         why = self._transaction(db, batch)
         if why is None:
             return
-        for write in batch:
-            if write.undo is not None:
-                write.undo()
+        _undo(batch)
         if len(batch) > 1 and not why.busy:
-            for write in batch:
-                self._commit(db, [write])
+            for at, write in enumerate(batch):
+                alone = self._transaction(db, [write])
+                if alone is None:
+                    continue
+                _undo([write])
+                if alone.busy:  # locked now: the rest would each wait out the timeout again
+                    self._lose(batch[at:], alone)
+                    return
+                self._lose([write], alone)
             return
-        for write in batch:
+        self._lose(batch, why)
+
+    def _lose(self, writes: list[_Write], why: _Why) -> None:
+        for write in writes:
             self._failed(write.kind, why.text)
             if write.done is not None:
                 _settle(write.done, None)
@@ -288,7 +296,9 @@ class SessionLog:
             db.execute("BEGIN IMMEDIATE")
             results = [write.work(db) for write in batch]
             db.execute("COMMIT")
-        except Exception as exc:  # a write that cannot be done, or a file that cannot be written
+        except (
+            BaseException
+        ) as exc:  # a write that cannot be done, or a file that cannot be written
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # the failure says what matters
                     db.execute("ROLLBACK")
@@ -326,6 +336,17 @@ class SessionLog:
                 yield self._db
             finally:
                 self._db.execute("COMMIT")
+
+
+def _undo(writes: list[_Write]) -> None:
+    """Call the undo of each write that did not commit, the last first (each undoes what its
+    write found done by those before it); one that fails does not stop the others."""
+    for write in reversed(writes):
+        if write.undo is not None:
+            try:
+                write.undo()
+            except Exception as exc:
+                log.error("undoing a write of the session log failed", exc_info=exc)
 
 
 def _settle(done: Future[Any], value: Any) -> None:
@@ -426,6 +447,6 @@ def _damaged_message(where: Path, exc: sqlite3.DatabaseError) -> str:
     )
 
 
-def _why(exc: Exception) -> str:
+def _why(exc: BaseException) -> str:
     name = getattr(exc, "sqlite_errorname", "")
     return f"{exc} ({name})" if name and name not in str(exc) else str(exc)
