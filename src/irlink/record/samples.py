@@ -1,11 +1,12 @@
 """Status samples: their rows, packing them into chunks, and reading them back whichever way kept.
 
 A sample is one ``samples`` row (the device) and one ``port_samples`` row per port, in
-wire units. :func:`pack` moves a run of a connection's samples into one
-``sample_chunks`` row: each column as JSON, the first value then the differences
-(nulls kept as null), compressed with zlib. A slowly changing column then costs next
-to nothing: a year of daily half-hour sessions at 1 Hz on a 2-port device stays a few
-MiB instead of some sixty. :func:`read_samples` gives back the same rows from both.
+wire units. :func:`pack_rows` moves a run of a connection's samples into one
+``sample_chunks`` row (from the rows the recorder just wrote; :func:`pack` reads them
+back from the file): each column as JSON, the first value then the differences (nulls
+kept as null), compressed with zlib. A slowly changing column then costs next to
+nothing: a year of daily half-hour sessions at 1 Hz on a 2-port device stays a few MiB
+instead of some eighty. :func:`read_samples` gives back the same rows from both.
 """
 
 from __future__ import annotations

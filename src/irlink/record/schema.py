@@ -14,7 +14,8 @@ Status samples are written as they arrive, one row in ``samples`` and one per po
 ``port_samples``. Every ``CHUNK`` samples of a connection (and the rest when it closes)
 they are moved into one row of ``sample_chunks``: the same values, column by column,
 each column as differences from the value before, as JSON, compressed with zlib (a
-tenth of the size). Readers see both alike (:mod:`irlink.record.samples`).
+twentieth of the size). Readers see both alike (:mod:`irlink.record.samples`). A sample's
+``id`` is never reused (AUTOINCREMENT), though packed rows are deleted.
 """
 
 from __future__ import annotations
