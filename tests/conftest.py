@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Derandomized: the same examples on every run, so CI never flakes; a failure
@@ -13,3 +14,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("irlink")
+
+
+@pytest.fixture(autouse=True)
+def _session_log_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command a test runs (in process or as a subprocess) records into a log of its
+    own, never into the user's data folder."""
+    monkeypatch.setenv("IRLINK_DB", str(tmp_path_factory.mktemp("log") / "sessions.db"))

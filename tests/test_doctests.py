@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "irlink.protocol",
     "irlink.durations",
+    "irlink.record",
     "irlink.sim",
     "irlink.sim.device",
     "irlink.sim.serve.pty",

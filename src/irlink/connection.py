@@ -21,8 +21,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from irlink.errors import (
     DeviceMismatch,
@@ -51,6 +52,7 @@ R = TypeVar("R")
 _Pending = tuple["asyncio.Future[Any]", type[Request], int, Callable[[bytes], Any]]
 _RESPONSE = int(FrameKind.RESPONSE)
 _END = object()
+_Published = tuple[DeviceEvent, "Future[Any] | None"]  # an event, and its record's writing
 # Requests that turn output on or change what it will do: never carried over to a new
 # link (the device may have rebooted, or done it already), so the caller decides again.
 _ONE_LINK = frozenset({"configure", "start", "resume", "clear_fault"})
@@ -533,8 +535,17 @@ class Connection:
     # Events to callers.
 
     def _publish(self, event: DeviceEvent) -> None:
+        written = self._record(event)
+        item = (event, written)
         for queue in self._subscribers:
-            queue.put_nowait(event)
+            queue.put_nowait(item)
+
+    def _record(self, event: DeviceEvent) -> Future[Any] | None:
+        """Hand ``event`` to the journal; :class:`irlink.Device` fills this in."""
+        return None
+
+    async def _recorded(self, written: Future[Any]) -> None:
+        """Wait for the journal's write; :class:`irlink.Device` fills this in."""
 
     def events(self) -> AsyncGenerator[DeviceEvent, None]:
         """Every event from now on, in order, until the device is closed."""
@@ -547,7 +558,10 @@ class Connection:
     async def _drain(self, queue: asyncio.Queue[object]) -> AsyncGenerator[DeviceEvent, None]:
         try:
             while (item := await queue.get()) is not _END:
-                yield item  # type: ignore[misc]  # only events and _END are queued
+                event, written = cast(_Published, item)  # only these and _END are queued
+                if written is not None and not written.done():
+                    await self._recorded(written)  # recorded before it is handed on
+                yield event
         finally:
             with contextlib.suppress(ValueError):
                 self._subscribers.remove(queue)

@@ -25,6 +25,7 @@ from irlink.address import (
 from irlink.connection import Backoff, Connector
 from irlink.device import Device
 from irlink.errors import ConnectError
+from irlink.journal import JournalFactory
 from irlink.limits import DurationLike
 from irlink.trace import TraceSink, traced
 from irlink.transport.base import Transport
@@ -48,6 +49,7 @@ async def connect(
     scan_timeout: float = 5.0,
     sim_clock: Clock | None = None,
     trace: TraceSink | None = None,
+    log: JournalFactory | None = None,
 ) -> AsyncIterator[Device]:
     """Connect to the device at ``address``; closes the link when the block ends.
 
@@ -60,7 +62,9 @@ async def connect(
     ``.client`` pair) replaces bleak's platform backend; ``sim_clock`` drives a ``sim://``
     device (default: real time at the address's ``speed``). ``trace`` records every frame
     sent and received, one line each as it passes, to a text stream or a function that
-    takes each line (see :mod:`irlink.trace`).
+    takes each line (see :mod:`irlink.trace`). ``log`` records everything the device
+    says and every command sent, each before it is handed to you: give it an
+    :class:`irlink.record.SessionLog`.
     """
     async with AsyncExitStack() as stack:
         parsed = parse_address(address)
@@ -77,6 +81,10 @@ async def connect(
             reconnect=reconnect,
             status_period=status_period,
             heartbeat=heartbeat,
+            # Recorded under the address as given (sim://... stays a simulator), or as found.
+            journal=None
+            if log is None
+            else log.journal(name if isinstance(parsed, AutoAddress) else address),
         )
         device.simulator = simulator
         if simulator is not None and simulator.clock.speed:

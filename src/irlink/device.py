@@ -22,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from irlink.connection import Backoff, Connection, Connector
 from irlink.errors import (
@@ -31,6 +33,8 @@ from irlink.errors import (
     DeviceMismatch,
     DeviceRestarted,
     IRLinkError,
+    LimitError,
+    LinkLost,
     ProtocolError,
     RequestTimeout,
 )
@@ -44,6 +48,7 @@ from irlink.events import (
     StatusUpdate,
     from_wire_event,
 )
+from irlink.journal import Command, Journal, Outcome, Written, plain_args
 from irlink.limits import (
     DurationLike,
     check_port,
@@ -56,6 +61,7 @@ from irlink.protocol import messages as wire
 from irlink.protocol.messages import (
     PROTOCOL_MINOR,
     EndReason,
+    ErrorCode,
     FaultFlags,
     Mode,
     PortState,
@@ -81,6 +87,7 @@ BUSY_RETRIES = 5
 # a 1.0 device announces no boot, and after one its status events simply stop.
 SILENT_PERIODS = 1.25  # a quarter period of grace for a late report
 CATCH_UP_MAX_S = 30.0  # the longest wait between reads of a deferred usage-log tail
+JOURNAL_WAIT_S = 30.0  # the longest the device waits for its journal to write a record
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 _GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
 
@@ -103,6 +110,7 @@ class Device(Connection):
         reconnect: Backoff | None = None,
         status_period: DurationLike | None = None,
         heartbeat: DurationLike | None = None,
+        journal: Journal | None = None,
     ) -> None:
         super().__init__(
             connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
@@ -140,6 +148,9 @@ class Device(Connection):
         # Real seconds per device second: below 1 for an accelerated sim:// device, whose
         # heartbeat policy counts simulated time, so the host must beat as fast.
         self.time_scale = 1.0
+        # Told of everything before callers see it (irlink.record keeps it): see journal.py.
+        self.journal = journal
+        self._bridged: tuple[Written, asyncio.Future[Any]] | None = None  # see _written
 
     # Connecting.
 
@@ -179,6 +190,8 @@ class Device(Connection):
     async def _resync(self) -> None:
         known = self._info
         info = await self._read_info(resync=True)
+        if self.journal is not None:
+            await self._written(self.journal.linked(info))
         if known is None:
             # Arguments given to connect() are checked as soon as the limits are known.
             self._period_ms = period_ms(info, self._period)
@@ -218,7 +231,10 @@ class Device(Connection):
                 await self._set_policy(0)
             except IRLinkError as exc:
                 log.warning("could not disarm the heartbeat on close: %s", exc)
+        closing = not self._closing
         await super().close()
+        if closing and self.journal is not None:
+            await self._written(self.journal.closed("closed by the host"))
 
     # What the device is and how it is.
 
@@ -239,6 +255,8 @@ class Device(Connection):
         # _read_status's body, not a call to it: one coroutine less on the hottest path.
         # The answer's body is read straight into a Status, without the wire message.
         status = self._status = await self.request(_GET_STATUS, Status, read=self._read_status_body)
+        if self.journal is not None:
+            await self._written(self.journal.status(status, pushed=False))
         self._note_sessions(status)
         if status.boot_count != self._boot_count:
             self._check_boot(status)
@@ -247,6 +265,8 @@ class Device(Connection):
     async def _read_status(self, *, resync: bool = False) -> Status:
         status = await self.request(_GET_STATUS, Status, read=self._read_status_body, resync=resync)
         self._status = status
+        if self.journal is not None:
+            await self._written(self.journal.status(status, pushed=False))
         self._note_sessions(status)
         return status
 
@@ -278,18 +298,20 @@ class Device(Connection):
         (the lowest for a 1.0 device, which does not say).
         ``sham`` runs a session that behaves and reports like a real one with no output.
         """
-        request = configure_request(
-            self.info,
-            port=port,
-            duration=duration,
-            intensity=intensity,
-            mode=mode,
-            pulse_hz=pulse_hz,
-            setpoint=setpoint,
-            sham=sham,
-            override=override,
-        )
-        await self.request(request, wire.ConfigureResponse)
+        settings: dict[str, Any] = {
+            "port": port,
+            "duration": duration,
+            "intensity": intensity,
+            "mode": mode,
+            "pulse_hz": pulse_hz,
+            "setpoint": setpoint,
+            "sham": sham,
+            "override": override,
+        }
+        async with self._audited("configure", plain_args(**settings)) as said:
+            request = configure_request(self.info, **settings)
+            await self.request(request, wire.ConfigureResponse)
+            said.update(plain_args(**request.model_dump()))  # as sent and accepted, wire units
         ports = range(1, self.info.port_count + 1) if request.port == 0 else (request.port,)
         self._configured_in.update(dict.fromkeys(ports, self._boots))
 
@@ -305,40 +327,52 @@ class Device(Connection):
         link drops during the start, it is not sent again on the new link:
         :class:`~irlink.LinkLost` says to read the status.
         """
-        port = check_port(self.info, port)
-        ports = range(1, self.info.port_count + 1) if port == 0 else (port,)
-        restarted = [p for p in ports if self._configured_in.get(p, self._boots) != self._boots]
-        if restarted:
-            raise DeviceRestarted(
-                f"{self.address} restarted since port {restarted[0]} was configured: its "
-                "settings are back to the device's defaults; configure it again, then start"
-            )
-        if session_id is None:
-            if self._tail_due:
-                await self._tail_before_start()
-            session_id = self._new_session_id()
-        elif not 1 <= session_id <= 0xFFFF:
-            raise ValueError(f"session_id must be 1..65535, not {session_id}")
-        self._used_ids.add(session_id)
-        await self.request(wire.StartRequest(port=port, session_id=session_id), wire.StartResponse)
-        ports = range(1, self.info.port_count + 1) if port == 0 else (port,)
+        asked = plain_args(port=port, session_id=session_id)
+        async with self._audited("start", asked) as answer:
+            port = check_port(self.info, port)
+            ports = range(1, self.info.port_count + 1) if port == 0 else (port,)
+            restarted = [p for p in ports if self._configured_in.get(p, self._boots) != self._boots]
+            if restarted:
+                raise DeviceRestarted(
+                    f"{self.address} restarted since port {restarted[0]} was configured: its "
+                    "settings are back to the device's defaults; configure it again, then start"
+                )
+            if session_id is None:
+                if self._tail_due:
+                    await self._tail_before_start()
+                session_id = self._new_session_id()
+            elif not 1 <= session_id <= 0xFFFF:
+                raise LimitError(
+                    f"session_id must be 1..65535, not {session_id}",
+                    name="session_id",
+                    value=session_id,
+                    limit=(1, 0xFFFF),
+                )
+            asked["session_id"] = session_id
+            self._used_ids.add(session_id)
+            request = wire.StartRequest(port=port, session_id=session_id)
+            await self.request(request, wire.StartResponse)
+            answer["session_id"] = session_id
         self._open_sessions.update((p, session_id) for p in ports)
         return session_id
 
     async def stop(self, port: int = 0) -> None:
         """Stop ``port`` (0: every port); stopping an idle port succeeds."""
-        port = check_port(self.info, port)
-        await self.request(wire.StopRequest(port=port), wire.StopResponse)
+        async with self._audited("stop", {"port": port}):
+            port = check_port(self.info, port)
+            await self.request(wire.StopRequest(port=port), wire.StopResponse)
 
     async def pause(self, port: int = 0) -> None:
         """Pause ``port`` (0: every port): output and the device's timer stop together."""
-        port = check_port(self.info, port)
-        await self.request(wire.PauseRequest(port=port), wire.PauseResponse)
+        async with self._audited("pause", {"port": port}):
+            port = check_port(self.info, port)
+            await self.request(wire.PauseRequest(port=port), wire.PauseResponse)
 
     async def resume(self, port: int = 0) -> None:
         """Resume a paused session on ``port`` (0: every port)."""
-        port = check_port(self.info, port)
-        await self.request(wire.ResumeRequest(port=port), wire.ResumeResponse)
+        async with self._audited("resume", {"port": port}):
+            port = check_port(self.info, port)
+            await self.request(wire.ResumeRequest(port=port), wire.ResumeResponse)
 
     async def clear_fault(self, port: int = 0) -> ClearedFaults:
         """Clear latched faults on ``port`` (0: the device and every port) once safe again.
@@ -347,18 +381,21 @@ class Device(Connection):
         cause remains, and sensor, emitter and battery faults clear only by themselves.
         A 1.0 device does not say; then both are read from its status before and after.
         """
-        port = check_port(self.info, port)
-        request = wire.ClearFaultRequest(port=port)
-        if self.info.protocol_minor >= 1:
-            answer = await self.request(request, wire.ClearFaultResponse)
-            cleared, remaining = answer.cleared, answer.remaining
-            assert cleared is not None  # a 1.1 body has both
-            assert remaining is not None
-            return ClearedFaults(port, cleared, remaining)
-        before = _faults(await self.status(), port)
-        await self.request(request, wire.ClearFaultResponse)
-        after = _faults(await self.status(), port)
-        return ClearedFaults(port, FaultFlags(before & ~after), after)
+        async with self._audited("clear_fault", {"port": port}) as said:
+            port = check_port(self.info, port)
+            request = wire.ClearFaultRequest(port=port)
+            if self.info.protocol_minor >= 1:
+                answer = await self.request(request, wire.ClearFaultResponse)
+                cleared, remaining = answer.cleared, answer.remaining
+                assert cleared is not None  # a 1.1 body has both
+                assert remaining is not None
+            else:
+                before = _faults(await self.status(), port)
+                await self.request(request, wire.ClearFaultResponse)
+                remaining = _faults(await self.status(), port)
+                cleared = FaultFlags(before & ~remaining)
+            said.update(cleared=int(cleared), remaining=int(remaining))
+        return ClearedFaults(port, cleared, remaining)
 
     def _new_session_id(self) -> int:
         while True:
@@ -423,14 +460,17 @@ class Device(Connection):
         # A beat may wait no longer than the interval: its retry must still be in time.
         timeout = min(self.timeout, ms / 1000 * self.time_scale) if ms else None
         async with self._heartbeat_lock:
+            # A change of policy is recorded; a beat that keeps it, only if it fails.
+            change = ms != self._heartbeat_ms or self._heartbeat_armed != bool(ms)
             if ms:
                 self._heartbeat_armed = True  # from the moment it may reach the device
-            await self.request(
-                wire.HeartbeatRequest(interval_ms=ms),
-                wire.HeartbeatResponse,
-                resync=resync,
-                timeout=timeout,
-            )
+            async with self._audited("heartbeat", {"interval_s": ms / 1000}, always=change):
+                await self.request(
+                    wire.HeartbeatRequest(interval_ms=ms),
+                    wire.HeartbeatResponse,
+                    resync=resync,
+                    timeout=timeout,
+                )
             self._heartbeat_ms = ms
             self._heartbeat_armed = bool(ms)
 
@@ -462,11 +502,70 @@ class Device(Connection):
             except IRLinkError as exc:
                 log.warning("heartbeat to %s failed: %s", self.address, exc)
 
+    # The journal.
+
+    async def _recorded(self, written: Written) -> None:
+        await self._written(written)
+
+    async def _written(self, written: Written) -> None:
+        """Wait until the journal has written a record (its futures never fail).
+
+        Records written together share a future: it is bridged to this loop once, not once
+        a record. Not forever: a journal that stopped answering must not stop the device's
+        work (a write that waits its turn behind another writer takes seconds, not this).
+        """
+        if written.done():
+            return
+        bridged = self._bridged
+        if bridged is None or bridged[0] is not written:
+            bridged = self._bridged = (written, asyncio.wrap_future(written))
+        done, _ = await asyncio.wait([bridged[1]], timeout=JOURNAL_WAIT_S)
+        if not done:
+            log.error(
+                "the journal did not write a record in %g s: going on without it", JOURNAL_WAIT_S
+            )
+
+    def _record(self, event: DeviceEvent) -> Written | None:
+        journal = self.journal
+        if journal is None:
+            return None
+        if isinstance(event, StatusUpdate):
+            return journal.status(event.status, pushed=True)
+        return journal.event(event)
+
+    @asynccontextmanager
+    async def _audited(
+        self, name: str, asked: dict[str, object], *, always: bool = True
+    ) -> AsyncIterator[dict[str, object]]:
+        """Tell the journal of the command ``name`` and how it ended; yields the answer's
+        record for the command to fill in. With ``always`` false, only a failure is told."""
+        said: dict[str, object] = {}
+        journal = self.journal
+        if journal is None:
+            yield said
+            return
+        try:
+            yield said
+        except BaseException as exc:
+            outcome, code = _outcome(exc)
+            command = Command(name, dict(asked), outcome, code, str(exc) or repr(exc))
+            written = journal.command(command)
+            if not isinstance(exc, asyncio.CancelledError):  # a cancelled task waits no more
+                await self._written(written)
+            raise
+        if always:
+            await self._written(
+                journal.command(Command(name, dict(asked), Outcome.DONE, result=said))
+            )
+
     # The usage log.
 
     async def usage_log(self, from_index: int = 0) -> list[UsageRecord]:
         """The device's own record of finished sessions, oldest first, from ``from_index``."""
-        return [UsageRecord.from_wire(r, self.info) for r in await self._read_log(from_index)]
+        records = [UsageRecord.from_wire(r, self.info) for r in await self._read_log(from_index)]
+        if self.journal is not None and records:
+            await self._written(self.journal.usage(records))
+        return records
 
     async def _read_log(
         self, index: int, end: int | None = None, *, resync: bool = False
@@ -510,6 +609,10 @@ class Device(Connection):
         if head is None:
             return []
         start = max(head.oldest_index, head.next_index - USAGE_PAGE)
+        wanted = None if self.journal is None else self.journal.log_from
+        if wanted is not None and wanted < start:
+            # The journal has not seen the records since: the host was off for a while.
+            start = max(head.oldest_index, wanted)
         return await self._read_log(start, head.next_index, resync=resync)
 
     async def _page_unless_refused(
@@ -533,6 +636,10 @@ class Device(Connection):
         lost = self._lost_sessions(now) if now is not None else set()  # before any wait
         records = await self._usage_tail(resync=resync)
         self._tail_due = False
+        if self.journal is not None and records:
+            await self._written(
+                self.journal.usage([UsageRecord.from_wire(r, self._info) for r in records])
+            )
         self._used_ids.update(record.session_id for record in records)
         self._report_endings(records)
         for key in lost - self._ended:
@@ -704,6 +811,19 @@ class Device(Connection):
                         recovered=True,
                     )
                 )
+
+
+def _outcome(exc: BaseException) -> tuple[Outcome, ErrorCode | None]:
+    """How a command that raised ``exc`` ended, for the journal."""
+    if isinstance(exc, DeviceRefused):
+        return Outcome.REFUSED, exc.code
+    if isinstance(exc, ValueError):  # LimitError, a bad port: never sent
+        return Outcome.INVALID, None
+    if isinstance(exc, LinkLost):
+        return Outcome.LINK_LOST, None
+    if isinstance(exc, DeviceRestarted | ConnectError):
+        return Outcome.NOT_SENT, None
+    return Outcome.UNANSWERED, None  # a timeout, an interruption: the device may have done it
 
 
 def _faults(status: Status, port: int) -> FaultFlags:

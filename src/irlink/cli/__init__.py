@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, look, session, sim, values
+from irlink.cli import decode, log, look, report, session, sim, values
 from irlink.cli.common import Options, setup_logging
 from irlink.cli.exits import Group
 
@@ -19,7 +19,8 @@ EPILOG = (
     "Exit codes: 0 done, 1 the device refused (its error code is in the message), "
     "2 usage error, 3 no device found or the connection failed, 4 timeout, "
     "5 the session ended early: it did not complete, 6 a fault is still active after "
-    "clear-fault, 70 a bug in irlink, 130 interrupted, "
+    "clear-fault, 7 the session log could not be written (the device's work went on), "
+    "70 a bug in irlink, 130 interrupted, "
     "141 stdout was closed (irlink ... | head)."
 )
 
@@ -89,6 +90,25 @@ def _root(
             show_default=False,
         ),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="IRLINK_DB",
+            metavar="FILE",
+            help="The session log every device command records into (default: "
+            "sessions.db in your data folder; `irlink log` reads it).",
+            show_default=False,
+        ),
+    ] = None,
+    no_log: Annotated[
+        bool,
+        typer.Option(
+            "--no-log",
+            envvar="IRLINK_NO_LOG",
+            help="Do not record this command in the session log.",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -97,7 +117,15 @@ def _root(
     ] = False,
 ) -> None:
     """Talk to infrared therapy devices over serial and Bluetooth LE."""
-    ctx.obj = Options(device=device, timeout=timeout, json=json, verbose=verbose, trace=trace)
+    ctx.obj = Options(
+        device=device,
+        timeout=timeout,
+        json=json,
+        verbose=verbose,
+        trace=trace,
+        db=db,
+        log=not no_log,
+    )
     setup_logging(verbose)
 
 
@@ -133,9 +161,11 @@ _command("clear-fault", session.clear_fault)
 _command("usage", look.usage)
 _command("demo", _demo)
 _command("decode", decode.decode)
+_command("report", report.report)
 _command("schema", look.schema)
 app.add_typer(session.app, name="session")
 app.add_typer(sim.app, name="sim")
+app.add_typer(log.app, name="log")
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ EXIT_NO_DEVICE = 3  # no device found, or the connection failed or was lost
 EXIT_TIMEOUT = 4  # the device did not answer in time
 EXIT_ENDED_EARLY = 5  # the session ended early: it did not complete
 EXIT_FAULTS_REMAIN = 6  # clear-fault: a fault is still active afterwards
+EXIT_RECORD = 7  # the session log could not be (fully) written; the device's work went on
 EXIT_BUG = 70  # irlink itself failed (a bug; -v shows where)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_PIPE = 141  # stdout was closed (`irlink ... | head -1`): 128 + SIGPIPE, as the shell says
@@ -42,6 +43,8 @@ class Options:
     json: bool = False
     verbose: int = 0
     trace: str | None = None  # a file that records every frame (--trace, IRLINK_TRACE)
+    db: str | None = None  # the session log (--db, IRLINK_DB); None: the user's data folder
+    log: bool = True  # record into the session log (--no-log, IRLINK_NO_LOG turn it off)
 
 
 # The global -d and --json may also follow the command: `irlink status --watch -d PORT`.
@@ -116,15 +119,20 @@ def run(
 
     async def connected() -> T:
         import irlink  # noqa: PLC0415
+        from irlink.cli.recording import open_recording  # noqa: PLC0415
 
         with contextlib.ExitStack() as stack:
+            recording = open_recording(opts, stack)
             async with irlink.connect(
                 opts.device,
                 timeout=opts.timeout,
                 reconnect=None,
                 trace=trace_sink(opts, stack),
+                log=recording.log,
             ) as linked:
-                return await body(linked, opts)
+                result = await body(linked, opts)
+            recording.check()
+            return result
 
     return guarded(opts, connected)
 

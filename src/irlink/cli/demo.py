@@ -17,6 +17,7 @@ from irlink.cli.common import Options, emit, guarded, options, trace_sink
 if TYPE_CHECKING:
     from irlink.device import Device
     from irlink.model import Info
+    from irlink.record.store import SessionLog
 
 __all__ = ["DEMO_PORT", "demo", "demo_session", "run_demo"]
 
@@ -41,13 +42,21 @@ def demo(ctx: typer.Context, speed: float) -> None:
 
     async def body() -> None:
         import irlink  # noqa: PLC0415  (the library loads only when a command runs)
+        from irlink.cli.recording import open_recording  # noqa: PLC0415
 
         address = f"sim://waistband?speed={speed:g}"
         with contextlib.ExitStack() as stack:
+            recording = open_recording(opts, stack)
             async with irlink.connect(
-                address, timeout=opts.timeout, reconnect=None, trace=trace_sink(opts, stack)
+                address,
+                timeout=opts.timeout,
+                reconnect=None,
+                trace=trace_sink(opts, stack),
+                log=recording.log,
             ) as device:
                 await run_demo(device, opts, speed)
+            _point_at_record(opts, recording.log)
+            recording.check()
 
     guarded(opts, body)
 
@@ -104,3 +113,21 @@ async def run_demo(device: Device, opts: Options, speed: float) -> None:
         print_usage(records)
     typer.echo("\n" + NEXT_STEPS, err=opts.json)
     check_completed(summaries)
+
+
+def _point_at_record(opts: Options, log: SessionLog | None) -> None:
+    """Where the demo's session was recorded, and how to look at it."""
+    if log is None or log.failure is not None:
+        return
+    from irlink.record.queries import sessions  # noqa: PLC0415
+
+    kept = sessions(log)
+    if not kept:
+        return
+    db = "" if opts.db is None else f" --db {opts.db}"
+    typer.echo(
+        f"\nrecorded: session {kept[-1].id} and every status the device sent are in the "
+        f"session log {log.path}. Look at it with `irlink{db} log show {kept[-1].id}`, "
+        f"`irlink{db} log sessions`, or `irlink{db} report` (an HTML page to open or print).",
+        err=opts.json,
+    )

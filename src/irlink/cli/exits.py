@@ -31,7 +31,7 @@ __all__ = ["Group", "json_wanted", "silence_stdout"]
 # Commands that write their own formats and ignore --json.
 _OWN_FORMAT = frozenset({"sim", "schema", "decode"})
 # Global options that take a value: the word after them is not the command.
-_TAKES_VALUE = frozenset({"-d", "--device", "--timeout", "--trace"})
+_TAKES_VALUE = frozenset({"-d", "--device", "--timeout", "--trace", "--db"})
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 
 
@@ -98,6 +98,8 @@ def source_of(param: Any, ctx: Any) -> str:
     """Where a value came from, as a person typed it: ``--timeout`` or ``IRLINK_TIMEOUT``."""
     if param is None:
         return "a value"
+    if getattr(param, "param_type_name", "") == "argument":  # as --help names it: SESSION
+        return str(getattr(param, "metavar", None) or str(param.name).upper())
     name, envvar = getattr(param, "name", None), getattr(param, "envvar", None)
     if ctx is not None and name and envvar:
         source = ctx.get_parameter_source(name)
@@ -135,7 +137,8 @@ def _from_typer(error: typer.TyperException) -> Failure:
         where = source_of(error.param, ctx)
         message = _plain(error.message.removeprefix(_PYDANTIC_PREFIX).rstrip("."), where)
         # The value quoted: `--timeout 'abc' is ...`, `IRLINK_TIMEOUT='abc' is ...`.
-        quoted = " " if where.startswith("-") else "="
+        argument = getattr(error.param, "param_type_name", "") == "argument"
+        quoted = " " if where.startswith("-") or argument else "="
         joint = quoted if message.startswith("'") else ": "
         return Failure(f"{where}{joint}{message}", EXIT_USAGE, option=where)
     if kind == "NoArgsIsHelpError":  # a bare `irlink` or `irlink session`: help is the answer

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from irlink.cli.results import Cleared, Configured, Done, Error, Started, Summary
+from irlink.cli.logged import Exported, LoggedCommand, LoggedEvent, LoggedSamples, LoggedSession
+from irlink.cli.results import Cleared, Configured, Done, Error, Reported, Started, Summary
 from irlink.discovery import Found
 from irlink.events import (
     ChargerConnected,
@@ -38,6 +39,7 @@ from irlink.events import (
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol import messages
 from irlink.protocol.plain import plain_enum
+from irlink.record.queries import DeviceRow
 
 __all__ = ["KINDS", "kind_of", "line", "plain", "schema"]
 
@@ -74,6 +76,13 @@ KINDS: dict[str, type[Any]] = {
     "done": Done,
     "cleared": Cleared,
     "summary": Summary,
+    "logged_session": LoggedSession,
+    "logged_command": LoggedCommand,
+    "logged_event": LoggedEvent,
+    "logged_samples": LoggedSamples,
+    "logged_device": DeviceRow,
+    "exported": Exported,
+    "report": Reported,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

@@ -8,7 +8,16 @@ from typing import Literal
 
 from irlink.protocol.messages import EndReason, ErrorCode, FaultFlags, Mode
 
-__all__ = ["Cleared", "Configured", "Done", "Error", "PortFaults", "Started", "Summary"]
+__all__ = [
+    "Cleared",
+    "Configured",
+    "Done",
+    "Error",
+    "PortFaults",
+    "Reported",
+    "Started",
+    "Summary",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +111,20 @@ class Error:
     message: str
     device_code: ErrorCode | None
     option: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """``irlink report``: the HTML report written, and what it covers.
+
+    ``sessions`` counts the sessions in its tables, of ``devices`` devices; ``plotted``
+    those drawn over time, the sessions that started from ``plots_from`` to
+    ``plots_until`` (days, ``YYYY-MM-DD``; None when none are plotted).
+    """
+
+    path: str
+    devices: int
+    sessions: int
+    plotted: int
+    plots_from: str | None
+    plots_until: str | None

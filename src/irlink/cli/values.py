@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-__all__ = ["choice", "duration", "number", "whole"]
+__all__ = ["choice", "day", "duration", "moment", "number", "whole"]
 
 
 def whole(low: int, high: int) -> Callable[[Any], int]:
@@ -75,5 +75,37 @@ def choice(*words: str) -> Callable[[Any], str]:
         if word not in words:
             raise ValueError(f"{str(value)!r} is not one of them; choose {listed}")
         return word
+
+    return parse
+
+
+def day(value: Any) -> date:
+    """A calendar day written as ``YYYY-MM-DD``."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{str(value)!r} is not a day; write it like 2026-11-30") from None
+
+
+def moment(*, end: bool = False) -> Callable[[Any], datetime]:
+    """A parser of a day (``2026-12-01``) or a time (``2026-12-01T09:30``, ``...Z``,
+    ``...+01:00``), local time unless a zone is given. A day given to an ``end`` option
+    counts whole: ``--until 2026-12-01`` is up to the end of that day."""
+
+    def parse(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            found = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date or time; write it like 2026-12-01 or 2026-12-01T09:30"
+            ) from None
+        if end and len(text) == len("2026-12-01"):
+            found += timedelta(days=1)
+        return found if found.tzinfo is not None else found.astimezone()  # local time
 
     return parse
