@@ -12,7 +12,6 @@ recovered). Usage-log records are reconciled as the device reads them
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import socket
@@ -20,22 +19,14 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from irlink import __version__
 from irlink.events import (
     DeviceEvent,
-    EventsMissed,
-    FaultCleared,
-    FaultRaised,
     LinkDown,
-    LinkRestored,
-    LowBattery,
-    PadAttached,
-    PadDetached,
-    Restarted,
     SessionEnded,
     SessionStarted,
 )
@@ -43,12 +34,13 @@ from irlink.journal import Command, Outcome
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol.messages import CapabilityFlags, PortState
 from irlink.record import reconcile
+from irlink.record.rows import event_row, info_json, link_kind, user_name
 from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, pack, pack_rows, rows_of
 
 if TYPE_CHECKING:
     from irlink.record.store import SessionLog
 
-__all__ = ["DeviceRecorder", "info_json", "link_kind"]
+__all__ = ["DeviceRecorder"]
 
 _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 EARLY_MAX = 1000  # writes kept while the first link is recorded: a few events at most
@@ -56,27 +48,6 @@ EARLY_MAX = 1000  # writes kept while the first link is recorded: a few events a
 
 def _ms(at: datetime | None = None) -> int:
     return time.time_ns() // 1_000_000 if at is None else int(at.timestamp() * 1000)
-
-
-def link_kind(address: str) -> str:
-    """The kind of link an address names: sim, ble, tcp or serial."""
-    for prefix, kind in (("sim://", "sim"), ("ble://", "ble"), ("socket://", "tcp")):
-        if address.startswith(prefix):
-            return kind
-    return "serial"
-
-
-def info_json(info: Info) -> str:
-    """What a device advertised, as the JSON the log keeps (durations in seconds)."""
-
-    def plain(value: Any) -> Any:
-        if hasattr(value, "total_seconds"):
-            return value.total_seconds()
-        if hasattr(value, "name") and hasattr(value, "value"):
-            return value.name.lower() if value.name else int(value)
-        return value
-
-    return json.dumps({key: plain(value) for key, value in asdict(info).items()}, default=str)
 
 
 @dataclass
@@ -190,7 +161,7 @@ class DeviceRecorder:
                     f"{info.protocol_version}.{info.protocol_minor}",
                     described,
                     socket.gethostname(),
-                    _user(),
+                    user_name(),
                     os.getpid(),
                     __version__,
                 ),
@@ -259,7 +230,7 @@ class DeviceRecorder:
 
     def event(self, event: DeviceEvent) -> Future[Any]:
         """An event, and what it changes of sessions and of the connection."""
-        kind, port, session_id, data = _event_row(event)
+        kind, port, session_id, data = event_row(event)
         at, mono_ns = _ms(event.at), time.monotonic_ns()
         text = json.dumps(data)
 
@@ -512,72 +483,3 @@ class DeviceRecorder:
                 row,
             ),
         )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-
-
-def _event_row(event: DeviceEvent) -> tuple[str, int | None, int | None, dict[str, Any]]:
-    """An event as its kind, port, session id and the rest of what it says."""
-    match event:
-        case SessionStarted():
-            return (
-                "session_started",
-                event.port,
-                event.session_id,
-                {"duration_s": event.duration.total_seconds()},
-            )
-        case SessionEnded():
-            delivered = None if event.delivered is None else event.delivered.total_seconds()
-            return (
-                "session_ended",
-                event.port,
-                event.session_id,
-                {
-                    "reason": event.reason.name.lower(),
-                    "delivered_s": delivered,
-                    "recovered": event.recovered,
-                },
-            )
-        case FaultRaised() | FaultCleared():
-            kind = "fault_raised" if isinstance(event, FaultRaised) else "fault_cleared"
-            names = [f.name.lower() for f in type(event.fault) if f in event.fault and f.name]
-            return kind, event.port, None, {"fault": int(event.fault), "faults": names}
-        case PadAttached():
-            return "pad_attached", event.port, None, {"pad_type": event.pad_type}
-        case PadDetached():
-            return "pad_detached", event.port, None, {}
-        case LowBattery():
-            return (
-                "low_battery",
-                None,
-                None,
-                {
-                    "battery_pct": event.battery_pct,
-                    "battery_v": event.battery_v,
-                },
-            )
-        case LinkDown():
-            return "link_down", None, None, {"reason": event.reason}
-        case LinkRestored():
-            return (
-                "link_restored",
-                None,
-                None,
-                {
-                    "rebooted": event.rebooted,
-                    "boot_count": event.status.boot_count,
-                },
-            )
-        case Restarted():
-            cause = None if event.cause is None else event.cause.name.lower()
-            return "restarted", None, None, {"boot_count": event.boot_count, "cause": cause}
-        case EventsMissed():
-            return "events_missed", None, None, {"missed": event.missed}
-    name = type(event).__name__
-    snake = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return snake, None, None, {}

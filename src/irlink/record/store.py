@@ -1,4 +1,4 @@
-"""The session log's file: where it lives, opening it safely, and writing to it without losing it.
+"""The session log: writing to it without losing it (opening it: :mod:`irlink.record.opening`).
 
 One SQLite file in WAL mode, so readers never wait for writers and several irlink
 processes write it at once; a writer waits its turn for up to :data:`BUSY_TIMEOUT_S`.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import sqlite3
 import threading
@@ -32,8 +31,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from irlink.errors import IRLinkError
-from irlink.record.schema import APPLICATION, SCHEMA_VERSION, migrate
+from irlink.record.opening import (
+    BUSY_TIMEOUT_S,
+    NewerSessionLog,
+    NotASessionLog,
+    RecordError,
+    RecordingFailed,
+    check,
+    connect_file,
+    damaged,
+    damaged_message,
+    default_path,
+    open_to_read,
+    why,
+)
+from irlink.record.schema import SCHEMA_VERSION, migrate
 
 if TYPE_CHECKING:
     from irlink.record.recorder import DeviceRecorder
@@ -50,7 +62,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_S = 2.0  # how long a write waits for another writer before it counts as failed
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
 _STOP = object()
@@ -75,32 +86,6 @@ class _Why:
     busy: bool  # another writer held the log beyond the busy timeout
 
 
-class RecordError(IRLinkError):
-    """The session log cannot be used as asked."""
-
-
-class NotASessionLog(RecordError):
-    """The file is not an irlink session log: not SQLite, damaged, or another program's."""
-
-
-class NewerSessionLog(RecordError):
-    """The log was written by a newer irlink; this one never alters it."""
-
-
-class RecordingFailed(RecordError):
-    """The log cannot be written (read-only, locked, disk full, damaged)."""
-
-
-def default_path() -> Path:
-    """Where the log is kept unless told: ``IRLINK_DB``, else the user's data folder."""
-    given = os.environ.get("IRLINK_DB", "").strip()
-    if given:
-        return Path(given).expanduser()
-    import platformdirs  # noqa: PLC0415  (only when the log is used)
-
-    return platformdirs.user_data_path("irlink", appauthor=False) / "sessions.db"
-
-
 class SessionLog:
     """The session log: every device, connection, session, status sample, event and command.
 
@@ -123,7 +108,7 @@ class SessionLog:
         self._batch: Future[Any] = Future()  # shared by the writes queued since the last batch
         self._writer: threading.Thread | None = None
         if not readonly:
-            writes = _connect(str(path), path)
+            writes = connect_file(str(path), path)
             writes.execute("PRAGMA synchronous = NORMAL")
             writes.execute("PRAGMA foreign_keys = ON")
             self._writer = threading.Thread(
@@ -143,15 +128,15 @@ class SessionLog:
         if where.is_dir():
             raise NotASessionLog(f"{where} is a folder, not a session log: give a file's path")
         if readonly:
-            return cls(_open_to_read(where), where, readonly=True)
+            return cls(open_to_read(where), where, readonly=True)
         try:
             where.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RecordingFailed(
                 f"cannot create the session log's folder {where.parent}: {exc.strerror or exc}"
             ) from exc
-        db = _connect(str(where), where)
-        version = _check(db, where, RecordingFailed)
+        db = connect_file(str(where), where)
+        version = check(db, where, RecordingFailed)
         try:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")
@@ -159,8 +144,8 @@ class SessionLog:
                 migrate(db)
         except sqlite3.DatabaseError as exc:
             db.close()
-            if _damaged(exc):
-                raise NotASessionLog(_damaged_message(where, exc)) from exc
+            if damaged(exc):
+                raise NotASessionLog(damaged_message(where, exc)) from exc
             raise RecordingFailed(f"cannot write the session log {where}: {exc}") from exc
         return cls(db, where, readonly=False)
 
@@ -256,7 +241,7 @@ class SessionLog:
                 log.error("the session log's writer failed", exc_info=exc)
                 for write in batch:
                     if write.done is None or not write.done.done():
-                        self._failed(write.kind, _why(exc))
+                        self._failed(write.kind, why(exc))
                     if write.done is not None:
                         _settle(write.done, None)
             _settle(shared, None)
@@ -303,7 +288,7 @@ class SessionLog:
                 with contextlib.suppress(sqlite3.Error):  # the failure says what matters
                     db.execute("ROLLBACK")
             busy = getattr(exc, "sqlite_errorname", "") in {"SQLITE_BUSY", "SQLITE_LOCKED"}
-            return _Why(_why(exc), busy)
+            return _Why(why(exc), busy)
         for write, value in zip(batch, results, strict=True):
             if write.done is not None:
                 _settle(write.done, value)
@@ -356,97 +341,3 @@ def _settle(done: Future[Any], value: Any) -> None:
         done.set_result(value)
     except InvalidStateError:
         pass
-
-
-def _connect(target: str, where: Path, *, uri: bool = False) -> sqlite3.Connection:
-    try:
-        db = sqlite3.connect(
-            target,
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
-            check_same_thread=False,  # guarded by SessionLog's lock
-            uri=uri,
-        )
-    except sqlite3.Error as exc:
-        raise RecordingFailed(f"cannot open the session log {where}: {exc}") from exc
-    return db
-
-
-def _open_to_read(where: Path) -> sqlite3.Connection:
-    """A read-only connection to an existing log, checked.
-
-    A log in a folder this user may not write is still read: SQLite cannot make the
-    shared-memory file a WAL reader needs there, so such a log is read as unchanging
-    (``immutable``), which is exact as long as no writer left a write-ahead file beside it.
-    """
-    if not where.is_file():
-        raise RecordError(
-            f"there is no session log at {where} yet: irlink keeps one as soon as a "
-            "command talks to a device (or give --db / IRLINK_DB)"
-        )
-    uri = where.resolve().as_uri()
-    db = _connect(f"{uri}?mode=ro", where, uri=True)
-    try:
-        version = _check(db, where, RecordError)
-    except RecordError as exc:
-        wal = where.with_name(where.name + "-wal")
-        if isinstance(exc, NotASessionLog | NewerSessionLog) or (
-            wal.exists() and wal.stat().st_size
-        ):
-            raise
-        db = _connect(f"{uri}?mode=ro&immutable=1", where, uri=True)
-        version = _check(db, where, RecordError)
-    if version == 0:  # an empty file: a writer would make it a log, not a reader
-        db.close()
-        raise NotASessionLog(
-            f"{where} is empty, not an irlink session log yet: give --db (or "
-            "IRLINK_DB) the path of an irlink log"
-        )
-    return db
-
-
-def _check(db: sqlite3.Connection, where: Path, cannot: type[RecordError]) -> int:
-    """The log's schema version; raises if the file is not a log this irlink may use, and
-    ``cannot`` if it cannot be read at all (a folder without rights, a file gone)."""
-    try:
-        version: int = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        application = None
-        if "meta" in tables:
-            found = db.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
-            application = found[0] if found else None
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        if _damaged(exc):
-            raise NotASessionLog(_damaged_message(where, exc)) from exc
-        raise cannot(f"cannot open the session log {where}: {_why(exc)}") from exc
-    if (tables and application != APPLICATION) or (version and "meta" not in tables):
-        db.close()
-        raise NotASessionLog(
-            f"{where} is a SQLite database of another program, not an irlink session log: "
-            "give --db (or IRLINK_DB) the path of an irlink log or of a new file"
-        )
-    if version > SCHEMA_VERSION:
-        db.close()
-        raise NewerSessionLog(
-            f"the session log {where} was written by a newer irlink (schema {version}; this "
-            f"irlink reads up to {SCHEMA_VERSION}) and is left as it is: update irlink"
-        )
-    return version
-
-
-def _damaged(exc: sqlite3.DatabaseError) -> bool:
-    return getattr(exc, "sqlite_errorname", "") in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
-
-
-def _damaged_message(where: Path, exc: sqlite3.DatabaseError) -> str:
-    return (
-        f"{where} is not an irlink session log ({exc}): it is damaged or another kind of "
-        "file; give --db (or IRLINK_DB) another path, or move it away and irlink starts a "
-        "new log"
-    )
-
-
-def _why(exc: BaseException) -> str:
-    name = getattr(exc, "sqlite_errorname", "")
-    return f"{exc} ({name})" if name and name not in str(exc) else str(exc)
