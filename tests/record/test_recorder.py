@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,22 @@ from irlink.refusals import NoSession
 from tests.host.links import connected, run
 
 QUICK = 0.2
+
+
+@contextmanager
+def one_failing_batch(log: SessionLog) -> Iterator[None]:
+    """The writes made inside go to the writer as one batch with a write that cannot be done
+    (the writer is held until then): the batch fails, and each write is tried alone."""
+    release = threading.Event()
+    log.submit("rows", lambda _db: release.wait(5))
+    yield
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO no_such_table VALUES (1)")
+
+    log.submit("rows", broken)
+    release.set()
+    log.flush()
 
 
 async def a_multiport_status() -> tuple[irlink.Info, irlink.Status]:
@@ -306,23 +325,14 @@ def test_a_simulated_device_is_recorded_as_one_and_kept_apart_from_real_ones(
 
 
 def test_after_a_failed_batch_a_chunk_holds_exactly_what_was_committed(tmp_path: Path) -> None:
-    import threading
-
     async def body() -> None:
         info, status = await a_multiport_status()
         with SessionLog.open(tmp_path / "log.db") as log:
             recorder = log.journal("sim://multiport")
             recorder.linked(info)
-            release = threading.Event()
-            log.submit("rows", lambda _db: release.wait(5))  # the writer waits here
-            for _ in range(10):
-                recorder.status(status, pushed=True)
-
-            def broken(db: sqlite3.Connection) -> None:
-                db.execute("INSERT INTO no_such_table VALUES (1)")
-
-            log.submit("rows", broken)  # in the same batch: it fails, each is tried alone
-            release.set()
+            with one_failing_batch(log):
+                for _ in range(10):
+                    recorder.status(status, pushed=True)
             for _ in range(CHUNK):
                 recorder.status(status, pushed=True)
             log.flush()
@@ -342,8 +352,6 @@ def test_after_a_failed_batch_a_chunk_holds_exactly_what_was_committed(tmp_path:
 def test_a_failed_batch_with_a_reconnection_keeps_each_write_on_its_own_connection(
     tmp_path: Path,
 ) -> None:
-    import threading
-
     async def body() -> None:
         info, status = await a_multiport_status()
         with SessionLog.open(tmp_path / "log.db") as log:
@@ -351,18 +359,10 @@ def test_a_failed_batch_with_a_reconnection_keeps_each_write_on_its_own_connecti
             recorder.linked(info)
             log.flush()
             first = recorder.connection_id
-            release = threading.Event()
-            log.submit("rows", lambda _db: release.wait(5))  # the writer waits here
-            recorder.status(status, pushed=True)  # on the first link
-            recorder.linked(info)  # the link dropped and came back
-            recorder.status(status, pushed=True)  # on the second
-
-            def broken(db: sqlite3.Connection) -> None:
-                db.execute("INSERT INTO no_such_table VALUES (1)")
-
-            log.submit("rows", broken)  # the batch fails: each write is tried alone
-            release.set()
-            log.flush()
+            with one_failing_batch(log):
+                recorder.status(status, pushed=True)  # on the first link
+                recorder.linked(info)  # the link dropped and came back
+                recorder.status(status, pushed=True)  # on the second
             second = recorder.connection_id
             on_first = len(list(read_samples(log.db, [first or 0])))
             on_second = len(list(read_samples(log.db, [second or 0])))
@@ -381,25 +381,15 @@ def test_a_failed_batch_with_a_reconnection_keeps_each_write_on_its_own_connecti
 def test_an_event_before_the_first_link_is_written_once_after_a_failed_batch(
     tmp_path: Path,
 ) -> None:
-    import threading
-
     from irlink.events import PadAttached
 
     async def body() -> None:
         info, _ = await a_multiport_status()
         with SessionLog.open(tmp_path / "log.db") as log:
             recorder = log.journal("sim://multiport")
-            release = threading.Event()
-            log.submit("rows", lambda _db: release.wait(5))
-            recorder.event(PadAttached(port=1, pad_type=0))  # while the link is being read
-            recorder.linked(info)
-
-            def broken(db: sqlite3.Connection) -> None:
-                db.execute("INSERT INTO no_such_table VALUES (1)")
-
-            log.submit("rows", broken)
-            release.set()
-            log.flush()
+            with one_failing_batch(log):
+                recorder.event(PadAttached(port=1, pad_type=0))  # while the link is read
+                recorder.linked(info)
             kinds = [row[0] for row in log.db.execute("SELECT kind FROM events")]
             lost = dict(log.lost)
         assert kinds == ["pad_attached"]
