@@ -203,7 +203,7 @@ class DeviceRecorder:
                 return
             self.boot_count = status.boot_count
             self.uptime_s = int(status.uptime.total_seconds())
-            mono = (mono_ns - self._mono0) // 1_000_000
+            mono = self._since_open(mono_ns)
             values = (connection, at, mono, pushed, *device)
             sample_id = db.execute(INSERT_SAMPLE, values).lastrowid
             port_rows = [(sample_id, *port) for port in ports]
@@ -238,7 +238,7 @@ class DeviceRecorder:
             connection = self._connection("events", work)
             if connection is None:
                 return
-            mono = (mono_ns - self._mono0) // 1_000_000
+            mono = self._since_open(mono_ns)
             db.execute(
                 "INSERT INTO events (connection_id, at_ms, mono_ms, kind, port, session_id, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -255,11 +255,7 @@ class DeviceRecorder:
             elif isinstance(event, SessionEnded):
                 self._ended(db, event, at)
             elif isinstance(event, LinkDown):
-                db.execute(
-                    "UPDATE connections SET closed_at_ms = ?, close_reason = ? "
-                    "WHERE id = ? AND closed_at_ms IS NULL",
-                    (at, f"link lost: {event.reason}", connection),
-                )
+                _mark_closed(db, connection, at, f"link lost: {event.reason}")
 
         return self.log.record("events", work, self._forget)
 
@@ -275,7 +271,7 @@ class DeviceRecorder:
             connection = self._connection("commands", work)
             if connection is None:
                 return
-            mono = (mono_ns - self._mono0) // 1_000_000
+            mono = self._since_open(mono_ns)
             db.execute(
                 "INSERT INTO commands (connection_id, at_ms, mono_ms, name, args, outcome, code,"
                 " detail, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -338,6 +334,10 @@ class DeviceRecorder:
 
     # Helpers: run by the writer thread, inside a write.
 
+    def _since_open(self, mono_ns: int) -> int:
+        """A monotonic reading as milliseconds since this connection opened."""
+        return (mono_ns - self._mono0) // 1_000_000
+
     def _forget(self) -> None:
         """A write did not commit: the sessions it may have kept are looked up afresh, and
         the next chunk is read from the file."""
@@ -359,11 +359,7 @@ class DeviceRecorder:
         connection = self.connection_id
         if connection is None:
             return
-        db.execute(
-            "UPDATE connections SET closed_at_ms = ?, close_reason = ? "
-            "WHERE id = ? AND closed_at_ms IS NULL",
-            (at, reason, connection),
-        )
+        _mark_closed(db, connection, at, reason)
         pack(db, connection)
         self._raw, self._kept = 0, ([], [])
         self._open.clear()
@@ -483,3 +479,12 @@ class DeviceRecorder:
                 row,
             ),
         )
+
+
+def _mark_closed(db: sqlite3.Connection, connection: int, at: int, reason: str) -> None:
+    """Close a connection's row, unless it is closed already (the first reason stands)."""
+    db.execute(
+        "UPDATE connections SET closed_at_ms = ?, close_reason = ? "
+        "WHERE id = ? AND closed_at_ms IS NULL",
+        (at, reason, connection),
+    )
