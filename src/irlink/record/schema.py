@@ -161,8 +161,122 @@ CREATE TABLE sample_chunks (
 CREATE INDEX chunks_by_connection ON sample_chunks (connection_id, first_at_ms);
 """
 
+# Version 2: studies and courses (irlink.regimen) kept beside the sessions they ran, and
+# sham masked while a study is blinded. The tables are the record's, so that every
+# reader of the log masks alike; irlink.regimen writes them.
+_V2 = """
+CREATE TABLE port_samples_v2 (
+    sample_id INTEGER NOT NULL,
+    port INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    pad_present INTEGER NOT NULL,
+    pad_type INTEGER NOT NULL,
+    session_id INTEGER NOT NULL,
+    duration_s INTEGER NOT NULL,
+    remaining_s INTEGER NOT NULL,
+    intensity INTEGER NOT NULL,
+    mode INTEGER NOT NULL,
+    pulse_hz INTEGER NOT NULL,
+    sham INTEGER,  -- NULL: masked (the device was in a blinded study)
+    setpoint_dc INTEGER,
+    temp_dc INTEGER,
+    skin_dc INTEGER,
+    faults INTEGER NOT NULL,
+    override INTEGER,
+    starts_left INTEGER,
+    PRIMARY KEY (sample_id, port)
+) WITHOUT ROWID;
+INSERT INTO port_samples_v2 SELECT * FROM port_samples;
+DROP TABLE port_samples;
+ALTER TABLE port_samples_v2 RENAME TO port_samples;
+CREATE TABLE studies (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,  -- study: arms and an allocation; course: one person's regimen
+    regimen TEXT NOT NULL,  -- the regimen file's text when the study was created
+    regimen_sha256 TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    blinded INTEGER NOT NULL,  -- 1: arms sealed; 0: never blinded, or unblinded
+    unblinded_at_ms INTEGER,
+    synthetic INTEGER NOT NULL DEFAULT 0,  -- 1: a rehearsal (irlink study simulate), never evidence
+    sealed TEXT NOT NULL  -- JSON {"seed": n, "letters": {arm: "A"}}: shown only once unblinded
+);
+CREATE TABLE allocation (  -- the concealed list, made when the study is created
+    study_id INTEGER NOT NULL REFERENCES studies (id),
+    stratum TEXT NOT NULL,  -- '' when not stratified; else factor=level,factor=level
+    position INTEGER NOT NULL,  -- 1, 2, ...: the order in which the stratum enrols
+    block INTEGER NOT NULL,  -- the permuted block it was drawn in
+    arm TEXT NOT NULL,
+    PRIMARY KEY (study_id, stratum, position)
+);
+CREATE TABLE participants (
+    id INTEGER PRIMARY KEY,
+    study_id INTEGER NOT NULL REFERENCES studies (id),
+    code TEXT NOT NULL,  -- pseudonymous: never a name or a birth date
+    stratum TEXT NOT NULL,
+    position INTEGER,  -- their slot in their stratum's list; NULL in a course
+    enrolled_at_ms INTEGER NOT NULL,
+    withdrawn_at_ms INTEGER,
+    withdrawn_reason TEXT,
+    unblinded_at_ms INTEGER,  -- this participant's arm revealed (an emergency)
+    UNIQUE (study_id, code)
+);
+CREATE TABLE visits (
+    id INTEGER PRIMARY KEY,
+    participant_id INTEGER NOT NULL REFERENCES participants (id),
+    number INTEGER NOT NULL,  -- 1 is the first (the baseline)
+    state TEXT NOT NULL,  -- measuring, running, ended, missed
+    due_at_ms INTEGER,  -- when it was due; NULL for the first visit
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER,
+    device_id INTEGER REFERENCES devices (id),
+    address TEXT,
+    on_time INTEGER NOT NULL,  -- 1: inside its window (or the first visit)
+    override_reason TEXT,  -- why a visit outside its window went ahead
+    outcome TEXT,  -- completed, partial, not_started, unknown, missed
+    detail TEXT NOT NULL DEFAULT '',
+    UNIQUE (participant_id, number)
+);
+CREATE TABLE visit_sessions (
+    visit_id INTEGER NOT NULL REFERENCES visits (id),
+    port INTEGER NOT NULL,
+    session_id INTEGER NOT NULL,  -- the device's id, chosen before start was sent
+    planned_s INTEGER NOT NULL,
+    delivered_s INTEGER,  -- by the device's own count; NULL: not known
+    end_reason TEXT,  -- NULL: not ended yet, or never started
+    PRIMARY KEY (visit_id, port)
+);
+CREATE TABLE measures (
+    id INTEGER PRIMARY KEY,
+    visit_id INTEGER NOT NULL REFERENCES visits (id),
+    item TEXT NOT NULL,
+    phase TEXT NOT NULL,  -- before, after
+    score INTEGER,  -- an NRS item, 0-10
+    text TEXT,  -- a free-text item
+    at_ms INTEGER NOT NULL,
+    UNIQUE (visit_id, item, phase)
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    study_id INTEGER NOT NULL REFERENCES studies (id),
+    participant_id INTEGER REFERENCES participants (id),
+    at_ms INTEGER NOT NULL,
+    action TEXT NOT NULL,  -- created, enrolled, visit, missed, deviation, withdrawn, unblinded
+    reason TEXT,
+    user TEXT NOT NULL,
+    host TEXT NOT NULL,
+    data TEXT NOT NULL  -- the rest (JSON)
+);
+CREATE INDEX audit_by_study ON audit (study_id, at_ms);
+CREATE TABLE study_devices (  -- devices a study has used: their sham is masked while blinded
+    study_id INTEGER NOT NULL REFERENCES studies (id),
+    device_id INTEGER NOT NULL REFERENCES devices (id),
+    PRIMARY KEY (study_id, device_id)
+);
+"""
+
 # Each migration takes a log from version i to i + 1; never edit one that has shipped.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
