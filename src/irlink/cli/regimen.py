@@ -1,0 +1,13 @@
+"""``irlink regimen``: check a regimen file against a device, run a personal course."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="regimen",
+    help="Regimen files: check one against a device's limits, run a personal course.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
