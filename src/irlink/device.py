@@ -397,6 +397,15 @@ class Device(Connection):
             said.update(cleared=int(cleared), remaining=int(remaining))
         return ClearedFaults(port, cleared, remaining)
 
+    async def new_session_id(self) -> int:
+        """A session id new to this device, for a start whose id must be kept before it is
+        sent (so that, after a crash, the session is recognised on the device or in its log)."""
+        if self._tail_due:
+            await self._tail_before_start()
+        session_id = self._new_session_id()
+        self._used_ids.add(session_id)
+        return session_id
+
     def _new_session_id(self) -> int:
         while True:
             candidate = random.randint(1, 0xFFFF)

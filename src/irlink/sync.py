@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -68,6 +68,11 @@ class Device:
     def __init__(self, device: _async.Device, thread: _LoopThread) -> None:
         self._device = device
         self._thread = thread
+
+    def call(self, work: Callable[[_async.Device], Awaitable[T]]) -> T:
+        """Run ``work(device)`` with the async Device on its loop thread, and wait for it: for
+        library APIs built on the async Device (``irlink.regimen.runner.run_visit_sync``)."""
+        return self._run(work(self._device))
 
     def _run(self, work: Awaitable[T]) -> T:
         async def call() -> T:
