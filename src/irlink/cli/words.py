@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from irlink.cli.blinding import TraceRefused
 from irlink.cli.common import (
     EXIT_BUG,
     EXIT_NO_DEVICE,
@@ -173,6 +174,8 @@ def failure(error: BaseException) -> Failure:
         return _refused(error)
     if isinstance(error, LimitError):
         return _limit(error)
+    if isinstance(error, TraceRefused):
+        return Failure(str(error), EXIT_USAGE, option=error.option)
     if isinstance(error, AddressError):
         return Failure(translate(str(error)), EXIT_USAGE, option="--device")
     if isinstance(error, RequestTimeout):
