@@ -2,10 +2,14 @@
 
 Every error names the file, the line and the field, and says what to write instead:
 
->>> parse_regimen("irlink_regimen: 1\\nname: x\\nfamily: toaster\\n", "r.yaml")
-Traceback (most recent call last):
-...
-irlink.regimen.files.RegimenError: r.yaml:3: family: 'toaster' is not one of ...; write one of them
+>>> try:
+...     parse_regimen("irlink_regimen: 1\\nname: x\\nfamily: toaster\\n", "r.yaml")
+... except RegimenError as error:
+...     print(str(error).splitlines()[0])
+r.yaml:3: family: 'toaster' is not one of waistband, multiport, firmat; write one of them
+>>> from irlink.regimen import example
+>>> load_regimen(example("gale-2006")).family
+'waistband'
 """
 
 from __future__ import annotations
