@@ -7,6 +7,7 @@ stop; the test waits for the device's ``session_ended`` event, never for a time.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,12 @@ async def run_session(
     settings: dict[str, Any],
     *,
     stop_after: int | None = None,
+    blind: bool = False,
 ) -> Ran:
     """Configure and start ``port``, follow it (status each simulated minute) until it ends,
-    or stop it after ``stop_after`` status updates."""
+    or stop it after ``stop_after`` status updates; ``blind``: its sham masked."""
     address = f"sim://{family}?speed={SPEED}&serial={serial}"
-    async with irlink.connect(address, log=log) as device:
+    async with irlink.connect(address, log=log, blind=blind) as device:
         await device.configure(port, **settings)
         events = device.events()
         await device.subscribe("60s")
@@ -84,3 +86,41 @@ def make_log(path: Path) -> list[Ran]:
             ]
 
     return asyncio.run(run())
+
+
+def add_study(
+    path: Path, name: str, serial: str, *, blinded: bool = True, simulated: bool = True
+) -> None:
+    """A study ``name`` that uses the device ``serial`` of the log at ``path`` (``simulated``:
+    reached at a sim:// address), written by hand as irlink.regimen writes one."""
+    with sqlite3.connect(path) as db:
+        study = db.execute(
+            "INSERT INTO studies (name, kind, regimen, regimen_sha256, created_at_ms, blinded, "
+            "synthetic, sealed) VALUES (?, 'study', '', '', 0, ?, 0, '{}')",
+            (name, int(blinded)),
+        ).lastrowid
+        used = db.execute(
+            "INSERT INTO study_devices SELECT ?, id FROM devices "
+            "WHERE serial = ? AND simulated = ?",
+            (study, serial, int(simulated)),
+        )
+        assert used.rowcount == 1, f"no device {serial} in {path}"
+    db.close()
+
+
+SHAM = {"duration": "10m", "intensity": 2, "sham": True}
+REAL = {"duration": "10m", "intensity": 2}
+
+
+def make_blinded_log(path: Path) -> None:
+    """A log of three waistband sessions: 0042 sham, blinded, in the blinded study
+    gale-2006; 0043 sham, blinded, in no study; 0101 real, not blinded."""
+
+    async def run() -> None:
+        with SessionLog.open(path) as log:
+            await run_session(log, "waistband", "0042", 1, SHAM, blind=True)
+            await run_session(log, "waistband", "0043", 1, SHAM, blind=True)
+            await run_session(log, "waistband", "0101", 1, REAL)
+
+    asyncio.run(run())
+    add_study(path, "gale-2006", "0042")
