@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from irlink.cli import regimen_check
+
 app = typer.Typer(
     name="regimen",
     help="Regimen files: check one against a device's limits, run a personal course.",
@@ -11,3 +13,5 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+regimen_check.register(app)
