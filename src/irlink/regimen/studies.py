@@ -338,6 +338,8 @@ def enrol(
 
 def _stratum(study: StudyRecord, given: dict[str, str]) -> str:
     factors = study.regimen.study.allocation.strata if study.regimen.study else {}
+    if given and not factors:
+        raise StudyError(f"{study.name} is not stratified: leave --stratum out")
     if set(given) != set(factors):
         need = ", ".join(f"--stratum {f}=LEVEL" for f in sorted(factors)) or "no --stratum"
         raise StudyError(f"study {study.name} is stratified by {sorted(factors)}: give {need}")
