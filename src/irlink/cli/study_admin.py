@@ -165,13 +165,18 @@ def status(ctx: typer.Context, study: StudyName, json_here: JsonHere = False) ->
 def list_studies(ctx: typer.Context, json_here: JsonHere = False) -> None:
     """List every study and course in the session log."""
     opts = options(ctx, json=json_here)
+    from pathlib import Path  # noqa: PLC0415
+
     from irlink.cli.study_lines import study_line  # noqa: PLC0415
+    from irlink.record.store import default_path  # noqa: PLC0415
     from irlink.regimen.overview import slots, studies  # noqa: PLC0415
     from irlink.regimen.studies import participants  # noqa: PLC0415
 
-    with study_log(opts) as log:
-        lines = [study_line(s, slots(log, s), len(participants(log, s))) for s in studies(log)]
-        path = log.path
+    path = Path(opts.db).expanduser() if opts.db else default_path()
+    lines = []
+    if path.is_file():  # no log yet: no studies yet, rather than an error
+        with study_log(opts) as log:
+            lines = [study_line(s, slots(log, s), len(participants(log, s))) for s in studies(log)]
     if not opts.json:
         from irlink.cli.study_view import print_studies  # noqa: PLC0415
 

@@ -131,7 +131,9 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _pulse_rate_with_pulsed(self) -> Settings:
         if self.mode == "pulsed" and self.pulse_hz is None:
-            raise ValueError("a pulsed session needs pulse_hz; add pulse_hz: 73, for instance")
+            raise ValueError(
+                "mode: a pulsed session needs pulse_hz; add pulse_hz: 73, for instance"
+            )
         if self.mode == "continuous" and self.pulse_hz is not None:
             raise ValueError("pulse_hz applies to mode: pulsed; remove it, or add mode: pulsed")
         if len(set(self.ports)) != len(self.ports):
