@@ -6,14 +6,12 @@
 The schema is ``Regimen.model_json_schema()`` (irlink.regimen.model) with the draft,
 an id and a description added; editors use it to check and complete regimen files
 (YAML language servers read JSON Schema). tests/regimen/test_schema.py fails when the
-published copy and the models differ.
+published copy and the models differ (it runs ``--check``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +38,10 @@ def schema() -> dict[str, Any]:
     }
 
 
-def generate() -> str:
-    """The text of the published schema file."""
-    return json.dumps(schema(), indent=2) + "\n"
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the schema file is stale")
-    args = parser.parse_args()
-    text = generate()
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is stale: run make generate", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    from publish import publish  # noqa: PLC0415  (scripts/ leads sys.path when run as a script)
+
+    return publish(TARGET, json.dumps(schema(), indent=2) + "\n", __doc__)
 
 
 if __name__ == "__main__":

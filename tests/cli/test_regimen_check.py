@@ -21,6 +21,14 @@ def written(tmp_path: Path, text: str, name: str = "trial.yaml") -> str:
     return str(path)
 
 
+def refused(tmp_path: Path, text: str, *device: str) -> list[str]:
+    """The lines ``irlink regimen check`` says on stderr, refusing the regimen ``text``."""
+    result = irlink("regimen", "check", written(tmp_path, text), *device)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    return list(result.stderr.splitlines())
+
+
 def test_every_example_is_listed_with_its_family() -> None:
     assert sorted(FAMILY) == examples()
     found = lines(irlink("regimen", "examples", "--json"))
@@ -50,14 +58,12 @@ def test_every_example_fits_a_simulated_device_of_its_family(name: str) -> None:
 def test_a_session_longer_than_the_device_allows_is_refused_naming_the_limit(
     tmp_path: Path,
 ) -> None:
-    path = written(tmp_path, GALE.replace("duration: 30m", "duration: 90m"))
-    result = irlink("regimen", "check", path, "-d", "sim://waistband")
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr == (
+    text = GALE.replace("duration: 30m", "duration: 90m")
+    path = str(tmp_path / "trial.yaml")
+    assert refused(tmp_path, text, "-d", "sim://waistband") == [
         f"error: {path}:15: session.duration: 1h30m is above this device's maximum session "
-        "of 1h; choose at most 1h\n"
-    )
+        "of 1h; choose at most 1h"
+    ]
     [problem, error] = lines(irlink("regimen", "check", path, "-d", "sim://waistband", "--json"))
     assert problem == {
         "type": "regimen_problem",
@@ -77,10 +83,8 @@ def test_a_multiport_regimen_on_a_waistband_is_refused() -> None:
 
 def test_every_problem_is_said_one_per_line_then_what_to_do(tmp_path: Path) -> None:
     text = GALE.replace("duration: 30m", "duration: 90m").replace("intensity: 2", "intensity: 7")
-    path = written(tmp_path, text)
-    result = irlink("regimen", "check", path, "-d", "sim://waistband")
-    assert result.exit_code == 2
-    said = result.stderr.splitlines()
+    said = refused(tmp_path, text, "-d", "sim://waistband")
+    path = str(tmp_path / "trial.yaml")
     assert [line.split(": ")[2] for line in said[:2]] == ["session.duration", "session.intensity"]
     assert said[2].startswith(f"error: {path} does not fit sim://waistband (IRL-W2, serial ")
     assert said[2].endswith("2 problems; fix each as said, then check again")
@@ -90,10 +94,8 @@ def test_every_problem_is_said_one_per_line_then_what_to_do(tmp_path: Path) -> N
 
 def test_a_file_with_errors_is_refused_before_any_device(tmp_path: Path) -> None:
     text = GALE.replace("family: waistband", "family: toaster").replace("1w", "weekly")
-    path = written(tmp_path, text)
-    result = irlink("regimen", "check", path, "-d", "/dev/nonexistent")
-    assert result.exit_code == 2
-    said = result.stderr.splitlines()
+    said = refused(tmp_path, text, "-d", "/dev/nonexistent")
+    path = str(tmp_path / "trial.yaml")
     assert said[0] == (
         f"error: {path}:9: family: 'toaster' is not one of waistband, multiport, firmat; "
         "write one of them"

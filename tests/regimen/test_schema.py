@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import jsonschema
 import pytest
@@ -13,29 +11,13 @@ import yaml
 
 import irlink.regimen
 from irlink.regimen import example, examples, regimen_schema
+from tests.generated import assert_current
 
-ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = Path(irlink.regimen.__file__).with_name("regimen.schema.json")
 
 
-def generator() -> ModuleType:
-    """scripts/gen_regimen_schema.py, the script `make generate` runs."""
-    spec = importlib.util.spec_from_file_location(
-        "gen_regimen_schema", ROOT / "scripts" / "gen_regimen_schema.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_published_schema_is_what_the_models_make_now() -> None:
-    gen = generator()
-    assert gen.TARGET == PUBLISHED
-    assert PUBLISHED.read_text(encoding="utf-8") == gen.generate(), (
-        f"{PUBLISHED.relative_to(ROOT)} is stale: run make generate"
-    )
+    assert_current("gen_regimen_schema.py")
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema_read_from_the_package() -> None:

@@ -225,12 +225,10 @@ def miss(
 def audit(ctx: typer.Context, study: StudyName, json_here: JsonHere = False) -> None:
     """Show the study's audit trail: when, who, on which host, what, for whom and why."""
     opts = options(ctx, json=json_here)
-    from irlink.cli.study_lines import audit_line  # noqa: PLC0415
     from irlink.regimen.overview import audit_trail  # noqa: PLC0415
 
     with study_log(opts) as log:
-        record = _study(log, study)
-        entries = [audit_line(record.name, entry) for entry in audit_trail(log, record)]
+        entries = audit_trail(log, _study(log, study))
     if not opts.json:
         from irlink.cli.study_view import print_audit  # noqa: PLC0415
 

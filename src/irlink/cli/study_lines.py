@@ -16,7 +16,6 @@ from irlink.regimen.studies import StudyRecord
 
 __all__ = [
     "STUDY_KINDS",
-    "AuditLine",
     "Enrolled",
     "Missed",
     "ParticipantLine",
@@ -25,7 +24,6 @@ __all__ = [
     "StudyLine",
     "Unblinded",
     "Withdrawn",
-    "audit_line",
     "participant_line",
     "study_line",
 ]
@@ -128,20 +126,6 @@ class Unblinded:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditLine:
-    """``irlink study audit``: one action on the study, who took it, where and why."""
-
-    study: str
-    at: datetime
-    user: str
-    host: str
-    action: str
-    participant: str | None
-    reason: str | None
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class RegimenFits:
     """``irlink regimen check``: the regimen fits the device (or its family's profile).
 
@@ -177,7 +161,7 @@ STUDY_KINDS: dict[str, type[Any]] = {
     "withdrawn": Withdrawn,
     "missed": Missed,
     "unblinded": Unblinded,
-    "audit": AuditLine,
+    "audit": AuditEntry,
     "regimen_fits": RegimenFits,
     "regimen_problem": Problem,
     "regimen_example": RegimenExample,
@@ -223,18 +207,4 @@ def participant_line(study: str, row: Progress) -> ParticipantLine:
         None if window is None else window.closes,
         row.state,
         row.arm,
-    )
-
-
-def audit_line(study: str, entry: AuditEntry) -> AuditLine:
-    """An audit trail entry as its ``audit`` line."""
-    return AuditLine(
-        study,
-        entry.at,
-        entry.user,
-        entry.host,
-        entry.action,
-        entry.participant,
-        entry.reason,
-        entry.data,
     )

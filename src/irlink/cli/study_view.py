@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from irlink.cli.logview import local
-from irlink.cli.study_lines import AuditLine, StudyLine, Unblinded
+from irlink.cli.study_lines import StudyLine, Unblinded
 from irlink.cli.texts import console
 from irlink.regimen.model import span_text
-from irlink.regimen.overview import Progress
+from irlink.regimen.overview import AuditEntry, Progress
 from irlink.regimen.studies import StudyRecord
 
 __all__ = ["created_text", "print_audit", "print_status", "print_studies", "unblinded_text"]
@@ -170,7 +170,7 @@ def print_studies(lines: Sequence[StudyLine], path: Path) -> None:
     out.print(table)
 
 
-def print_audit(entries: Sequence[AuditLine]) -> None:
+def print_audit(entries: Sequence[AuditEntry]) -> None:
     """Print the audit trail: time, user, host, action, participant and reason."""
     out = console()
     table = Table(box=None, pad_edge=False)
