@@ -5,6 +5,7 @@ Each test has a session log of its own (tests/conftest.py points IRLINK_DB at it
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +249,19 @@ def test_a_log_that_cannot_be_written_exits_7(tmp_path: Path) -> None:
     assert result.exit_code == 7, result.output
     assert "cannot create the session log's folder" in result.stderr
     assert "nothing was changed" in result.stderr
+
+
+def test_a_log_from_before_studies_says_there_are_none(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    ok("--db", str(db), "study", "create", "gale-2006")
+    with sqlite3.connect(db) as old:  # as an irlink that kept no studies left it
+        old.execute("DROP TABLE audit")
+        old.execute("DROP TABLE participants")
+        old.execute("DROP TABLE allocation")
+        old.execute("DROP TABLE studies")
+    result = irlink("--db", str(db), "study", "status", "gale-2006")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the session log {db} has no studies yet: `irlink study create REGIMEN.yaml` "
+        "creates one\n"
+    )

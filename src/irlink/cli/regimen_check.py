@@ -96,9 +96,9 @@ def check(
     json_here: JsonHere = False,
 ) -> None:
     """Check a regimen file: its fields, then every visit's session on every port, each
-    arm's sham, and the visits a day, against the device's limits (-d ADDRESS connects;
-    without it, the published limits of its family). Every problem is said with its
-    line and fix (exit 2)."""
+    arm's sham, and the visits a day, against the device's limits (-d ADDRESS, or
+    IRLINK_DEVICE, connects; without either, the published limits of its family). Every
+    problem is said with its line and fix (exit 2)."""
     opts = options(ctx, device_here, json_here)
     from irlink.cli.study_lines import RegimenFits  # noqa: PLC0415
     from irlink.regimen.fit import describe, misfits  # noqa: PLC0415

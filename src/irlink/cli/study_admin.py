@@ -41,6 +41,8 @@ Reason = Annotated[
 def study_log(opts: Options, *, write: bool = False) -> Iterator[SessionLog]:
     """The session log (read-only unless ``write``); a study refused ends the command (exit
     2), a log that cannot be written too (exit 7)."""
+    import sqlite3  # noqa: PLC0415
+
     from irlink.record.store import RecordError, RecordingFailed, SessionLog  # noqa: PLC0415
     from irlink.regimen.studies import StudyError  # noqa: PLC0415
 
@@ -56,6 +58,14 @@ def study_log(opts: Options, *, write: bool = False) -> Iterator[SessionLog]:
         fail(str(exc))
     except RecordingFailed as exc:
         fail(str(exc), EXIT_RECORD, option="--db")
+    except sqlite3.Error as exc:
+        if "no such table" in str(exc):  # a log written before irlink kept studies
+            fail(
+                f"the session log {log.path} has no studies yet: `irlink study create "
+                "REGIMEN.yaml` creates one",
+                option="--db",
+            )
+        fail(f"cannot read the session log {log.path}: {exc}", option="--db")
     finally:
         log.close()
 
