@@ -53,12 +53,13 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_noisy_link.py
 	$(BIN)/python bench/bench_record.py
 
-## generate: rewrite what is made from the sources: code, vectors and the protocol's catalogue from protocols/, the --json schema
+## generate: rewrite what is made from the sources: code, vectors and the protocol's catalogue from protocols/, the --json schema, the regimen schema
 generate: $(STAMP)
 	$(BIN)/python scripts/gen_messages.py
 	$(BIN)/python scripts/gen_vectors.py
 	$(BIN)/python scripts/gen_protocol_doc.py
 	$(BIN)/python scripts/gen_cli_schema.py
+	$(BIN)/python scripts/gen_regimen_schema.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -10,9 +10,7 @@ fails when the published copy and the code differ.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 from irlink.cli.jsonlines import schema
@@ -27,18 +25,9 @@ def generate() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the schema file is stale")
-    args = parser.parse_args()
-    text = generate()
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is stale: run make generate", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    from publish import publish  # noqa: PLC0415  (scripts/ leads sys.path when run as a script)
+
+    return publish(TARGET, generate(), __doc__)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The wheel ships protocols/ inside the package, and irlink.spec reads it from there.
 
-It also ships the published JSON Schema of `irlink --json` lines beside the command line.
+It also ships the published JSON Schema of `irlink --json` lines beside the command line,
+and the regimen files' schema and example regimens beside irlink.regimen.
 """
 
 from __future__ import annotations
@@ -46,13 +47,25 @@ def test_wheel_ships_the_published_schema_of_json_output(wheel: Path) -> None:
     assert "irlink/cli/irlink-output.schema.json" in names
 
 
+def test_wheel_ships_the_regimen_schema_and_every_example_regimen(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folder = ROOT / "src" / "irlink" / "regimen"
+    shipped = [folder / "regimen.schema.json", *sorted((folder / "examples").glob("*.yaml"))]
+    assert len(shipped) > 3
+    for path in shipped:
+        assert path.is_file()
+        assert f"irlink/{path.relative_to(ROOT / 'src' / 'irlink').as_posix()}" in names
+
+
 def test_installed_wheel_loads_the_spec_from_inside_the_package(
     wheel: Path, tmp_path: Path
 ) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path)
     code = (
         "import irlink.spec as s; d = s.protocols_dir(); "
-        "s.load_protocol(); s.load_gatt(); s.load_device_profiles(); print(d)"
+        "s.load_protocol(); s.load_gatt(); s.load_device_profiles(); "
+        "import irlink.regimen as r; r.regimen_schema(); "
+        "[r.load_regimen(r.example(n)) for n in r.examples()]; print(d)"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     done = subprocess.run(

@@ -19,6 +19,7 @@ from typing import Any
 
 from irlink.cli.logged import Exported, LoggedCommand, LoggedEvent, LoggedSamples, LoggedSession
 from irlink.cli.results import Cleared, Configured, Done, Error, Reported, Started, Summary
+from irlink.cli.study_lines import STUDY_KINDS
 from irlink.discovery import Found
 from irlink.events import (
     ChargerConnected,
@@ -83,6 +84,7 @@ KINDS: dict[str, type[Any]] = {
     "logged_device": DeviceRow,
     "exported": Exported,
     "report": Reported,
+    **STUDY_KINDS,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from irlink.cli import regimen_check, study_visit
+
 app = typer.Typer(
     name="regimen",
     help="Regimen files: check one against a device's limits, run a personal course.",
@@ -12,6 +14,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from irlink.cli import study_visit  # noqa: E402  (the commands hang on the app above)
-
+regimen_check.register(app)
 app.command("run")(study_visit.run_course)

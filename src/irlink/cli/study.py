@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typer
 
+from irlink.cli import study_admin, study_visit
+
 app = typer.Typer(
     name="study",
     help="Run a study: create it from a regimen, enrol, run visits, unblind, report.",
@@ -17,6 +19,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from irlink.cli import study_visit  # noqa: E402  (the commands hang on the app above)
-
+study_admin.register(app)
 app.command("visit")(study_visit.visit)

@@ -15,6 +15,9 @@ r.yaml:3: family: 'toaster' is not one of waistband, multiport, firmat; write on
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,15 +28,55 @@ from pydantic import ValidationError
 from irlink.errors import IRLinkError
 from irlink.regimen.model import Regimen
 
-__all__ = ["SCHEMA_NAME", "RegimenError", "load_regimen", "parse_regimen", "regimen_schema"]
+__all__ = [
+    "SCHEMA_NAME",
+    "Problem",
+    "RegimenError",
+    "field_lines",
+    "line_of",
+    "load_regimen",
+    "parse_regimen",
+    "regimen_schema",
+]
 
 SCHEMA_NAME = "regimen.schema.json"
 
 Path_ = tuple[str | int, ...]
+# A validator's message may start with the field it is about, relative to where it ran:
+# ``window must be ...``, ``measures.2.visits: ...`` (the colon: the name is not prose).
+_FIELD_FIRST = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)(: | )")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a regimen file: where, which field, and what to do about it."""
+
+    file: str
+    line: int | None  # 1-based; None when the file as a whole is at fault
+    field: str  # dotted: session.duration, measures.2.visits; "" for the file's syntax
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 class RegimenError(IRLinkError, ValueError):
-    """A regimen file that cannot be used: its message names the file, line and field."""
+    """A regimen file that cannot be used: its message names the file, line and field.
+
+    ``problems`` holds each of them apart (one per line of the message).
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> RegimenError:
+        """The error that lists ``problems``, one per line."""
+        return cls("\n".join(str(p) for p in problems), problems)
 
 
 def load_regimen(path: str | Path) -> Regimen:
@@ -42,12 +85,12 @@ def load_regimen(path: str | Path) -> Regimen:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RegimenError(f"{file}: no such file; give the path of a regimen file") from None
+        problem = "no such file; give the path of a regimen file"
     except (OSError, UnicodeDecodeError) as error:
-        raise RegimenError(
-            f"{file}: cannot be read ({error}); give a readable UTF-8 file"
-        ) from None
-    return parse_regimen(text, str(file))
+        problem = f"cannot be read ({error}); give a readable UTF-8 file"
+    else:
+        return parse_regimen(text, str(file))
+    raise RegimenError.of([Problem(str(file), None, "", problem)])
 
 
 def parse_regimen(text: str, name: str = "<regimen>") -> Regimen:
@@ -57,20 +100,35 @@ def parse_regimen(text: str, name: str = "<regimen>") -> Regimen:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
         problem = getattr(error, "problem", None) or str(error)
-        raise RegimenError(f"{where}: not valid YAML ({problem}); fix the syntax there") from None
+        raise RegimenError.of(
+            [
+                Problem(
+                    name,
+                    None if mark is None else mark.line + 1,
+                    "",
+                    f"not valid YAML ({problem}); fix the syntax there",
+                )
+            ]
+        ) from None
     if not isinstance(data, dict):
-        raise RegimenError(
-            f"{name}:1: a regimen is a YAML mapping starting with 'irlink_regimen: 1'; "
-            "see the examples shipped with irlink (irlink regimen examples)"
+        raise RegimenError.of(
+            [
+                Problem(
+                    name,
+                    1,
+                    "",
+                    "a regimen is a YAML mapping starting with 'irlink_regimen: 1'; see the "
+                    "examples shipped with irlink (irlink regimen examples)",
+                )
+            ]
         )
     lines = _lines(node)
     try:
         return Regimen.model_validate(data)
     except ValidationError as error:
-        raise RegimenError(
-            "\n".join(_message(e, name, lines) for e in error.errors(include_url=False))
+        raise RegimenError.of(
+            [_problem(e, name, lines) for e in error.errors(include_url=False)]
         ) from None
 
 
@@ -79,6 +137,22 @@ def regimen_schema() -> dict[str, Any]:
     text = resources.files("irlink.regimen").joinpath(SCHEMA_NAME).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def field_lines(text: str) -> dict[Path_, int]:
+    """The line (1-based) of every key and item of the regimen file ``text``, by its path."""
+    try:
+        return _lines(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+
+
+def line_of(lines: dict[Path_, int], path: Path_) -> int:
+    """The line of ``path``, or of the nearest field above it that the file has."""
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in lines:
+            return lines[path[:cut]]
+    return 1
 
 
 def _lines(node: yaml.Node | None) -> dict[Path_, int]:
@@ -101,16 +175,19 @@ def _lines(node: yaml.Node | None) -> dict[Path_, int]:
     return found
 
 
-def _message(error: Any, name: str, lines: dict[Path_, int]) -> str:
-    """One validation error as ``file:line: field: problem; fix``."""
+def _problem(error: Any, name: str, lines: dict[Path_, int]) -> Problem:
+    """One validation error as a :class:`Problem`: ``file:line: field: problem; fix``."""
     path: Path_ = tuple(p for p in error["loc"] if not _is_tag(p))
-    line = 1
-    for cut in range(len(path), -1, -1):
-        if path[:cut] in lines:
-            line = lines[path[:cut]]
-            break
+    message = _explain(error)
+    named = _FIELD_FIRST.match(message) if error["type"] == "value_error" else None
+    if named is not None:
+        deeper = (*path, *(int(p) if p.isdigit() else p for p in named[1].split(".")))
+        if deeper in lines:
+            path = deeper
+            if named[2] == ": ":
+                message = message[named.end() :]
     field = ".".join(str(p) for p in path) or "(top)"
-    return f"{name}:{line}: {field}: {_explain(error)}"
+    return Problem(name, line_of(lines, path), field, message)
 
 
 def _is_tag(part: object) -> bool:

@@ -6,7 +6,7 @@ measures taken before or after it (0-10 NRS pain items, free text), and, for a s
 its arms (the same settings, sham or not) and how participants are allocated to them
 (permuted blocks of varying size from a seed, optionally per stratum).
 
-The JSON Schema of the format is :data:`irlink.regimen.SCHEMA_PATH`
+The JSON Schema of the format is :func:`irlink.regimen.regimen_schema`
 (``regimen.schema.json``), made from these models by ``make generate``.
 """
 
@@ -38,6 +38,7 @@ __all__ = [
     "Study",
     "Visits",
     "parse_span",
+    "span_text",
 ]
 
 FAMILIES = ("waistband", "multiport", "firmat")
@@ -61,7 +62,8 @@ def parse_span(value: object) -> timedelta:
     raise ValueError(f"{value!r} is not a duration; write it like 30m, 1h30m, 7d or 1w")
 
 
-def _span_text(value: timedelta) -> str:
+def span_text(value: timedelta) -> str:
+    """A duration as a regimen writes it: ``30m``, ``1h30m``, ``1d``, ``1w``."""
     days, rest = divmod(round(value.total_seconds()), 86400)
     if days and not rest:
         return f"{days // 7}w" if days % 7 == 0 else f"{days}d"
@@ -71,7 +73,7 @@ def _span_text(value: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_span),
-    PlainSerializer(_span_text, return_type=str),
+    PlainSerializer(span_text, return_type=str),
     WithJsonSchema(
         {
             "type": ["string", "number"],
@@ -96,6 +98,7 @@ class Visits(_Strict):
     window: Duration = Field(
         default=timedelta(0),
         description="How early or late a visit may be and still be on time, e.g. 1d.",
+        json_schema_extra={"default": "0s"},  # as a regimen writes it, not ISO 8601's PT0S
     )
 
     @model_validator(mode="after")
@@ -128,7 +131,9 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _pulse_rate_with_pulsed(self) -> Settings:
         if self.mode == "pulsed" and self.pulse_hz is None:
-            raise ValueError("a pulsed session needs pulse_hz; add pulse_hz: 73, for instance")
+            raise ValueError(
+                "mode: a pulsed session needs pulse_hz; add pulse_hz: 73, for instance"
+            )
         if self.mode == "continuous" and self.pulse_hz is not None:
             raise ValueError("pulse_hz applies to mode: pulsed; remove it, or add mode: pulsed")
         if len(set(self.ports)) != len(self.ports):
@@ -208,18 +213,21 @@ class Study(_Strict):
     @model_validator(mode="after")
     def _arms_and_blocks_agree(self) -> Study:
         names = [arm.name for arm in self.arms]
-        if len(set(names)) != len(names):
-            raise ValueError("two arms share a name; give each arm its own name")
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise ValueError(
+                    f"arms.{index}.name: another arm is called {name}; give each arm its own name"
+                )
         ratio = self.allocation.ratio or [1] * len(self.arms)
         if len(ratio) != len(self.arms) or min(ratio) < 1:
             raise ValueError(
-                f"allocation.ratio needs one positive number per arm ({len(self.arms)})"
+                f"allocation.ratio: give one positive number per arm ({len(self.arms)})"
             )
         unit = sum(ratio)
         bad = [b for b in self.allocation.blocks if b % unit or b <= 0]
         if bad:
             raise ValueError(
-                f"block sizes {bad} are not multiples of the ratio's sum {unit}; "
+                f"allocation.blocks: sizes {bad} are not multiples of the ratio's sum {unit}; "
                 f"use sizes such as {unit}, {2 * unit}, {3 * unit}"
             )
         return self
@@ -245,15 +253,20 @@ class Regimen(_Strict):
 
     @model_validator(mode="after")
     def _measures_fit(self) -> Regimen:
+        # Each message names the field it is about first: the error points at its line.
         ids = [m.id for m in self.measures]
-        if len(set(ids)) != len(ids):
-            raise ValueError("two measures share an id; give each measure its own id")
-        for measure in self.measures:
-            for visit in measure.visits or []:
+        for index, measure in enumerate(self.measures):
+            if measure.id in ids[:index]:
+                raise ValueError(
+                    f"measures.{index}.id: another measure has the id {measure.id}; give each "
+                    "measure its own id"
+                )
+            for at, visit in enumerate(measure.visits or []):
                 if not 1 <= visit <= self.visits.count:
                     raise ValueError(
-                        f"measure {measure.id} is asked at visit {visit}, but the course has "
-                        f"visits 1 to {self.visits.count}"
+                        f"measures.{index}.visits.{at}: measure {measure.id} is asked at visit "
+                        f"{visit}, but the course has visits 1 to {self.visits.count}; ask it "
+                        f"at visits from 1 to {self.visits.count}"
                     )
         return self
 

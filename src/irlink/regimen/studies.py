@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from irlink.errors import IRLinkError
 from irlink.record.opening import RecordingFailed
@@ -338,6 +338,8 @@ def enrol(
 
 def _stratum(study: StudyRecord, given: dict[str, str]) -> str:
     factors = study.regimen.study.allocation.strata if study.regimen.study else {}
+    if given and not factors:
+        raise StudyError(f"{study.name} is not stratified: leave --stratum out")
     if set(given) != set(factors):
         need = ", ".join(f"--stratum {f}=LEVEL" for f in sorted(factors)) or "no --stratum"
         raise StudyError(f"study {study.name} is stratified by {sorted(factors)}: give {need}")
@@ -397,6 +399,8 @@ def unblind(
     """
     if study.kind != "study":
         raise StudyError(f"{study.name} is a course: it has no arms to unblind")
+    if code is None and not study.blinded:
+        _not_blinded(study)
     if not reason.strip():
         raise StudyError("unblinding needs a reason (who asked, and why); give --reason")
     person = None if code is None else find_participant(log, study, code)
@@ -404,8 +408,10 @@ def unblind(
     shams = {arm.name: arm.sham for arm in study.regimen.arms}
 
     def work(db: sqlite3.Connection) -> dict[str, str]:
-        if person is None and not study.blinded:
-            raise StudyError(f"study {study.name} is already unblinded")
+        # Read again here: another process may have unblinded it since ``study`` was read.
+        blinded = db.execute("SELECT blinded FROM studies WHERE id = ?", (study.id,)).fetchone()
+        if person is None and not blinded[0]:
+            _not_blinded(study)
         rows = db.execute(
             "SELECT id, code FROM participants WHERE study_id = ?"
             + ("" if person is None else " AND id = ?"),
@@ -437,6 +443,20 @@ def unblind(
         return arms
 
     return commit(log, "study", work)
+
+
+def _not_blinded(study: StudyRecord) -> NoReturn:
+    if study.blinded:  # unblinded by another process since it was read
+        raise StudyError(f"study {study.name} was unblinded meanwhile; nothing more to reveal")
+    if study.unblinded is None:
+        raise StudyError(
+            f"study {study.name} is not blinded (blinded: false in its regimen): its arms "
+            f"show in `irlink study status {study.name}`"
+        )
+    raise StudyError(
+        f"study {study.name} was unblinded at {study.unblinded:%Y-%m-%d %H:%M} UTC: its arms "
+        f"show in `irlink study status {study.name}`"
+    )
 
 
 def _fill_sham(db: sqlite3.Connection, participant_id: int, sham: bool) -> None:

@@ -329,6 +329,8 @@ def miss_visit(
     log: SessionLog, study: StudyRecord, participant: Participant, reason: str, at: datetime
 ) -> int:
     """Record that the visit due did not happen (the participant did not come): its number."""
+    if participant.withdrawn is not None:
+        raise StudyError(f"{participant.code} was withdrawn from {study.name}: no visit is due")
     due = due_visit(log, study, participant)
     if due.resume is not None:
         raise StudyError(
