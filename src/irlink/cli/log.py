@@ -263,14 +263,14 @@ def export(
             fail(f"--out {out!r} cannot be written: {exc.strerror or exc}", option="--out")
     for each in written:
         if out == "-":  # stdout holds the rows themselves
-            typer.echo(f"{each.table}: {_rows(each.rows)}", err=True)
+            typer.echo(f"{each.table}: {counted_rows(each.rows)}", err=True)
             continue
         done = Exported(form, each.table, str(each.path or out), each.rows)
-        text = f"{each.table}: {_rows(each.rows)} to {done.path}"
+        text = f"{each.table}: {counted_rows(each.rows)} to {done.path}"
         emit(opts, "exported", done, functools.partial(typer.echo, text))
 
 
-def _rows(count: int) -> str:
+def counted_rows(count: int) -> str:
     return f"{count} row" + ("" if count == 1 else "s")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typer
 
+from irlink.cli import study_results
+
 app = typer.Typer(
     name="study",
     help="Run a study: create it from a regimen, enrol, run visits, unblind, report.",
@@ -16,3 +18,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.command("report")(study_results.report)
+app.command("export")(study_results.export)
