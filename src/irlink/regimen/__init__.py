@@ -31,7 +31,9 @@ __all__ = [
 def examples() -> list[str]:
     """The names of the example regimens shipped with irlink."""
     folder = resources.files("irlink.regimen").joinpath("examples")
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def example(name: str) -> Path:

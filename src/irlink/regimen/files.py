@@ -2,10 +2,11 @@
 
 Every error names the file, the line and the field, and says what to write instead:
 
->>> parse_regimen("irlink_regimen: 1\\nname: x\\nfamily: toaster\\n", "r.yaml")
-Traceback (most recent call last):
-...
-irlink.regimen.files.RegimenError: r.yaml:3: family: 'toaster' is not one of waistband, multiport, firmat; write one of them
+>>> try:
+...     parse_regimen("irlink_regimen: 1\\nname: x\\nfamily: toaster\\n", "r.yaml")
+... except RegimenError as error:
+...     print(error)
+r.yaml:3: family: 'toaster' is not one of waistband, multiport, firmat; write one of them
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def load_regimen(path: str | Path) -> Regimen:
     except FileNotFoundError:
         raise RegimenError(f"{file}: no such file; give the path of a regimen file") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise RegimenError(f"{file}: cannot be read ({error}); give a readable UTF-8 file") from None
+        raise RegimenError(
+            f"{file}: cannot be read ({error}); give a readable UTF-8 file"
+        ) from None
     return parse_regimen(text, str(file))
 
 

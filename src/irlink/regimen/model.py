@@ -30,7 +30,6 @@ from irlink.durations import format_duration, parse_duration
 
 __all__ = [
     "FAMILIES",
-    "parse_span",
     "Allocation",
     "Arm",
     "Measure",
@@ -38,6 +37,7 @@ __all__ = [
     "Settings",
     "Study",
     "Visits",
+    "parse_span",
 ]
 
 FAMILIES = ("waistband", "multiport", "firmat")
@@ -146,7 +146,8 @@ class Measure(_Strict):
         default="before", description="Asked before the session starts, or after it ends."
     )
     visits: list[int] | None = Field(
-        default=None, description="The visits it is asked at (1 is the first); every visit if left out."
+        default=None,
+        description="The visits it is asked at (1 is the first); every visit if left out.",
     )
     required: bool | None = Field(
         default=None, description="Whether a visit needs it; NRS items are by default, text not."
