@@ -15,17 +15,10 @@ from irlink.cli.common import EXIT_OK, EXIT_USAGE
 from irlink.record.store import SessionLog
 from irlink.regimen.results import analyse, read_study
 from tests.cli.schema import check_lines
+from tests.cli.test_report import one_error
 from tests.regimen.conftest import gale_study, pilot_study
 
 runner = CliRunner()
-
-
-def one_error(stderr: str, says: str) -> None:
-    assert "Traceback" not in stderr
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ")
-    assert says in lines[0], stderr
 
 
 def json_lines(stdout: str) -> list[dict[str, Any]]:

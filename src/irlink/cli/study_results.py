@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from irlink.cli import values
 from irlink.cli.common import JsonHere, Options, emit, fail, options
-from irlink.cli.log import counted_rows, opened
+from irlink.cli.exporting import check_folder, format_option, out_option, say_written, write_out
+from irlink.cli.log import opened
 
 if TYPE_CHECKING:
     from irlink.cli.study_lines import StudyReported
+    from irlink.record.export import Written
     from irlink.regimen.results import StudyData, StudyResults
 
 __all__ = ["export", "report"]
@@ -138,26 +139,16 @@ def _said(head: StudyReported) -> str:
 def export(
     ctx: typer.Context,
     name: Study,
-    out: Annotated[
-        str,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="PATH",
-            help="Where: a folder for csv and redcap (made if missing); a file for jsonl, or "
-            "- for stdout (then stdout holds the rows, and what was written is said on stderr).",
-            show_default=False,
-        ),
-    ],
+    out: Annotated[str, out_option("csv and redcap")],
     form: Annotated[
         str,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help="csv: participants, visits and measures as tidy tables in the folder --out; "
+        format_option(
+            "csv: participants, visits and measures as tidy tables in the folder --out; "
             "jsonl: the same rows as JSON lines, with their table; redcap: a data dictionary, "
             "records, events and instrument designations for a longitudinal REDCap project.",
-            parser=values.choice("csv", "jsonl", "redcap"),
+            "csv",
+            "jsonl",
+            "redcap",
         ),
     ] = "csv",
     json_here: JsonHere = False,
@@ -165,39 +156,25 @@ def export(
     """Export a study's data: tidy CSV or JSON lines, or CSV files for REDCap. A blinded
     study's arms are their letters (and REDCap gets no arm at all)."""
     opts = options(ctx, json=json_here)
-    import sys  # noqa: PLC0415
-
     from irlink.cli.study_lines import StudyExported  # noqa: PLC0415
     from irlink.regimen.results.redcap import export_redcap  # noqa: PLC0415
     from irlink.regimen.results.tidy import export_csv, export_jsonl  # noqa: PLC0415
 
-    if form != "jsonl" and (out == "-" or (Path(out).exists() and not Path(out).is_dir())):
-        fail(f"--out {out!r} is not a folder: {form} writes several files", option="--out")
+    if form != "jsonl":
+        check_folder(out, form, "writes several files")
     study = _study(opts, name)
-    try:
-        if form == "csv":
-            written = export_csv(study, out)
-        elif form == "redcap":
-            written = export_redcap(study, out)
-        elif out == "-":
-            written = export_jsonl(study, sys.stdout)
-        else:
-            with open(out, "w", encoding="utf-8") as stream:
-                written = export_jsonl(study, stream)
-    except BrokenPipeError:
-        raise  # the reader of stdout left (`| head`): a quiet end, as for any command
-    except OSError as exc:
-        fail(f"--out {out!r} cannot be written: {exc.strerror or exc}", option="--out")
+    folder = {"csv": export_csv, "redcap": export_redcap}.get(form)
+    written = write_out(
+        out,
+        None if folder is None else functools.partial(folder, study),
+        functools.partial(export_jsonl, study),
+    )
     if study.synthetic:
         typer.echo(SYNTHETIC_SAID.format(study.name), err=out == "-" or opts.json)
-    for each in written:
-        rows = counted_rows(each.rows)
-        if out == "-":  # stdout holds the rows themselves
-            typer.echo(f"{each.table}: {rows}", err=True)
-            continue
-        done = StudyExported(
-            form, each.table, str(each.path or out), each.rows, study.name, study.blinded,
-            study.synthetic,
-        )  # fmt: skip
-        said = f"{each.table}: {rows} to {done.path}"
-        emit(opts, "study_exported", done, functools.partial(typer.echo, said))
+
+    def line(each: Written) -> StudyExported:
+        where = str(each.path or out)
+        whose = (study.name, study.blinded, study.synthetic)
+        return StudyExported(form, each.table, where, each.rows, *whose)
+
+    say_written(opts, out, written, "study_exported", line)

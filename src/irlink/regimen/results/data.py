@@ -26,6 +26,7 @@ from irlink.regimen.results.masking import labels, masker, reference, shown_orde
 __all__ = [
     "Answer",
     "Item",
+    "OfStudy",
     "Participant",
     "StudyData",
     "StudyNotFound",
@@ -38,6 +39,16 @@ __all__ = [
 
 class StudyNotFound(RecordError):
     """The session log has no study of that name."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfStudy:
+    """The study a result is of, and how to read it: its groups are sealed letters while
+    ``blinded``; ``synthetic``, a rehearsal made by ``irlink study simulate``, never evidence."""
+
+    study: str
+    synthetic: bool
+    blinded: bool
 
 
 @dataclass(frozen=True, slots=True)

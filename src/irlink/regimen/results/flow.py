@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from irlink.regimen.results.data import Participant, StudyData
+from irlink.regimen.results.data import OfStudy, Participant, StudyData
 from irlink.regimen.results.stats import complete_cases
 
 __all__ = [
@@ -45,12 +45,9 @@ class Withdrawal:
 
 
 @dataclass(frozen=True, slots=True)
-class Flow:
+class Flow(OfStudy):
     """``irlink study report``: the CONSORT-style flow; counts are per group (arm or letter)."""
 
-    study: str
-    synthetic: bool  # a rehearsal (irlink study simulate): never evidence
-    blinded: bool  # groups are sealed letters
     enrolled: int
     allocated: dict[str, int]
     received_all: dict[str, int]  # every visit of the course ended, its session completed
@@ -98,12 +95,9 @@ class Deviation:
 
 
 @dataclass(frozen=True, slots=True)
-class Adherence:
+class Adherence(OfStudy):
     """``irlink study report``: visits done on time against scheduled, dose against planned."""
 
-    study: str
-    synthetic: bool  # a rehearsal (irlink study simulate): never evidence
-    blinded: bool  # groups are sealed letters
     groups: dict[str, Dose]
     overall: Dose
     participants: tuple[ParticipantAdherence, ...]
@@ -119,9 +113,8 @@ def _lost(study: StudyData, person: Participant, now: datetime) -> bool:
     if person.withdrawn is not None or _finished(study, person):
         return False
     last = person.visit(study.visit_count)
-    return (last is not None and last.state == "missed") or _closes(
-        study, person, study.visit_count
-    ) < now
+    missed = last is not None and last.state == "missed"
+    return missed or _closes(study, person, study.visit_count) < now
 
 
 def _closes(study: StudyData, person: Participant, number: int) -> datetime:

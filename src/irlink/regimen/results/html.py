@@ -12,13 +12,12 @@ every section opens with SYNTHETIC in large letters, and a printed page carries 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from html import escape
 from pathlib import Path
 
-from irlink.durations import format_duration
 from irlink.record.report import page, write_whole
 from irlink.record.report.plots import require
+from irlink.regimen.model import format_span
 from irlink.regimen.results import StudyResults
 from irlink.regimen.results.data import StudyData
 from irlink.regimen.results.flow import Adherence, Dose, Flow
@@ -104,8 +103,8 @@ def _header(results: StudyResults) -> str:
     facts = {
         "Regimen": title,
         "Blinding": blinding,
-        "Visits": f"{study.visit_count}, one every {_span(study.interval)}, on time within "
-        f"± {_span(study.window)}",
+        "Visits": f"{study.visit_count}, one every {format_span(study.interval)}, on time within "
+        f"± {format_span(study.window)}",
         "Participants": f"{len(study.participants)} enrolled",
         "Made": f"{results.made:%Y-%m-%d %H:%M} UTC by irlink, from the session log; times are UTC",
     }
@@ -119,13 +118,6 @@ def _header(results: StudyResults) -> str:
     if study.synthetic:
         facts["Data"] = SYNTHETIC_BANNER
     return f"<header><h1>Study {escape(study.name)}: results</h1>{_facts(facts)}</header>"
-
-
-def _span(value: timedelta) -> str:
-    days, rest = divmod(round(value.total_seconds()), 86400)
-    if days and not rest:
-        return f"{days // 7} week(s)" if days % 7 == 0 else f"{days} day(s)"
-    return format_duration(value)
 
 
 def _row(label: str, counts: dict[str, int], groups: tuple[str, ...]) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from irlink.record.store import RecordError
-from irlink.regimen.results.data import Item, StudyData
+from irlink.regimen.results.data import Item, OfStudy, StudyData
 
 __all__ = [
     "INSTALL",
@@ -47,11 +47,10 @@ class StatsUnavailable(RecordError):
 
 
 def require_stats() -> None:
-    """Raise :class:`StatsUnavailable`, which says how to install them, without scipy and
-    statsmodels."""
+    """Raise :class:`StatsUnavailable`, naming the extra, if scipy or statsmodels is missing."""
     try:
         import scipy.stats  # noqa: F401, PLC0415  (only when a table is made)
-        import statsmodels.api  # noqa: F401, PLC0415
+        import statsmodels.regression.linear_model  # noqa: F401, PLC0415
     except ImportError as exc:
         raise StatsUnavailable(
             f"the results table's tests need scipy and statsmodels, which are not installed: "
@@ -93,12 +92,9 @@ class ItemComparison:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemResult:
+class ItemResult(OfStudy):
     """``irlink study report``: one NRS item's row of the results table, every arm."""
 
-    study: str
-    synthetic: bool  # a rehearsal (irlink study simulate): never evidence
-    blinded: bool  # groups are sealed letters
     item: str
     label: str
     phase: str  # the scores are taken before or after the session
@@ -211,6 +207,15 @@ def _group(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Adjusted:
+    """One arm's ANCOVA coefficient: the difference adjusted for baseline, its 95 % CI, p."""
+
+    difference: float
+    interval: tuple[float, float]
+    p: float | None
+
+
 def _compare(
     group: str, reference: str, cases: Pairs, notes: list[str], adjusted: _Adjusted | None
 ) -> ItemComparison:
@@ -232,15 +237,6 @@ def _compare(
     return ItemComparison(
         group, reference, difference, t, p, adjusted.difference, low, high, adjusted.p
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Adjusted:
-    """One arm's ANCOVA coefficient: the difference adjusted for baseline, its 95 % CI, p."""
-
-    difference: float
-    interval: tuple[float, float]
-    p: float | None
 
 
 def _ancova(study: StudyData, cases: Pairs, notes: list[str]) -> dict[str, _Adjusted]:
