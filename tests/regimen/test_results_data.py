@@ -8,7 +8,8 @@ import pytest
 
 from irlink.record.store import RecordError, SessionLog
 from irlink.regimen.results import StudyData, StudyNotFound, read_study
-from tests.regimen.studies import StudyLog
+from irlink.regimen.results.masking import HIDDEN
+from tests.regimen.studies import StudyLog, VisitRow
 
 
 def study_in(path: Path, name: str = "gale") -> StudyData:
@@ -97,3 +98,28 @@ def test_sealed_letters_that_do_not_cover_the_arms_are_refused(tmp_path: Path) -
     StudyLog(tmp_path / "bad.db", letters={"infrared": "A"})
     with pytest.raises(RecordError, match="sealed letters do not cover its arms"):
         study_in(tmp_path / "bad.db")
+
+
+@pytest.mark.parametrize("blinded", [True, False])
+def test_what_people_wrote_that_names_an_arm_is_hidden_while_blinded(
+    tmp_path: Path, blinded: bool
+) -> None:
+    log = StudyLog(tmp_path / "words.db", blinded=blinded)
+    log.enrol(
+        "W1",
+        "sham",
+        VisitRow(texts={"remarks": "I think mine is the Sham belt"}),
+        VisitRow(override="the infrared unit was charging", on_time=False),
+        withdrawn=(9, "felt no heat: sham?"),
+    )
+    [w1] = study_in(tmp_path / "words.db").participants
+    first, second = w1.visits
+    written = (first.answers[0].text, second.override_reason, w1.withdrawn_reason)
+    if blinded:
+        assert written == (HIDDEN, HIDDEN, HIDDEN)
+    else:
+        assert written == (
+            "I think mine is the Sham belt",
+            "the infrared unit was charging",
+            "felt no heat: sham?",
+        )

@@ -3,8 +3,9 @@
 The study store and the runner write a study's tables (:mod:`irlink.record.schema`,
 version 2); this module only reads them. While the study is blinded nothing it returns
 holds an arm's name or says which arm is the sham: each participant's ``group`` is the
-letter sealed for their arm (``A``, ``B``), their ``arm`` is None, and text from the
-regimen that names an arm (its title, an item's label) is left out. A participant
+letter sealed for their arm (``A``, ``B``), their ``arm`` is None, and a text that
+names an arm (the regimen's title or an item's label; a reason or a remark someone
+wrote) is left out (:mod:`~irlink.regimen.results.masking`). A participant
 unblinded alone, in an emergency, stays under their letter too: the analysis stays
 blinded until the whole study is. Once the study is unblinded, ``group`` and ``arm``
 are the arm's name.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +23,7 @@ from irlink.record.queries import when
 from irlink.record.store import RecordError, SessionLog
 from irlink.regimen.files import RegimenError, parse_regimen
 from irlink.regimen.model import Regimen
-from irlink.regimen.results.masking import labels, masker, reference, shown_order
+from irlink.regimen.results.masking import hider, labels, masker, reference, shown_order
 
 __all__ = [
     "Answer",
@@ -92,6 +94,17 @@ class Visit:
     def done(self) -> bool:
         """Whether the visit took place and ended (whatever its session did)."""
         return self.state == "ended"
+
+    @property
+    def planned_s(self) -> int | None:
+        """Seconds planned over its sessions; None when it has none in the log."""
+        return sum(s.planned_s for s in self.sessions) if self.sessions else None
+
+    @property
+    def delivered_s(self) -> int | None:
+        """Seconds delivered over its sessions; None when any is not known, or none ran."""
+        known = [s.delivered_s for s in self.sessions]
+        return None if not known or None in known else sum(d or 0 for d in known)
 
     def score(self, item: str, phase: str) -> int | None:
         """The NRS score given for ``item`` in ``phase``; None if not given."""
@@ -249,7 +262,8 @@ def _participants(
     labels: dict[str, str],
     blinded: bool,
 ) -> tuple[Participant, ...]:
-    visits = _visits(db, study_id)
+    hide = hider(regimen, blinded)
+    visits = _visits(db, study_id, hide)
     only = regimen.arms[0].name if len(regimen.arms) == 1 else None  # a course: one arm
     found = []
     for row in db.execute(
@@ -273,7 +287,7 @@ def _participants(
                 arm=None if blinded else arm,
                 enrolled=_at(row[3]),
                 withdrawn=when(row[4]),
-                withdrawn_reason=row[5],
+                withdrawn_reason=hide(row[5]),
                 unblinded=row[6] is not None,
                 visits=tuple(visits.get(row[0], ())),
             )
@@ -281,7 +295,9 @@ def _participants(
     return tuple(found)
 
 
-def _visits(db: sqlite3.Connection, study_id: int) -> dict[int, list[Visit]]:
+def _visits(
+    db: sqlite3.Connection, study_id: int, hide: Callable[[str | None], str | None]
+) -> dict[int, list[Visit]]:
     """Every participant's visits, by participant id, in visit order."""
     mine = "SELECT id FROM participants WHERE study_id = ?"
     sessions: defaultdict[int, list[VisitSession]] = defaultdict(list)
@@ -298,7 +314,7 @@ def _visits(db: sqlite3.Connection, study_id: int) -> dict[int, list[Visit]]:
         f"(SELECT id FROM visits WHERE participant_id IN ({mine})) ORDER BY visit_id, at_ms, id",
         (study_id,),
     ):
-        answers[row[0]].append(Answer(row[1], row[2], row[3], row[4], _at(row[5])))
+        answers[row[0]].append(Answer(row[1], row[2], row[3], hide(row[4]), _at(row[5])))
     visits: defaultdict[int, list[Visit]] = defaultdict(list)
     for row in db.execute(
         "SELECT id, participant_id, number, state, due_at_ms, started_at_ms, ended_at_ms, "
@@ -314,7 +330,7 @@ def _visits(db: sqlite3.Connection, study_id: int) -> dict[int, list[Visit]]:
                 started=_at(row[5]),
                 ended=when(row[6]),
                 on_time=bool(row[7]),
-                override_reason=row[8] or None,
+                override_reason=hide(row[8] or None),
                 outcome=row[9],
                 sessions=tuple(sessions.get(row[0], ())),
                 answers=tuple(answers.get(row[0], ())),

@@ -3,8 +3,10 @@
 While a study is blinded its arms are labelled by the letters sealed for them when it
 was created (``studies.sealed``: random per arm, so a letter tells nothing), shown in
 the letters' order (the regimen's order would tell which is which), and a text that
-names an arm, or says "sham", is not shown. The word is kept out of every output of a
-blinded study, so a single search of a page or a file proves that nothing leaked.
+names an arm, or says "sham", is not shown: the regimen's title or an item's label,
+and what people wrote (a reason, a remark), which beside a letter would tell its arm.
+The word is kept out of every output of a blinded study, so that one search of a page
+or a file proves nothing leaked.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any
 from irlink.record.store import RecordError
 from irlink.regimen.model import Arm, Regimen
 
-__all__ = ["SHAM_WORD", "labels", "masker", "reference", "shown_order"]
+__all__ = ["HIDDEN", "SHAM_WORD", "hider", "labels", "masker", "reference", "shown_order"]
 
 SHAM_WORD = "sham"
+HIDDEN = "(hidden while the study is blinded: it names an arm)"
 
 
 def labels(study: str, regimen: Regimen, blinded: bool, sealed: str) -> dict[str, str]:
@@ -62,3 +65,13 @@ def masker(regimen: Regimen, blinded: bool) -> Callable[[str], str | None]:
         return None if blinded and naming.search(text.lower()) else text
 
     return masked
+
+
+def hider(regimen: Regimen, blinded: bool) -> Callable[[str | None], str | None]:
+    """A function that gives back what someone wrote, or :data:`HIDDEN` when it names an arm."""
+    masked = masker(regimen, blinded)
+
+    def hidden(text: str | None) -> str | None:
+        return None if text is None else masked(text) or HIDDEN
+
+    return hidden

@@ -183,16 +183,13 @@ def _values(
             values["arm"] = study.groups.index(person.group) + 1
     if visit is None:
         return values
-    delivered = [s.delivered_s for s in visit.sessions]
     values |= {
         "visit_started": _when(visit.started),
         "visit_ended": _when(visit.ended),
         "visit_on_time": int(visit.on_time),
         "visit_override_reason": visit.override_reason,
-        "visit_planned_min": _minutes(sum(s.planned_s for s in visit.sessions)),
-        "visit_delivered_min": None
-        if None in delivered
-        else _minutes(sum(d or 0 for d in delivered)),
+        "visit_planned_min": _minutes(visit.planned_s),
+        "visit_delivered_min": _minutes(visit.delivered_s),
         "visit_outcome": OUTCOMES.index(visit.outcome) + 1 if visit.outcome in OUTCOMES else None,
     }
     asked = {item.id: item for item in study.items if number in item.visits}

@@ -64,11 +64,9 @@ def tables(study: StudyData) -> list[tuple[str, list[Row]]]:
                              _utc(p.withdrawn), p.withdrawn_reason,
                              sum(v.done for v in p.visits)))  # fmt: skip
         for v in p.visits:
-            delivered = [s.delivered_s for s in v.sessions]
             visits.append((*head, p.code, p.group, v.number, v.state, _utc(v.due),
                 _utc(v.started), _utc(v.ended), v.on_time, v.override_reason, v.outcome,
-                len(v.sessions), sum(s.planned_s for s in v.sessions),
-                None if None in delivered else sum(d or 0 for d in delivered),
+                len(v.sessions), v.planned_s, v.delivered_s,
             ))  # fmt: skip
             for a in v.answers:
                 kind = kinds.get(a.item, "nrs" if a.score is not None else "text")
