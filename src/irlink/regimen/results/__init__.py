@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from irlink.regimen.results.data import StudyData, StudyNotFound, read_study
+from irlink.regimen.results.data import StudyNotFound, read_study
 from irlink.regimen.results.flow import Adherence, Flow, adherence, flow
+from irlink.regimen.results.records import StudyData
 from irlink.regimen.results.stats import ItemResult, StatsUnavailable, results_table
 
 __all__ = [

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from irlink.regimen.results.data import OfStudy, Participant, StudyData
+from irlink.regimen.results.records import OfStudy, Participant, StudyData
 from irlink.regimen.results.stats import complete_cases
 
 __all__ = [

@@ -11,7 +11,6 @@ every section opens with SYNTHETIC in large letters, and a printed page carries 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -19,9 +18,9 @@ from irlink.record.report import page, write_whole
 from irlink.record.report.plots import require
 from irlink.regimen.model import format_span
 from irlink.regimen.results import StudyResults
-from irlink.regimen.results.data import StudyData
 from irlink.regimen.results.flow import Adherence, Dose, Flow
 from irlink.regimen.results.plots import nrs_svg
+from irlink.regimen.results.records import StudyData
 from irlink.regimen.results.table import results_html, shown_share
 
 __all__ = ["CSS", "SYNTHETIC_BANNER", "write_study_report"]
@@ -55,14 +54,14 @@ def write_study_report(results: StudyResults, path: str | Path) -> Path:
     """Write the page of ``results`` to ``path`` (needs matplotlib); the path written."""
     require()
     study = results.study
-    sections: list[Callable[[], str]] = [
-        lambda: _header(results),
-        lambda: _flow(study, results.flow),
-        lambda: _adherence(study, results.adherence),
-        lambda: results_html(study, results.table),
-        lambda: _plots(study),
-    ]
-    body = [_section(study, make()) for make in sections]
+    sections = (
+        _header(results),
+        _flow(study, results.flow),
+        _adherence(study, results.adherence),
+        results_html(study, results.table),
+        _plots(study),
+    )
+    body = [_section(study, inner) for inner in sections]
     if study.synthetic:
         body.insert(0, '<div class="watermark" aria-hidden="true">SYNTHETIC</div>')
     title = f"irlink study {study.name} · {results.made:%Y-%m-%d}"

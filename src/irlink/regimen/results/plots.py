@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from irlink.record.report.plots import svg_of
-from irlink.regimen.results.data import Item, StudyData
+from irlink.regimen.results.records import Item, StudyData
 
 __all__ = ["COLOURS", "colour", "nrs_svg"]
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from irlink.record.export import Written, write_csv
 from irlink.record.store import RecordError
-from irlink.regimen.results.data import Item, Participant, StudyData, Visit
+from irlink.regimen.results.records import Item, Participant, StudyData, Visit
 from irlink.regimen.results.tidy import origin
 
 __all__ = ["DICTIONARY_HEADER", "OUTCOMES", "Field", "dictionary", "export_redcap"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from irlink.record.store import RecordError
-from irlink.regimen.results.data import Item, OfStudy, StudyData
+from irlink.regimen.results.records import Item, OfStudy, StudyData
 
 __all__ = [
     "INSTALL",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from irlink.regimen.results.data import StudyData
+from irlink.regimen.results.records import StudyData
 from irlink.regimen.results.stats import ItemComparison, ItemGroup, ItemResult
 
 __all__ = ["number", "p_value", "results_html", "shown_share"]

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from irlink.record.export import Written, write_csv
 from irlink.record.queries import to_ms
 from irlink.record.tidy import utc
-from irlink.regimen.results.data import StudyData
+from irlink.regimen.results.records import StudyData
 
 __all__ = ["COLUMNS", "export_csv", "export_jsonl", "origin", "tables"]
 
