@@ -42,15 +42,18 @@ async def test_a_blinded_sham_visit_runs_sham_on_the_device_and_nothing_shows_it
         async with served(clock) as (sim, path), connect(path, log) as device:
             seen: list[object] = []
             done = await drive(
-                device, clock, run_visit(log, study, code, device, answers=ANSWERS,
-                                         on_event=seen.append)
+                device,
+                clock,
+                run_visit(log, study, code, device, answers=ANSWERS, on_event=seen.append),
             )
             records = await device.usage_log()
-        assert done.completed and done.number == 1
+        assert done.completed
+        assert done.number == 1
         assert done.sessions[0].delivered_s == done.sessions[0].planned_s == 600
         assert [r.sham for r in records] == [None]  # masked on the way out
         assert sim.firmware.memory.log[-1].sham  # the device itself really ran sham
-        assert "sham" not in repr(done) and "infrared" not in repr(done)
+        assert "sham" not in repr(done)
+        assert "infrared" not in repr(done)
         assert not [e for e in seen if "sham=True" in repr(e) or "sham=False" in repr(e)]
         assert column(log, "SELECT sham FROM sessions") == [None]
         assert set(column(log, "SELECT sham FROM port_samples")) <= {None}
@@ -94,7 +97,9 @@ async def test_a_visit_cut_mid_session_is_carried_on_and_never_started_twice(
             assert column(log, "SELECT state FROM visits") == ["running"]
             async with connect(path, log) as device:
                 done = await drive(device, clock, run_visit(log, study, "P01", device))
-        assert done.resumed and done.completed and done.number == 1
+        assert done.resumed
+        assert done.completed
+        assert done.number == 1
         assert len(sim.firmware.memory.log) == 1  # one session ran, once, its whole length
         assert done.sessions[0].delivered_s == 600
         assert column(log, "SELECT nrs FROM (SELECT score AS nrs FROM measures)") == [6]
@@ -112,7 +117,8 @@ async def test_a_session_that_ended_while_the_host_was_away_is_taken_from_the_us
             clock.advance(1200)  # the session ended on the device's own timer meanwhile
             async with connect(path, log) as device:
                 done = await run_visit(log, study, "P01", device)
-        assert done.resumed and done.completed
+        assert done.resumed
+        assert done.completed
         assert done.sessions[0].delivered_s == 600
         assert len(sim.firmware.memory.log) == 1
 
@@ -132,7 +138,8 @@ async def test_a_device_restart_mid_session_ends_the_visit_as_it_really_ended(
             clock.advance(30)
             sim.reboot()
             done = await drive(device, clock, visit)
-        assert not done.completed and done.outcome in ("partial", "unknown")
+        assert not done.completed
+        assert done.outcome in ("partial", "unknown")
         assert done.sessions[0].end_reason == "power_loss"
         assert column(log, "SELECT outcome FROM visits") == [done.outcome]
 
@@ -146,14 +153,19 @@ async def test_a_visit_outside_its_window_needs_a_reason_kept_as_a_deviation(
         study = study_with(log, ["P01"])
         async with served(clock) as (_, path), connect(path, log) as device:
             when = calendar(clock)
-            await drive(device, clock, run_visit(log, study, "P01", device, answers=ANSWERS,
-                                                 clock=when))
+            await drive(
+                device, clock, run_visit(log, study, "P01", device, answers=ANSWERS, clock=when)
+            )
             late = lambda: START + timedelta(days=10)  # noqa: E731  (due day 7, +- 1)
             with pytest.raises(StudyError, match="--override"):
                 await run_visit(log, study, "P01", device, answers=ANSWERS, clock=late)
-            done = await drive(device, clock, run_visit(
-                log, study, "P01", device, answers=ANSWERS, clock=late, override="flu"))
-        assert done.number == 2 and not done.on_time
+            done = await drive(
+                device,
+                clock,
+                run_visit(log, study, "P01", device, answers=ANSWERS, clock=late, override="flu"),
+            )
+        assert done.number == 2
+        assert not done.on_time
         assert column(log, "SELECT reason FROM audit WHERE action = 'deviation'") == ["flu"]
         assert column(log, "SELECT override_reason FROM visits ORDER BY number") == [None, "flu"]
 
@@ -180,5 +192,6 @@ async def test_answers_are_checked_and_a_withdrawn_participant_has_no_visit(
                 return 4 if measure.kind == "nrs" else None  # type: ignore[attr-defined]
 
             done = await drive(device, clock, run_visit(log, study, "P01", device, ask=ask))
-        assert done.completed and asked == ["nrs_overall", "remarks"]
+        assert done.completed
+        assert asked == ["nrs_overall", "remarks"]
         assert done.answers[("nrs_overall", "before")] == 4

@@ -20,6 +20,7 @@ from typing import Any
 from irlink.cli.logged import Exported, LoggedCommand, LoggedEvent, LoggedSamples, LoggedSession
 from irlink.cli.results import Cleared, Configured, Done, Error, Reported, Started, Summary
 from irlink.cli.study_lines import STUDY_KINDS
+from irlink.cli.study_report_lines import StudyExported, StudyReported
 from irlink.discovery import Found
 from irlink.events import (
     ChargerConnected,
@@ -41,6 +42,8 @@ from irlink.model import Info, Status, UsageRecord
 from irlink.protocol import messages
 from irlink.protocol.plain import plain_enum
 from irlink.record.queries import DeviceRow
+from irlink.regimen.results.flow import Adherence, Flow
+from irlink.regimen.results.stats import ItemResult
 
 __all__ = ["KINDS", "kind_of", "line", "plain", "schema"]
 
@@ -85,6 +88,11 @@ KINDS: dict[str, type[Any]] = {
     "exported": Exported,
     "report": Reported,
     **STUDY_KINDS,
+    "study_report": StudyReported,
+    "study_flow": Flow,
+    "study_adherence": Adherence,
+    "study_result": ItemResult,
+    "study_exported": StudyExported,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }
@@ -113,6 +121,8 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
     return value
 
 

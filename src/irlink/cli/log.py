@@ -9,15 +9,15 @@ lines and exports keep them in UTC.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from irlink.cli import values
 from irlink.cli.common import EXIT_USAGE, JsonHere, Options, emit, fail, options
+from irlink.cli.exporting import check_folder, format_option, out_option, say_written, write_out
 
 if TYPE_CHECKING:
     from irlink.record.store import SessionLog
@@ -210,25 +210,14 @@ def devices(ctx: typer.Context, json_here: JsonHere = False) -> None:
 
 def export(
     ctx: typer.Context,
-    out: Annotated[
-        str,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="PATH",
-            help="Where: a folder for csv (made if missing); a file for jsonl, or - for stdout "
-            "(then stdout holds the rows, and what was written is said on stderr).",
-            show_default=False,
-        ),
-    ],
+    out: Annotated[str, out_option("csv")],
     form: Annotated[
         str,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help="csv: one file per table in the folder --out; jsonl: one JSON object per "
-            "row, with its table, in the file --out.",
-            parser=values.choice("csv", "jsonl"),
+        format_option(
+            "csv: one file per table in the folder --out; jsonl: one JSON object per row, "
+            "with its table, in the file --out.",
+            "csv",
+            "jsonl",
         ),
     ] = "csv",
     serial: Serial = None,
@@ -239,39 +228,26 @@ def export(
     """Export the log as tidy tables for R, pandas or a spreadsheet: devices, connections,
     sessions, samples (one row per port per status), events and commands."""
     opts = options(ctx, json=json_here)
-    import sys  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
     from irlink.cli.logged import Exported  # noqa: PLC0415
     from irlink.record.export import export_csv, export_jsonl  # noqa: PLC0415
 
-    if form == "csv" and (out == "-" or (Path(out).exists() and not Path(out).is_dir())):
-        fail(f"--out {out!r} is not a folder: csv writes one file per table", option="--out")
+    if form == "csv":
+        check_folder(out, form, "writes one file per table")
     _check_range(since, until)
+    scope: dict[str, Any] = {"serial": serial, "since": since, "until": until}
     with opened(opts) as log:
-        try:
-            if form == "csv":
-                written = export_csv(log, out, serial=serial, since=since, until=until)
-            elif out == "-":
-                written = export_jsonl(log, sys.stdout, serial=serial, since=since, until=until)
-            else:
-                with open(out, "w", encoding="utf-8") as stream:
-                    written = export_jsonl(log, stream, serial=serial, since=since, until=until)
-        except BrokenPipeError:
-            raise  # the reader of stdout left (`| head`): a quiet end, as for any command
-        except OSError as exc:
-            fail(f"--out {out!r} cannot be written: {exc.strerror or exc}", option="--out")
-    for each in written:
-        if out == "-":  # stdout holds the rows themselves
-            typer.echo(f"{each.table}: {_rows(each.rows)}", err=True)
-            continue
-        done = Exported(form, each.table, str(each.path or out), each.rows)
-        text = f"{each.table}: {_rows(each.rows)} to {done.path}"
-        emit(opts, "exported", done, functools.partial(typer.echo, text))
-
-
-def _rows(count: int) -> str:
-    return f"{count} row" + ("" if count == 1 else "s")
+        written = write_out(
+            out,
+            (lambda folder: export_csv(log, folder, **scope)) if form == "csv" else None,
+            lambda stream: export_jsonl(log, stream, **scope),
+        )
+    say_written(
+        opts,
+        out,
+        written,
+        "exported",
+        lambda each: Exported(form, each.table, str(each.path or out), each.rows),
+    )
 
 
 app.command("sessions")(sessions)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from irlink.cli import study_admin, study_visit
+from irlink.cli import study_admin, study_results, study_visit
 
 app = typer.Typer(
     name="study",
@@ -21,3 +21,5 @@ app = typer.Typer(
 
 study_admin.register(app)
 app.command("visit")(study_visit.visit)
+app.command("report")(study_results.report)
+app.command("export")(study_results.export)

@@ -17,7 +17,7 @@ from rich.text import Text
 from irlink.cli.logview import local
 from irlink.cli.study_lines import StudyLine, Unblinded
 from irlink.cli.texts import console
-from irlink.regimen.model import span_text
+from irlink.regimen.model import format_span
 from irlink.regimen.overview import AuditEntry, Progress
 from irlink.regimen.studies import StudyRecord
 
@@ -106,7 +106,7 @@ def _due(row: Progress, study: StudyRecord) -> str:
     if row.window.due is None:
         return "any time"
     window = study.regimen.visits.window
-    return _minute(row.window.due) + (f" ± {span_text(window)}" if window else "")
+    return _minute(row.window.due) + (f" ± {format_span(window)}" if window else "")
 
 
 def print_status(

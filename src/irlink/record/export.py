@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 from irlink.record.store import SessionLog
 from irlink.record.tidy import COLUMNS, JSON_COLUMNS, tables
 
-__all__ = ["Written", "export_csv", "export_jsonl"]
+__all__ = ["Written", "export_csv", "export_jsonl", "write_csv"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +55,24 @@ def export_csv(
     with log.reading():
         for name, rows in tables(log, serial=serial, since=since, until=until):
             path = where / f"{name}.csv"
-            count = 0
-            with path.open("w", encoding="utf-8", newline="") as out:
-                writer = csv.writer(out, lineterminator="\r\n")
-                writer.writerow(COLUMNS[name])
-                for row in rows:
-                    writer.writerow([_cell(value) for value in row.values()])
-                    count += 1
-            written.append(Written(name, path, count))
+            written.append(Written(name, path, write_csv(path, COLUMNS[name], rows)))
     return written
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[dict[str, Any]]) -> int:
+    """Write ``rows`` (dicts in ``header``'s order) to the CSV file ``path``; how many.
+
+    RFC 4180 (a header row, fields quoted when they need it, CRLF line ends), UTF-8; an
+    unknown value (None) is an empty cell, a flag ``true`` or ``false``.
+    """
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_cell(value) for value in row.values()])
+            count += 1
+    return count
 
 
 def export_jsonl(

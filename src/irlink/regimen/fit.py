@@ -18,7 +18,7 @@ from irlink.errors import LimitError
 from irlink.limits import configure_request
 from irlink.model import Info
 from irlink.regimen.files import Path_, Problem, field_lines, line_of
-from irlink.regimen.model import Regimen, span_text
+from irlink.regimen.model import Regimen, format_span
 
 __all__ = ["describe", "misfits"]
 
@@ -139,9 +139,9 @@ def _daily(regimen: Regimen, info: Info, found: dict[Path_, str]) -> None:
     starts = min(visits.count, math.ceil(DAY / visits.interval))
     if starts > limit:
         found["visits", "interval"] = (
-            f"a visit every {span_text(visits.interval)} starts {starts} sessions per port "
+            f"a visit every {format_span(visits.interval)} starts {starts} sessions per port "
             f"in 24 hours, and this device allows {limit}; make the interval at least "
-            f"{span_text(DAY / limit)}"
+            f"{format_span(DAY / limit)}"
         )
 
 
@@ -149,7 +149,7 @@ def describe(regimen: Regimen) -> str:
     """The course in a few words: ``7 visits of 30m at level 2, one every 1w (± 1d)``."""
     session, visits = regimen.session, regimen.visits
     text = f"{visits.count} visit{'s' if visits.count != 1 else ''} of "
-    text += span_text(session.duration)
+    text += format_span(session.duration)
     if session.intensity is not None:
         text += f" at level {session.intensity}"
     if session.setpoint is not None:
@@ -158,8 +158,8 @@ def describe(regimen: Regimen) -> str:
     ports = session.ports
     text += f", on port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))}"
     if visits.count > 1:
-        text += f", one every {span_text(visits.interval)}"
-        text += f" (± {span_text(visits.window)})" if visits.window else ""
+        text += f", one every {format_span(visits.interval)}"
+        text += f" (± {format_span(visits.window)})" if visits.window else ""
     if regimen.study is not None:
         arms = [arm.name + (" (sham)" if arm.sham else "") for arm in regimen.study.arms]
         text += f"; arms {', '.join(arms)}"

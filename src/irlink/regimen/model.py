@@ -37,8 +37,8 @@ __all__ = [
     "Settings",
     "Study",
     "Visits",
+    "format_span",
     "parse_span",
-    "span_text",
 ]
 
 FAMILIES = ("waistband", "multiport", "firmat")
@@ -62,8 +62,8 @@ def parse_span(value: object) -> timedelta:
     raise ValueError(f"{value!r} is not a duration; write it like 30m, 1h30m, 7d or 1w")
 
 
-def span_text(value: timedelta) -> str:
-    """A duration as a regimen writes it: ``30m``, ``1h30m``, ``1d``, ``1w``."""
+def format_span(value: timedelta) -> str:
+    """A duration as a regimen writes it (``1w``, ``3d``, ``30m``): :func:`parse_span` reads it."""
     days, rest = divmod(round(value.total_seconds()), 86400)
     if days and not rest:
         return f"{days // 7}w" if days % 7 == 0 else f"{days}d"
@@ -73,7 +73,7 @@ def span_text(value: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_span),
-    PlainSerializer(span_text, return_type=str),
+    PlainSerializer(format_span, return_type=str),
     WithJsonSchema(
         {
             "type": ["string", "number"],

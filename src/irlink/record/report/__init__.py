@@ -25,7 +25,7 @@ from irlink.record.report.calendar import calendar_html, day_of, days
 from irlink.record.report.plots import ReportUnavailable
 from irlink.record.store import RecordError, SessionLog
 
-__all__ = ["PLOTS_DAYS", "Report", "ReportUnavailable", "write_report"]
+__all__ = ["PLOTS_DAYS", "Report", "ReportUnavailable", "write_report", "write_whole"]
 
 PLOTS_DAYS = 14  # plots for the sessions of the range's last two weeks, by default
 
@@ -99,7 +99,7 @@ def write_report(
         names = ", ".join(f"{d.model} serial {d.serial}" for d in quiet)
         body.append(f'<p class="note">Also in the log, with no sessions here: {escape(names)}.</p>')
     target = Path(path)
-    _write(target, page.document(f"irlink report · {made:%Y-%m-%d}", body))
+    write_whole(target, page.document(f"irlink report · {made:%Y-%m-%d}", body))
     return Report(
         target,
         len(shown),
@@ -198,7 +198,7 @@ def _plot(log: SessionLog, kept: SessionRow, zone: tzinfo) -> str:
     return page.session_figure(kept, plots.session_svg(kept, series, events, zone), zone)
 
 
-def _write(target: Path, text: str) -> None:
+def write_whole(target: Path, text: str) -> None:
     """Write the page whole or not at all: a reader never sees half of it."""
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:

@@ -72,12 +72,12 @@ a { color: #1f4e79; }
 """
 
 
-def document(title: str, body: Sequence[str]) -> str:
-    """The whole page around ``body``'s parts."""
+def document(title: str, body: Sequence[str], css: str = "") -> str:
+    """The whole page around ``body``'s parts; ``css`` adds to the stylesheet."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{CSS}{css}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
     )

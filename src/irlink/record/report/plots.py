@@ -23,8 +23,17 @@ from irlink.record.store import RecordError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["EVENT_LABELS", "ReportUnavailable", "Series", "require", "series_of", "session_svg"]
+__all__ = [
+    "EVENT_LABELS",
+    "ReportUnavailable",
+    "Series",
+    "require",
+    "series_of",
+    "session_svg",
+    "svg_of",
+]
 
 INSTALL = "pip install 'irlink[report]'"
 GAP_S = 3.0  # samples further apart than this are not joined by a line: nothing was heard
@@ -223,6 +232,11 @@ def session_svg(
         axes.set_xlim(left=0, right=max(span_end, (kept.duration_s or 0) / 60, 1))
     if handles:
         figure.legend(handles=_unique(handles), loc="outside lower center", ncols=4, frameon=False)
+    return svg_of(figure)
+
+
+def svg_of(figure: Figure) -> str:
+    """A figure as an SVG element to put inline: no XML prolog, no date, the same each time."""
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     text = out.getvalue()
