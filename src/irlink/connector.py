@@ -27,6 +27,7 @@ from irlink.device import Device
 from irlink.errors import ConnectError
 from irlink.journal import JournalFactory
 from irlink.limits import DurationLike
+from irlink.masking import Blind
 from irlink.trace import TraceSink, traced
 from irlink.transport.base import Transport
 
@@ -50,6 +51,7 @@ async def connect(
     sim_clock: Clock | None = None,
     trace: TraceSink | None = None,
     log: JournalFactory | None = None,
+    blind: Blind = False,
 ) -> AsyncIterator[Device]:
     """Connect to the device at ``address``; closes the link when the block ends.
 
@@ -64,7 +66,11 @@ async def connect(
     sent and received, one line each as it passes, to a text stream or a function that
     takes each line (see :mod:`irlink.trace`). ``log`` records everything the device
     says and every command sent, each before it is handed to you: give it an
-    :class:`irlink.record.SessionLog`.
+    :class:`irlink.record.SessionLog`. ``blind`` masks sham for a device in a blinded
+    study (:mod:`irlink.masking`): True, or a function of the device's :class:`~irlink.Info`
+    (:func:`irlink.record.blinding.blind_policy` reads the log's studies), called each time
+    the device is read on a new link; an :class:`~irlink.IRLinkError` it raises refuses the
+    connection, which is closed.
     """
     async with AsyncExitStack() as stack:
         parsed = parse_address(address)
@@ -85,6 +91,7 @@ async def connect(
             journal=None
             if log is None
             else log.journal(name if isinstance(parsed, AutoAddress) else address),
+            blind=blind,
         )
         device.simulator = simulator
         if simulator is not None and simulator.clock.speed:

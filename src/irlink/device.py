@@ -56,6 +56,15 @@ from irlink.limits import (
     heartbeat_ms,
     period_ms,
 )
+from irlink.masking import (
+    Blind,
+    decide,
+    masked_args,
+    masked_detail,
+    masked_event,
+    masked_reader,
+    masked_record,
+)
 from irlink.model import ClearedFaults, Info, Status, UsageRecord, status_reader
 from irlink.protocol import messages as wire
 from irlink.protocol.messages import (
@@ -98,6 +107,9 @@ class Device(Connection):
     Make one with :func:`irlink.connect`. Every value is checked against the limits the
     device advertised (:attr:`info`) before anything is sent; the device checks again.
     The device's own timer ends every session: nothing here keeps output running.
+
+    ``blind`` masks sham (:mod:`irlink.masking`): True, or a function of the device's
+    :class:`Info` called each time the device is read on a new link, before its status.
     """
 
     def __init__(
@@ -111,6 +123,7 @@ class Device(Connection):
         status_period: DurationLike | None = None,
         heartbeat: DurationLike | None = None,
         journal: Journal | None = None,
+        blind: Blind = False,
     ) -> None:
         super().__init__(
             connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
@@ -151,6 +164,9 @@ class Device(Connection):
         # Told of everything before callers see it (irlink.record keeps it): see journal.py.
         self.journal = journal
         self._bridged: tuple[Written, asyncio.Future[Any]] | None = None  # see _written
+        self._blind = blind
+        # Masked until decided: an event that comes before the device is read shows no sham.
+        self._blinded = blind is not False
 
     # Connecting.
 
@@ -182,9 +198,12 @@ class Device(Connection):
                 f"another device answers at {self.address}: {info.model} {info.serial}, not "
                 f"{known.model} {known.serial}; connect to it by its own address"
             )
+        # Before any status is read or recorded; if it raises, nothing of this link is.
+        blinded = decide(self._blind, info)
         self._info = info
+        self._blinded = blinded
         self._codec.minor = info.protocol_minor
-        self._read_status_body = status_reader(info)
+        self._read_status_body = masked_reader(info) if blinded else status_reader(info)
         return info
 
     async def _resync(self) -> None:
@@ -244,6 +263,11 @@ class Device(Connection):
         if self._info is None:
             raise ConnectError("the device is not connected yet; use `async with irlink.connect()`")
         return self._info
+
+    @property
+    def blinded(self) -> bool:
+        """Whether sham is masked: every status, event and usage record has ``sham`` None."""
+        return self._blinded
 
     @property
     def last_status(self) -> Status | None:
@@ -553,28 +577,36 @@ class Device(Connection):
         if journal is None:
             yield said
             return
+        # Read at the end: a command adds to what it asked (start, its session id).
+        shown = masked_args if self._blinded else dict
         try:
             yield said
         except BaseException as exc:
             outcome, code = _outcome(exc)
-            command = Command(name, dict(asked), outcome, code, str(exc) or repr(exc))
+            detail = masked_detail(exc) if self._blinded else str(exc) or repr(exc)
+            command = Command(name, shown(asked), outcome, code, detail)
             written = journal.command(command)
             if not isinstance(exc, asyncio.CancelledError):  # a cancelled task waits no more
                 await self._written(written)
             raise
         if always:
             await self._written(
-                journal.command(Command(name, dict(asked), Outcome.DONE, result=said))
+                journal.command(Command(name, shown(asked), Outcome.DONE, result=shown(said)))
             )
 
     # The usage log.
 
     async def usage_log(self, from_index: int = 0) -> list[UsageRecord]:
         """The device's own record of finished sessions, oldest first, from ``from_index``."""
-        records = [UsageRecord.from_wire(r, self.info) for r in await self._read_log(from_index)]
+        records = self._records(await self._read_log(from_index))
         if self.journal is not None and records:
             await self._written(self.journal.usage(records))
         return records
+
+    def _records(self, records: list[wire.UsageRecord]) -> list[UsageRecord]:
+        """The API view of usage-log records, sham masked if blinded."""
+        read = [UsageRecord.from_wire(r, self._info) for r in records]
+        return [masked_record(r) for r in read] if self._blinded else read
 
     async def _read_log(
         self, index: int, end: int | None = None, *, resync: bool = False
@@ -646,9 +678,7 @@ class Device(Connection):
         records = await self._usage_tail(resync=resync)
         self._tail_due = False
         if self.journal is not None and records:
-            await self._written(
-                self.journal.usage([UsageRecord.from_wire(r, self._info) for r in records])
-            )
+            await self._written(self.journal.usage(self._records(records)))
         self._used_ids.update(record.session_id for record in records)
         self._report_endings(records)
         for key in lost - self._ended:
@@ -716,7 +746,8 @@ class Device(Connection):
     # Keeping the picture true when events were lost.
 
     def _convert(self, message: WireEvent) -> DeviceEvent:
-        return from_wire_event(message, self._info)
+        event = from_wire_event(message, self._info)
+        return masked_event(event) if self._blinded else event
 
     def _received(self, event: DeviceEvent) -> DeviceEvent:
         if isinstance(event, StatusUpdate):

@@ -8,7 +8,9 @@ turn into JSON with ``pydantic.TypeAdapter`` (the command line does that).
 What the device does not have or did not measure is ``None``, never a number that
 means nothing: a temperature with no reading (-32768 on the wire), the battery of a
 device without the battery capability, the setpoint of one without a heater, and the
-fields a 1.0 device does not send (``override``, ``starts_left``).
+fields a 1.0 device does not send (``override``, ``starts_left``). ``sham`` is None
+when it is masked: the device is in a blinded study, and a :class:`~irlink.Device`
+connected with ``blind`` hands out every status and usage record without it.
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ class PortStatus:
     intensity: int
     mode: Mode
     pulse_hz: int
-    sham: bool
+    sham: bool | None  # None: masked, the device is in a blinded study (see irlink.masking)
     setpoint_c: float | None  # None on a device without a heater
     temp_c: float | None  # None: no reading (no pad, a sensor open or shorted)
     skin_temp_c: float | None
@@ -319,7 +321,7 @@ class UsageRecord:
     session_id: int
     port: int
     end_reason: EndReason
-    sham: bool
+    sham: bool | None  # None: masked, the device is in a blinded study (see irlink.masking)
     mode: Mode
     intensity: int
     pulse_hz: int

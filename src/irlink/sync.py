@@ -91,6 +91,11 @@ class Device:
         return self._device.info
 
     @property
+    def blinded(self) -> bool:
+        """Whether sham is masked: the device is in a blinded study."""
+        return self._device.blinded
+
+    @property
     def last_status(self) -> Status | None:
         """The latest status seen, without asking the device."""
         return self._device.last_status
@@ -190,7 +195,8 @@ class Device:
 
 @contextmanager
 def connect(address: str = "auto", **options: Any) -> Iterator[Device]:
-    """Connect to the device at ``address``, blocking; the options of :func:`irlink.connect`."""
+    """Connect to the device at ``address``, blocking; the options of :func:`irlink.connect`
+    (``blind`` among them)."""
     thread = _LoopThread()
     try:
         manager = _connect(address, **options)

@@ -17,6 +17,7 @@ import typer
 if TYPE_CHECKING:
     from irlink.device import Device
     from irlink.protocol.messages import ErrorCode
+    from irlink.record.store import SessionLog
 
 T = TypeVar("T")
 
@@ -123,13 +124,8 @@ def run(
 
         with contextlib.ExitStack() as stack:
             recording = open_recording(opts, stack)
-            async with irlink.connect(
-                opts.device,
-                timeout=opts.timeout,
-                reconnect=None,
-                trace=trace_sink(opts, stack),
-                log=recording.log,
-            ) as linked:
+            link = link_options(opts, opts.device, stack, recording.log)
+            async with irlink.connect(opts.device, **link) as linked:
                 result = await body(linked, opts)
             recording.check()
             return result
@@ -138,6 +134,23 @@ def run(
 
 
 TRACE_VERBOSITY = 3  # -vvv: every frame on stderr too
+
+
+def link_options(
+    opts: Options, address: str, stack: contextlib.ExitStack, log: SessionLog | None
+) -> dict[str, Any]:
+    """What a command's ``irlink.connect(address)`` takes besides the address: no
+    reconnection, the trace, the session log ``log``, and the blinding of a device in a
+    blinded study (:mod:`irlink.cli.blinding`)."""
+    from irlink.cli.blinding import CommandBlind  # noqa: PLC0415
+
+    return {
+        "timeout": opts.timeout,
+        "reconnect": None,
+        "trace": trace_sink(opts, stack),
+        "log": log,
+        "blind": CommandBlind(opts, address, log),
+    }
 
 
 def trace_sink(opts: Options, stack: contextlib.ExitStack) -> Callable[[str], None] | None:

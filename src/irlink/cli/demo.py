@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from irlink.cli.common import Options, emit, guarded, options, trace_sink
+from irlink.cli.common import Options, emit, guarded, link_options, options
 
 if TYPE_CHECKING:
     from irlink.device import Device
@@ -47,13 +47,8 @@ def demo(ctx: typer.Context, speed: float) -> None:
         address = f"sim://waistband?speed={speed:g}"
         with contextlib.ExitStack() as stack:
             recording = open_recording(opts, stack)
-            async with irlink.connect(
-                address,
-                timeout=opts.timeout,
-                reconnect=None,
-                trace=trace_sink(opts, stack),
-                log=recording.log,
-            ) as device:
+            link = link_options(opts, address, stack, recording.log)
+            async with irlink.connect(address, **link) as device:
                 await run_demo(device, opts, speed)
             _point_at_record(opts, recording.log)
             recording.check()

@@ -11,3 +11,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+from irlink.cli import study_visit  # noqa: E402  (the commands hang on the app above)
+
+app.command("run")(study_visit.run_course)

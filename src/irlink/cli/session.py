@@ -121,7 +121,7 @@ def set_(
     async def body(device: Device, opts: Options) -> None:
         from irlink.cli.settings import configure_keeping, configured_text  # noqa: PLC0415
 
-        for done in await configure_keeping(device, port, given):
+        for done in await configure_keeping(device, opts, port, given):
             emit(opts, "configured", done, functools.partial(typer.echo, configured_text(done)))
 
     run(ctx, body, device_here, json_here)
@@ -189,7 +189,7 @@ def start(
             from irlink.cli.settings import Given, configure_keeping  # noqa: PLC0415
 
             try:
-                await configure_keeping(device, port, Given(duration=duration))
+                await configure_keeping(device, opts, port, Given(duration=duration))
             except Failure as ending:
                 if ending.option == "--setpoint":  # a hot setpoint kept: start has no --override
                     ending.message += (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from irlink.cli.common import EXIT_REFUSED, Failure
+from irlink.cli.common import EXIT_REFUSED, EXIT_USAGE, Failure, Options
 from irlink.cli.results import Configured
 from irlink.cli.words import OPTIONS, failure
 from irlink.durations import format_duration
@@ -73,6 +73,13 @@ def merged(info: Info, port: PortStatus, given: Given) -> Configured:
     override = given.override
     if override is None:
         override = bool(port_override(port))
+    sham = given.sham if given.sham is not None else port.sham
+    if sham is None:  # masked: a device in a blinded study, whose sessions are not set by hand
+        raise Failure(
+            f"port {port.port}'s sham setting is masked (a blinded study) and cannot be kept; "
+            "its sessions are set by the study",
+            EXIT_USAGE,
+        )
     return Configured(
         port=port.port,
         duration=given.duration if given.duration is not None else port.duration,
@@ -80,17 +87,23 @@ def merged(info: Info, port: PortStatus, given: Given) -> Configured:
         mode=mode,
         pulse_hz=pulse_hz,
         setpoint_c=setpoint,
-        sham=given.sham if given.sham is not None else port.sham,
+        sham=sham,
         override=override,
     )
 
 
-async def configure_keeping(device: Device, port: int, given: Given) -> list[Configured]:
+async def configure_keeping(
+    device: Device, opts: Options, port: int, given: Given
+) -> list[Configured]:
     """Set the next session of ``port`` (0: each port) to ``given``, keeping the rest.
 
     Returns every port's session as sent. A limit crossed by a kept setting says it was
-    kept, and which option changes it.
+    kept, and which option changes it. A device in a blinded study is refused: its
+    sessions are the study's.
     """
+    from irlink.cli.blinding import refuse_by_hand  # noqa: PLC0415
+
+    refuse_by_hand(device, opts)
     info, now = device.info, await device.status()
     if port and not any(p.port == port for p in now.ports):
         from irlink.limits import check_port  # noqa: PLC0415

@@ -16,3 +16,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+from irlink.cli import study_visit  # noqa: E402  (the commands hang on the app above)
+
+app.command("visit")(study_visit.visit)

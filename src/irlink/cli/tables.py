@@ -20,6 +20,8 @@ from irlink.protocol.messages import CapabilityFlags, EndReason, Mode, PortState
 
 __all__ = ["print_info", "print_status", "print_usage", "status_view"]
 
+BLINDED = "blinded"  # where a sham is shown, for one masked (the device is in a blinded study)
+
 _STATE_STYLE = {
     PortState.IDLE: "dim",
     PortState.RUNNING: "green",
@@ -38,7 +40,9 @@ def setting(info: Info, port: PortStatus) -> str:
         parts.append(f"level {port.intensity}")
     if port.mode is Mode.PULSED:
         parts.append(f"{port.pulse_hz} Hz")
-    if port.sham:
+    if port.sham is None:
+        parts.append(BLINDED)
+    elif port.sham:
         parts.append("sham")
     return ", ".join(parts)
 
@@ -156,7 +160,7 @@ def status_view(info: Info, status: Status) -> RenderableType:
             str(port.session_id) if active else "",
             _bar(port),
             f"{fmt(port.remaining)} of {fmt(port.duration)}" if active else "",
-            setting(info, port) if active else "",
+            setting(info, port) if active else BLINDED if port.sham is None else "",
             celsius(port.temp_c),
             celsius(port.skin_temp_c),
             Text(flags(port.faults), style="bold red" if port.faults else "dim"),
@@ -197,7 +201,7 @@ def print_usage(records: Sequence[UsageRecord]) -> None:
                 name_of(record.end_reason),
                 style="" if record.end_reason is EndReason.COMPLETED else "yellow",
             ),
-            "sham" if record.sham else "",
+            BLINDED if record.sham is None else "sham" if record.sham else "",
             ", ".join(part for part in setting if part),
         )
     out.print(table)

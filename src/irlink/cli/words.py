@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from irlink.cli.blinding import TraceRefused
 from irlink.cli.common import (
     EXIT_BUG,
     EXIT_NO_DEVICE,
+    EXIT_RECORD,
     EXIT_REFUSED,
     EXIT_TIMEOUT,
     EXIT_USAGE,
@@ -172,12 +174,20 @@ def failure(error: BaseException) -> Failure:
         return _refused(error)
     if isinstance(error, LimitError):
         return _limit(error)
+    if isinstance(error, TraceRefused):
+        return Failure(str(error), EXIT_USAGE, option=error.option)
     if isinstance(error, AddressError):
         return Failure(translate(str(error)), EXIT_USAGE, option="--device")
     if isinstance(error, RequestTimeout):
         return Failure(translate(str(error)), EXIT_TIMEOUT)
     if isinstance(error, IRLinkError) and type(error).__module__.startswith("irlink.sim."):
         return Failure(str(error), EXIT_USAGE)  # the simulator refused what sim:// asked
+    if isinstance(error, IRLinkError) and type(error).__module__.startswith("irlink.regimen."):
+        # A study or regimen refused what was asked; a visit cut off by its link is exit 3.
+        lost = type(error).__name__ == "VisitInterrupted"
+        return Failure(str(error), EXIT_NO_DEVICE if lost else EXIT_USAGE)
+    if isinstance(error, IRLinkError) and type(error).__name__ == "RecordingFailed":
+        return Failure(str(error), EXIT_RECORD, option="--db")
     if isinstance(error, IRLinkError):
         return Failure(translate(str(error)), EXIT_NO_DEVICE)
     if isinstance(error, ModuleNotFoundError) and (extra := missing_extra(error)) is not None:

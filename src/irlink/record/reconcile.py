@@ -108,7 +108,7 @@ def _settings(record: UsageRecord) -> tuple[object, ...]:
         record.mode.name.lower(),
         record.pulse_hz,
         setpoint,
-        int(record.sham),
+        None if record.sham is None else int(record.sham),  # None: masked (a blinded study)
     )
 
 

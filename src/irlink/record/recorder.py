@@ -419,7 +419,7 @@ class DeviceRecorder:
                     asked.get("mode"),
                     asked.get("pulse_hz"),
                     setpoint if self._heater else None,
-                    int(bool(asked.get("sham"))),
+                    _flag(asked.get("sham")),  # None: masked (a blinded study)
                     int(bool(asked.get("override"))),
                     kept.row,
                 ),
@@ -440,8 +440,8 @@ class DeviceRecorder:
                     p.mode.name.lower(),
                     p.pulse_hz,
                     None if p.setpoint_c is None else round(p.setpoint_c * 10),
-                    int(p.sham),
-                    None if p.override is None else int(p.override),
+                    _flag(p.sham),
+                    _flag(p.override),
                     status.boot_count,
                     kept.row,
                 ),
@@ -479,6 +479,11 @@ class DeviceRecorder:
                 row,
             ),
         )
+
+
+def _flag(value: object) -> int | None:
+    """A flag as the log keeps it: 0 or 1, or NULL when not known (a sham masked)."""
+    return None if value is None else int(bool(value))
 
 
 def _mark_closed(db: sqlite3.Connection, connection: int, at: int, reason: str) -> None:

@@ -6,7 +6,8 @@ device's own values repeated on each. Every table has a header row; units are in
 column names (``remaining_s``, ``pad_temp_c``); temperatures are degrees Celsius as
 numbers; times are ISO 8601 UTC (``..._utc``) and also the log's raw milliseconds
 since 1970 (``..._ms``); flags are ``true``/``false``; an unknown value is an empty
-cell (``null`` in JSON). Rows are streamed: a year of samples is never in memory at once.
+cell (``null`` in JSON), and so is the ``sham`` of a device in a blinded study (masked).
+Rows are streamed: a year of samples is never in memory at once.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def _samples(log: SessionLog, scope: _Scope) -> Iterator[Row]:
             yield dict(zip(names, (*head, p["port"], session, p["session_id"],
                 _named(PortState, p["state"]), bool(p["pad_present"]),
                 p["pad_type"], p["duration_s"], p["remaining_s"], p["intensity"],
-                _named(Mode, p["mode"]), p["pulse_hz"], bool(p["sham"]), _c(p["setpoint_dc"]),
+                _named(Mode, p["mode"]), p["pulse_hz"], _flag(p["sham"]), _c(p["setpoint_dc"]),
                 _c(p["temp_dc"]), _c(p["skin_dc"]), _faults(p["faults"]), _flag(p["override"]),
                 p["starts_left"],
             ), strict=True))  # fmt: skip

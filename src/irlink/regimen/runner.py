@@ -197,10 +197,16 @@ async def run_visit(
     outcome, detail = _outcome(sessions)
     end_visit(log, record.id, person.id, visit_id, outcome, detail, clock())
     return VisitDone(
-        record.name, person.code, due.number, outcome,
+        record.name,
+        person.code,
+        due.number,
+        outcome,
         due.window.contains(due.resume.started if due.resume else clock()) or bool(override),
-        resumed, sessions, kept, detail,
-    )  # fmt: skip
+        resumed,
+        sessions,
+        kept,
+        detail,
+    )
 
 
 def run_visit_sync(
@@ -277,10 +283,15 @@ async def _configure_and_start(
     sham = next((a.sham for a in study.regimen.arms if a.name == arm), False)
     for port in settings.ports:
         await device.configure(
-            port, duration=settings.duration, intensity=settings.intensity, mode=settings.mode,
-            pulse_hz=settings.pulse_hz, setpoint=settings.setpoint, sham=sham,
+            port,
+            duration=settings.duration,
+            intensity=settings.intensity,
+            mode=settings.mode,
+            pulse_hz=settings.pulse_hz,
+            setpoint=settings.setpoint,
+            sham=sham,
             override=settings.override,
-        )  # fmt: skip
+        )
     planned = {
         port: (await device.new_session_id(), int(settings.duration.total_seconds()))
         for port in settings.ports
@@ -320,9 +331,12 @@ async def _usage(device: Device) -> list[UsageRecord]:
 
 def _done(port: int, session_id: int, planned_s: int, record: UsageRecord) -> SessionDone:
     return SessionDone(
-        port, session_id, planned_s, int(record.delivered.total_seconds()),
+        port,
+        session_id,
+        planned_s,
+        int(record.delivered.total_seconds()),
         record.end_reason.name.lower(),
-    )  # fmt: skip
+    )
 
 
 async def _follow(

@@ -104,11 +104,20 @@ def visits_of(log: SessionLog, participant: Participant) -> list[VisitRecord]:
             }
             found.append(
                 VisitRecord(
-                    row[0], row[1], row[2], moment(row[3]) or datetime.min, moment(row[4]),
-                    bool(row[5]), row[6], row[7], row[8], row[9],
-                    tuple(PlannedSession(*p) for p in planned), answers,
+                    row[0],
+                    row[1],
+                    row[2],
+                    moment(row[3]) or datetime.min,
+                    moment(row[4]),
+                    bool(row[5]),
+                    row[6],
+                    row[7],
+                    row[8],
+                    row[9],
+                    tuple(PlannedSession(*p) for p in planned),
+                    answers,
                 )
-            )  # fmt: skip
+            )
     return found
 
 
@@ -124,13 +133,19 @@ def due_visit(log: SessionLog, study: StudyRecord, participant: Participant) -> 
     first = first_visit_start(visits)
     count = study.regimen.visits.count
     if unfinished is not None:
-        return Due(unfinished.number, window(study.regimen.visits, first, unfinished.number),
-                   unfinished, False)  # fmt: skip
+        return Due(
+            unfinished.number,
+            window(study.regimen.visits, first, unfinished.number),
+            unfinished,
+            False,
+        )
     number = max((v.number for v in visits), default=0) + 1
     return Due(
-        min(number, count), window(study.regimen.visits, first, min(number, count)), None,
+        min(number, count),
+        window(study.regimen.visits, first, min(number, count)),
+        None,
         number > count,
-    )  # fmt: skip
+    )
 
 
 def begin_visit(
@@ -165,14 +180,29 @@ def begin_visit(
         cursor = db.execute(
             "INSERT INTO visits (participant_id, number, state, due_at_ms, started_at_ms, "
             "address, on_time, override_reason) VALUES (?, ?, 'measuring', ?, ?, ?, ?, ?)",
-            (participant.id, due.number, None if due.window.due is None else ms(due.window.due),
-             ms(at), address, int(on_time), None if on_time else override),
-        )  # fmt: skip
+            (
+                participant.id,
+                due.number,
+                None if due.window.due is None else ms(due.window.due),
+                ms(at),
+                address,
+                int(on_time),
+                None if on_time else override,
+            ),
+        )
         visit_id = int(cursor.lastrowid or 0)
         audit(db, study.id, "visit", at, participant_id=participant.id, visit=due.number)
         if not on_time:
-            audit(db, study.id, "deviation", at, participant_id=participant.id,
-                  reason=override, visit=due.number, due=_when(due.window.due))  # fmt: skip
+            audit(
+                db,
+                study.id,
+                "deviation",
+                at,
+                participant_id=participant.id,
+                reason=override,
+                visit=due.number,
+                due=_when(due.window.due),
+            )
         return visit_id
 
     return commit(log, "visit", work)
@@ -187,14 +217,29 @@ def save_measures(
 ) -> None:
     """Keep a visit's answers for ``phase`` (before, after); a None answer is not kept."""
     rows = [
-        (visit_id, item, phase, value if isinstance(value, int) else None,
-         value if isinstance(value, str) else None, ms(at))
+        (
+            visit_id,
+            item,
+            phase,
+            value if isinstance(value, int) else None,
+            value if isinstance(value, str) else None,
+            ms(at),
+        )
         for item, value in answers.items()
         if value is not None
-    ]  # fmt: skip
-    commit(log, "visit", lambda db: db.executemany(
-        "INSERT OR REPLACE INTO measures (visit_id, item, phase, score, text, at_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?)", rows) and None)  # fmt: skip
+    ]
+    commit(
+        log,
+        "visit",
+        lambda db: (
+            db.executemany(
+                "INSERT OR REPLACE INTO measures (visit_id, item, phase, score, text, at_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            and None
+        ),
+    )
 
 
 def plan_sessions(
@@ -236,15 +281,29 @@ def end_session(
     log: SessionLog, visit_id: int, port: int, delivered_s: int | None, end_reason: str
 ) -> None:
     """A visit's session on ``port`` ended: how, and what the device delivered."""
-    commit(log, "visit", lambda db: db.execute(
-        "UPDATE visit_sessions SET delivered_s = ?, end_reason = ? WHERE visit_id = ? "
-        "AND port = ?", (delivered_s, end_reason, visit_id, port)) and None)  # fmt: skip
+    commit(
+        log,
+        "visit",
+        lambda db: (
+            db.execute(
+                "UPDATE visit_sessions SET delivered_s = ?, end_reason = ? WHERE visit_id = ? "
+                "AND port = ?",
+                (delivered_s, end_reason, visit_id, port),
+            )
+            and None
+        ),
+    )
 
 
 def end_visit(
-    log: SessionLog, study_id: int, participant_id: int, visit_id: int, outcome: str,
-    detail: str, at: datetime,
-) -> None:  # fmt: skip
+    log: SessionLog,
+    study_id: int,
+    participant_id: int,
+    visit_id: int,
+    outcome: str,
+    detail: str,
+    at: datetime,
+) -> None:
     """The visit is over: its outcome (completed, partial, not_started, unknown)."""
 
     def work(db: sqlite3.Connection) -> None:
@@ -253,8 +312,15 @@ def end_visit(
             "WHERE id = ?",
             (ms(at), outcome, detail, visit_id),
         )
-        audit(db, study_id, "visit_ended", at, participant_id=participant_id,
-              outcome=outcome, visit_id=visit_id)  # fmt: skip
+        audit(
+            db,
+            study_id,
+            "visit_ended",
+            at,
+            participant_id=participant_id,
+            outcome=outcome,
+            visit_id=visit_id,
+        )
 
     commit(log, "visit", work)
 
@@ -278,11 +344,23 @@ def miss_visit(
         db.execute(
             "INSERT INTO visits (participant_id, number, state, due_at_ms, started_at_ms, "
             "on_time, outcome, detail) VALUES (?, ?, 'missed', ?, ?, 0, 'missed', ?)",
-            (participant.id, due.number,
-             None if due.window.due is None else ms(due.window.due), ms(at), reason),
-        )  # fmt: skip
-        audit(db, study.id, "missed", at, participant_id=participant.id, reason=reason,
-              visit=due.number)  # fmt: skip
+            (
+                participant.id,
+                due.number,
+                None if due.window.due is None else ms(due.window.due),
+                ms(at),
+                reason,
+            ),
+        )
+        audit(
+            db,
+            study.id,
+            "missed",
+            at,
+            participant_id=participant.id,
+            reason=reason,
+            visit=due.number,
+        )
         return due.number
 
     return commit(log, "visit", work)

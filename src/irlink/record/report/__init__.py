@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from html import escape
 from pathlib import Path
 
+from irlink.record.blinding import study_device_ids
 from irlink.record.queries import DeviceRow, SessionRow, devices, session, session_samples, sessions
 from irlink.record.report import page, plots
 from irlink.record.report.calendar import calendar_html, day_of, days
@@ -88,8 +89,11 @@ def write_report(
                 plotted.add(row.id)
     body = [_header(log, made, zone, since, until, rows, first_plot, last, plotted, plots_days)]
     shown = [d for d in known if d.id in by_device]
+    studied = study_device_ids(log.db)
     for device in shown:
-        body.append(_device(log, device, by_device[device.id], plotted, zone, since, until))
+        kept = by_device[device.id]
+        section = _device(log, device, kept, plotted, zone, since, until, device.id in studied)
+        body.append(section)
     quiet = [d for d in known if d.id not in by_device]
     if quiet:
         names = ", ".join(f"{d.model} serial {d.serial}" for d in quiet)
@@ -153,6 +157,7 @@ def _device(
     zone: tzinfo,
     since: date | None,
     until: date | None,
+    studied: bool,
 ) -> str:
     totals = days(kept, zone)
     parts = [f'<section class="device">{page.device_header(device, kept, zone)}']
@@ -167,7 +172,8 @@ def _device(
             "device's usage log, from a boot the host never saw): they are in the table, "
             "not in the calendar.</p>"
         )
-    parts.append(f"<h3>Sessions</h3>{page.session_table(kept, plotted, zone)}")
+    table = page.session_table(kept, plotted, zone, studied=studied)
+    parts.append(f"<h3>Sessions</h3>{table}")
     mine = [s for s in kept if s.id in plotted]
     if mine:
         parts.append(f'<div class="plots"><h3>Plots: the last {len(mine)} session(s)</h3>')

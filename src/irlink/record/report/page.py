@@ -13,7 +13,7 @@ from html import escape
 
 from irlink.record.queries import DeviceRow, SessionRow
 
-__all__ = ["device_header", "document", "no_plot", "session_figure", "session_table"]
+__all__ = ["device_header", "document", "no_plot", "session_figure", "session_table", "sham_word"]
 
 CSS = """
 :root { color-scheme: light; }
@@ -147,8 +147,19 @@ def settings(kept: SessionRow) -> str:
     return ", ".join(parts) or "?"
 
 
-def session_table(kept: Sequence[SessionRow], plotted: set[int], tz: tzinfo) -> str:
-    """Every session of a device in the report: one row each, oldest first."""
+def sham_word(kept: SessionRow, studied: bool) -> str:
+    """Whether a session was sham; ``studied``: its device is in a study, whose blinding
+    masks sham (an unknown sham of another device is ``?``)."""
+    if kept.sham is None:
+        return "masked (blinded study)" if studied else "?"
+    return "sham" if kept.sham else "no"
+
+
+def session_table(
+    kept: Sequence[SessionRow], plotted: set[int], tz: tzinfo, *, studied: bool = False
+) -> str:
+    """Every session of a device in the report: one row each, oldest first; ``studied``:
+    the device is in a study (see :func:`sham_word`)."""
     head = (
         "<tr><th>#</th><th>Date</th><th>Start</th><th>Port</th><th>Planned<br>min</th>"
         "<th>Delivered<br>min</th><th>How it ended</th><th>Sham</th><th>Seen</th>"
@@ -163,7 +174,7 @@ def session_table(kept: Sequence[SessionRow], plotted: set[int], tz: tzinfo) -> 
             if on
         )
         seen = "live" if s.source == "live" else "recovered (usage log only)"
-        sham = "?" if s.sham is None else "sham" if s.sham else "no"
+        sham = sham_word(s, studied)
         plot = f'<a href="#session-{s.id}">plot</a>' if s.id in plotted else ""
         rows.append(
             f'<tr class="{classes}"><td class="num">{s.id}</td>'
