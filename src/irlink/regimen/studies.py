@@ -158,14 +158,27 @@ def create_study(
     source: str = "<regimen>",
     name: str | None = None,
     synthetic: bool = False,
+    allocation_seed: int | None = None,
     now: datetime | None = None,
 ) -> StudyRecord:
-    """Create a study (or a course) from the regimen file ``text``; its list is made now."""
+    """Create a study (or a course) from the regimen file ``text``; its list is made now.
+
+    ``allocation_seed`` makes a synthetic study's list (a rehearsal's) the same on every
+    run when the regimen names no seed; a real study's comes from a secret seed.
+    """
+    if allocation_seed is not None and not synthetic:
+        raise StudyError(
+            "allocation_seed is for synthetic studies (rehearsals) only: a real study's "
+            "allocation list is drawn from a secret seed, or the regimen's own"
+        )
     regimen = parse_regimen(text, source)
     at = _now(now)
     title = name or regimen.name
     study = regimen.study
-    seed = new_seed() if study is None or study.allocation.seed is None else study.allocation.seed
+    if study is not None and study.allocation.seed is not None:
+        seed = study.allocation.seed
+    else:
+        seed = new_seed() if allocation_seed is None else allocation_seed
     letters = list("ABCDEFGH"[: len(regimen.arms)])
     random.Random(new_seed()).shuffle(letters)
     sealed = {

@@ -54,7 +54,9 @@ class OutcomeModel:
         baseline = draw.gauss(self.baseline_mean, self.baseline_sd)
         response = max(0.0, draw.gauss(1.0, self.response_sd))
         offsets = {m.id: draw.gauss(0.0, self.item_sd) for m in measures if m.kind == "nrs"}
-        leaves = draw.randint(1, visits - 1) if visits > 1 and draw.random() < self.dropout else None
+        leaves = (
+            draw.randint(1, visits - 1) if visits > 1 and draw.random() < self.dropout else None
+        )
         last = visits if leaves is None else leaves
         misses = frozenset(k for k in range(2, last + 1) if draw.random() < self.missed)
         return Volunteer(self, seed, code, visits, baseline, response, offsets, leaves, misses)
