@@ -40,6 +40,7 @@ from irlink.model import Info, Status, UsageRecord
 from irlink.protocol import messages
 from irlink.protocol.plain import plain_enum
 from irlink.record.queries import DeviceRow
+from irlink.regimen.rehearsal import Progress, Rehearsal
 
 __all__ = ["KINDS", "kind_of", "line", "plain", "schema"]
 
@@ -83,6 +84,8 @@ KINDS: dict[str, type[Any]] = {
     "logged_device": DeviceRow,
     "exported": Exported,
     "report": Reported,
+    "rehearsal_progress": Progress,
+    "rehearsal": Rehearsal,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from irlink.cli import study_visit  # noqa: E402  (the commands hang on the app above)
+from irlink.cli import study_simulate, study_visit  # noqa: E402  (the commands hang on the app above)
 
 app.command("visit")(study_visit.visit)
+app.command("simulate")(study_simulate.simulate)

@@ -29,6 +29,7 @@ simulated calendar's.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 import sqlite3
 import time
@@ -175,11 +176,12 @@ class _Plan:
         self.people: dict[str, _Person] = {}
         self.done = 0
         self.agenda: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.order = itertools.count()  # same time: first planned, first done
         for day, code in enumerate(self.codes):
             self._at(clinic.start + timedelta(days=day), partial(self._enrol, code))
 
     def _at(self, when: datetime, action: Callable[[], None]) -> None:
-        heapq.heappush(self.agenda, (when, len(self.agenda), action))
+        heapq.heappush(self.agenda, (when, next(self.order), action))
 
     async def run(self) -> None:
         """Everything on the calendar, in time order, the visits through the runner."""
