@@ -9,13 +9,14 @@ simulated devices of the regimen's family reached through irlink's real front en
 answers come from the synthetic outcome model (:mod:`irlink.regimen.synthetic`), which
 also decides who misses a visit and who withdraws.
 
-One :class:`~irlink.sim.ManualClock` is the calendar: it starts at
-:data:`SYNTHETIC_START` (a fixed date long before any real log) and moves only while
-sessions run, a few seconds at a time so that every pushed status is read and recorded as
-it would be live, or in one jump to the next thing due when nothing runs. Visit 1 is an
-hour after enrolment; visit k is due ``k - 1`` intervals after visit 1 began, and is
-held up to a quarter of its window (at most 3 hours) early or late. Visits that fall
-together run together, each on its own device, on the one clock.
+One :class:`~irlink.sim.ManualClock` is the calendar (:mod:`irlink.regimen.clinic`): it
+starts at :data:`SYNTHETIC_START`, a fixed date long before any real log; it stands
+still while a visit is between its steps, moves a few seconds at a time while sessions
+run (so that every pushed status is read and recorded as it would be live), and jumps
+to the next thing due when nothing runs. Visit 1 is an hour after enrolment; visit k is
+due ``k - 1`` intervals after visit 1 began, and is held up to half its window (at most
+3 hours) early or late. Visits that fall together run together, each on its own
+device, on the one clock.
 
 Each participant has a device of their own (their belt, serial ``R<study id>-<code>``),
 so its daily start limit and 24-hour windows never trip. Between visits it is switched
@@ -214,6 +215,9 @@ class _Plan:
     def _visit(self, person: _Person, number: int) -> None:
         volunteer, clinic, log = person.volunteer, self.clinic, self.clinic.log
         leaves = volunteer.withdraws_after
+        if clinic.busy(person.record.code):  # their last visit still runs: a minute later
+            self._at(clinic.now() + timedelta(minutes=1), partial(self._visit, person, number))
+            return
         if leaves is not None and number > leaves:
             if number == leaves + 1:
                 withdraw(log, self.study, person.record.code, _WITHDRAWN, now=clinic.now())
@@ -222,9 +226,6 @@ class _Plan:
             current = find_participant(log, self.study, person.record.code)
             miss_visit(log, self.study, current, _MISSED, clinic.now())
             self.done += 1
-        elif clinic.busy(person.record.code):  # their last visit still runs: a minute later
-            self._at(clinic.now() + timedelta(minutes=1), partial(self._visit, person, number))
-            return
         else:
             regimen = self.study.regimen
             asked = regimen.measures_at(number, "before") + regimen.measures_at(number, "after")
