@@ -436,8 +436,16 @@ def unblind(
                 "UPDATE studies SET blinded = 0, unblinded_at_ms = ? WHERE id = ?",
                 (ms(at), study.id),
             )
-            for pid, code_ in rows:
-                _fill_sham(db, pid, shams.get(arms[code_], False))
+            code_of = dict(rows)
+            # Latest visit first: a device reuses session ids, and a session is the last
+            # visit's that began before it on its device (see _fill_sham).
+            for visit_id, pid in db.execute(
+                "SELECT v.id, v.participant_id FROM visits v JOIN participants p "
+                "ON p.id = v.participant_id WHERE p.study_id = ? AND v.device_id IS NOT NULL "
+                "ORDER BY v.started_at_ms DESC, v.id DESC",
+                (study.id,),
+            ).fetchall():
+                _fill_sham(db, visit_id, shams.get(arms[code_of[pid]], False))
         audit(
             db,
             study.id,
@@ -452,13 +460,14 @@ def unblind(
     return commit(log, "study", work)
 
 
-def _fill_sham(db: sqlite3.Connection, participant_id: int, sham: bool) -> None:
-    """Write the now-known sham flag into the sessions of a participant's visits."""
+def _fill_sham(db: sqlite3.Connection, visit_id: int, sham: bool) -> None:
+    """Write the now-known sham flag into the sessions of a visit still masked: those of
+    its device, port and session id that began after it (a later visit has taken its own)."""
     db.execute(
         "UPDATE sessions SET sham = ? WHERE sham IS NULL AND id IN ("
         " SELECT s.id FROM visits v JOIN visit_sessions vs ON vs.visit_id = v.id"
         " JOIN sessions s ON s.device_id = v.device_id AND s.port = vs.port"
         " AND s.session_id = vs.session_id AND s.started_at_ms >= v.started_at_ms - 60000"
-        " WHERE v.participant_id = ?)",
-        (int(sham), participant_id),
+        " WHERE v.id = ?)",
+        (int(sham), visit_id),
     )
