@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from irlink.errors import LimitError
 from irlink.record import SessionLog
+from irlink.regimen import RegimenError, example, examples, load_regimen
+from irlink.regimen.clinic import check_settings
 from irlink.regimen.rehearsal import SYNTHETIC_START, Rehearsal, simulate
 from irlink.regimen.studies import StudyError, find_study, participants, unblind
 from irlink.regimen.synthetic import OutcomeModel
@@ -223,7 +224,7 @@ def test_a_stratified_study_enrols_each_participant_in_a_stratum(tmp_path: Path)
 
 
 def test_a_session_the_device_refuses_stops_the_rehearsal_before_it_begins(tmp_path: Path) -> None:
-    with pytest.raises(LimitError, match="minimum session of 10m"):
+    with pytest.raises(RegimenError, match=r"session\.duration 2m is below .* of 10m"):
         rehearse(
             tmp_path / "log.db", SHORT.replace("duration: 10m", "duration: 2m"), participants=2
         )
@@ -234,3 +235,19 @@ def test_a_session_the_device_refuses_stops_the_rehearsal_before_it_begins(tmp_p
 def test_more_participants_than_the_allocation_list_holds_are_refused(tmp_path: Path) -> None:
     with pytest.raises(StudyError, match=r"raise allocation\.size"):
         rehearse(tmp_path / "log.db", participants=21)
+
+
+@pytest.mark.parametrize("name", examples())
+def test_every_shipped_example_suits_its_devices(name: str) -> None:
+    regimen = load_regimen(example(name))
+    asyncio.run(check_settings(regimen, name))
+
+
+def test_a_two_port_regimen_starts_both_sessions_together(tmp_path: Path) -> None:
+    text = example("pbm-3x-week").read_text(encoding="utf-8")
+    text = text.replace("count: 12", "count: 2").replace("visits: [1, 7, 12]", "visits: [1, 2]")
+    kept = rehearse(tmp_path / "log.db", text, participants=1, seed=1, record=False)
+    with kept.log:
+        assert kept.done.sessions == 4
+        rows = kept.rows("SELECT started_at_ms, ended_at_ms FROM visits")
+        assert all(end - start == 1800_000 for start, end in rows)

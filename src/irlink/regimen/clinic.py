@@ -1,26 +1,29 @@
 """A rehearsal's clinic: the simulated calendar's one clock, each participant's device, and
 the visits under way, each through the runner.
 
-The clock moves only when every visit under way has its session running on its device:
-while one is between its measures and its start, or between its session's end and its
-own, simulated time stands still (answering takes no time), so each visit's times are
-exact. While sessions run it moves a few seconds at a time (:data:`STEP_S`), never past
-a session's end, yielding to the event loop after each step so that every status pushed
-(one a second) is read, handed on and recorded as it would be live; when nothing runs it
-jumps to the next thing due.
+The clock moves only when every visit under way has all its sessions started and one
+still running: while a visit is between its measures and its last port's start, or
+between its sessions' end and its own, simulated time stands still (answering takes no
+time), so each visit's times are exact. While sessions run it moves a few seconds at a
+time (:data:`STEP_S`), never past a session's end, yielding to the event loop after each
+step so that every status pushed (one a second) is read, handed on and recorded as it
+would be live; when nothing runs it jumps to the next thing due.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from irlink.device import Device
+from irlink.errors import LimitError
 from irlink.limits import configure_request
 from irlink.protocol.messages import PortState
 from irlink.record.store import SessionLog
+from irlink.regimen.files import RegimenError
 from irlink.regimen.model import Regimen
 from irlink.regimen.runner import Answer, VisitDone, run_visit
 from irlink.regimen.studies import Participant, StudyRecord, sealed_arm
@@ -36,16 +39,29 @@ STEP_S = 5.0
 _IN_SESSION = (PortState.RUNNING, PortState.PAUSED)
 
 
-async def check_settings(regimen: Regimen) -> None:
+async def check_settings(regimen: Regimen, source: str = "<regimen>") -> None:
     """Refuse, before anything is written, a session the regimen's devices would refuse:
-    a :class:`~irlink.errors.LimitError` says what to change."""
+    the :class:`~irlink.regimen.RegimenError` names the setting and what to change."""
     simulator = SimulatedDevice(regimen.family)
     async with Device(pipe_connector(simulator), address="sim://check", reconnect=None) as device:
         settings = regimen.session
         for port in settings.ports:
-            configure_request(
-                device.info, port=port, sham=False, **settings.model_dump(exclude={"ports"})
-            )
+            try:
+                configure_request(
+                    device.info, port=port, sham=False, **settings.model_dump(exclude={"ports"})
+                )
+            except LimitError as error:
+                raise RegimenError(
+                    f"{source}: session.{error} (the {regimen.family}'s limits)"
+                ) from None
+
+
+@dataclass
+class _UnderWay:
+    """A visit under way: its device, and the ports seen running a session."""
+
+    device: SimulatedDevice
+    started: set[int] = field(default_factory=set)
 
 
 class Clinic:
@@ -58,7 +74,7 @@ class Clinic:
         self.clock = ManualClock()
         self.devices: dict[str, SimulatedDevice] = {}
         self.ports = study.regimen.session.ports
-        self._under_way: dict[asyncio.Future[VisitDone], SimulatedDevice] = {}
+        self._under_way: dict[asyncio.Future[VisitDone], _UnderWay] = {}
         self._wake: asyncio.Future[None] | None = None
 
     def now(self) -> datetime:
@@ -78,17 +94,17 @@ class Clinic:
         )
         device.close()  # in its drawer it follows no clock: a visit brings it up to date
         device.power_off()
-        device.set_charger(True)
+        _charge(device, True)
         self.devices[code] = device
 
     def begin(self, participant: Participant, answers: Mapping[str, Answer]) -> None:
         """Start the visit ``participant`` is due for, with the synthetic ``answers``."""
         visit = asyncio.ensure_future(self._visit(participant, answers))
-        self._under_way[visit] = self.devices[participant.code]
+        self._under_way[visit] = _UnderWay(self.devices[participant.code])
 
     def busy(self, code: str) -> bool:
         """Whether participant ``code`` is in a visit now."""
-        return self.devices[code] in self._under_way.values()
+        return any(v.device is self.devices[code] for v in self._under_way.values())
 
     async def until(self, when: datetime, ended: Callable[[], None]) -> None:
         """Move the calendar on to ``when``; ``ended`` is called as each visit ends."""
@@ -127,7 +143,7 @@ class Clinic:
                 del self._under_way[visit]
                 visit.result()  # a visit's error ends the rehearsal
                 ended()
-            waiting = [v for v, device in self._under_way.items() if not self._running(device)]
+            waiting = [v for v, under in self._under_way.items() if not self._running(under)]
             if not waiting:
                 return
             self._wake = asyncio.get_running_loop().create_future()
@@ -138,15 +154,23 @@ class Clinic:
     def _step(self) -> float:
         """The next step: :data:`STEP_S`, or less to stop where the first session ends."""
         left = (
-            device.remaining_s(port)
-            for device in self._under_way.values()
+            under.device.remaining_s(port)
+            for under in self._under_way.values()
             for port in self.ports
-            if device.port_state(port) in _IN_SESSION
+            if under.device.port_state(port) in _IN_SESSION
         )
         return max(1.0, min([STEP_S, *left]))
 
-    def _running(self, device: SimulatedDevice) -> bool:
-        return any(device.port_state(port) in _IN_SESSION for port in self.ports)
+    def _running(self, under: _UnderWay) -> bool:
+        """Whether a visit has every session started, and one still running: time must pass.
+
+        Until the last port has started, time stands still, so that every port's session
+        starts at the same moment, as the runner starts them one after the other.
+        """
+        device = under.device
+        now = {port for port in self.ports if device.port_state(port) in _IN_SESSION}
+        under.started |= now
+        return bool(now) and len(under.started) == len(self.ports)
 
     def _heard(self) -> None:
         """A device said something: a visit waited on may have started its session."""
@@ -157,7 +181,7 @@ class Clinic:
         """One visit: the device out of its drawer, connected, the runner, and back."""
         simulator = self.devices[participant.code]
         simulator.advance_to(self.clock.now())
-        simulator.set_charger(False)
+        _charge(simulator, False)
         simulator.power_on()
         unwatch = self.clock.watch(simulator.advance_to)
         address = f"sim://{simulator.family}?serial={simulator.serial}"
@@ -178,4 +202,10 @@ class Clinic:
         finally:
             unwatch()
             simulator.power_off()
-            simulator.set_charger(True)
+            _charge(simulator, True)
+
+
+def _charge(device: SimulatedDevice, on: bool) -> None:
+    """On its charger between visits, off it for one; a device on mains has none."""
+    if device.battery_pct() is not None:
+        device.set_charger(on)

@@ -134,7 +134,7 @@ async def simulate(
     began = time.perf_counter()
     regimen = parse_regimen(regimen_text, source)
     _check_size(regimen, participants)
-    await check_settings(regimen)
+    await check_settings(regimen, source)
     seed = new_seed() if seed is None else seed
     study = create_study(
         log,
