@@ -13,6 +13,7 @@ import pytest
 
 from irlink.record import SessionLog
 from irlink.regimen import RegimenError, example, examples, load_regimen
+from irlink.regimen.agenda import WITHDRAWN
 from irlink.regimen.clinic import check_settings
 from irlink.regimen.rehearsal import SYNTHETIC_START, Rehearsal, simulate
 from irlink.regimen.studies import StudyError, find_study, participants, unblind
@@ -54,7 +55,6 @@ SESSION_S = 600
 # Often enough that six participants show both, with this seed.
 RESTLESS = OutcomeModel(missed=0.25, dropout=0.4)
 SEED = 11
-WITHDREW = "synthetic participant: withdrew (lost to follow-up)"
 
 
 @dataclass

@@ -9,14 +9,13 @@ simulated devices of the regimen's family reached through irlink's real front en
 answers come from the synthetic outcome model (:mod:`irlink.regimen.synthetic`), which
 also decides who misses a visit and who withdraws.
 
-One :class:`~irlink.sim.ManualClock` is the calendar (:mod:`irlink.regimen.clinic`): it
-starts at :data:`SYNTHETIC_START`, a fixed date long before any real log; it stands
-still while a visit is between its steps, moves a few seconds at a time while sessions
-run (so that every pushed status is read and recorded as it would be live), and jumps
-to the next thing due when nothing runs. Visit 1 is an hour after enrolment; visit k is
-due ``k - 1`` intervals after visit 1 began, and is held up to half its window (at most
-3 hours) early or late. Visits that fall together run together, each on its own
-device, on the one clock.
+The calendar (:mod:`irlink.regimen.agenda`) starts at :data:`SYNTHETIC_START`, a fixed
+date long before any real log: participants enrol a day apart and each visit falls due
+inside its window. One :class:`~irlink.sim.ManualClock` keeps it
+(:mod:`irlink.regimen.clinic`): it stands still while a visit is between its steps,
+moves a few seconds at a time while sessions run (so that every pushed status is read
+and recorded as it would be live), and jumps to the next thing due when nothing runs.
+Visits that fall together run together, each on its own device, on the one clock.
 
 Each participant has a device of their own (their belt, serial ``R<study id>-<code>``),
 so its daily start limit and 24-hour windows never trip. Between visits it is switched
@@ -29,52 +28,23 @@ simulated calendar's.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import random
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
 
 from irlink.record.store import SessionLog
+from irlink.regimen.agenda import Agenda, Progress
 from irlink.regimen.allocation import new_seed
 from irlink.regimen.files import parse_regimen
 from irlink.regimen.model import Regimen
-from irlink.regimen.studies import (
-    Participant,
-    StudyError,
-    StudyRecord,
-    create_study,
-    enrol,
-    find_participant,
-    withdraw,
-)
-from irlink.regimen.synthetic import OutcomeModel, Volunteer
-from irlink.regimen.visits import miss_visit
-
-if TYPE_CHECKING:
-    from irlink.regimen.clinic import Clinic
+from irlink.regimen.studies import StudyError, StudyRecord, create_study
+from irlink.regimen.synthetic import OutcomeModel
 
 __all__ = ["SYNTHETIC_START", "Progress", "Rehearsal", "simulate"]
 
 SYNTHETIC_START = datetime(2001, 1, 1, 8, tzinfo=UTC)  # a Monday, 08:00 UTC
-_HOLD_MAX = timedelta(hours=3)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far a rehearsal has got, on its simulated calendar."""
-
-    study: str
-    enrolled: int
-    participants: int
-    visits_done: int  # run, missed, or given up by a withdrawal
-    visits: int  # every participant's every visit
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -98,15 +68,6 @@ class Rehearsal:
     started: datetime  # on the simulated calendar
     ended: datetime
     wall_s: float
-
-
-@dataclass
-class _Person:
-    """A synthetic participant: their record, their model and their sham or not."""
-
-    record: Participant
-    volunteer: Volunteer
-    sham: bool
 
 
 async def simulate(
@@ -146,113 +107,13 @@ async def simulate(
         now=start,
     )
     clinic = Clinic(log, study, start, record=record)
-    plan = _Plan(study, participants, seed, model or OutcomeModel(), clinic, on_progress)
+    plan = Agenda(study, participants, seed, model or OutcomeModel(), clinic, on_progress)
     try:
         await plan.run()
     finally:
         await clinic.close()
     log.flush()
     return _summary(log, study, seed, participants, record, start, clinic.now(), began)
-
-
-class _Plan:
-    """The rehearsal's calendar: enrolments, visits, misses and withdrawals, in time order."""
-
-    def __init__(
-        self,
-        study: StudyRecord,
-        participants: int,
-        seed: int,
-        model: OutcomeModel,
-        clinic: Clinic,
-        on_progress: Callable[[Progress], None] | None,
-    ) -> None:
-        self.study, self.seed, self.model, self.clinic = study, seed, model, clinic
-        self.on_progress = on_progress
-        self.count = participants
-        self.visits = study.regimen.visits
-        self.codes = [
-            f"P{n:0{max(2, len(str(participants)))}d}" for n in range(1, participants + 1)
-        ]
-        self.people: dict[str, _Person] = {}
-        self.done = 0
-        self.agenda: list[tuple[datetime, int, Callable[[], None]]] = []
-        self.order = itertools.count()  # same time: first planned, first done
-        for day, code in enumerate(self.codes):
-            self._at(clinic.start + timedelta(days=day), partial(self._enrol, code))
-
-    def _at(self, when: datetime, action: Callable[[], None]) -> None:
-        heapq.heappush(self.agenda, (when, next(self.order), action))
-
-    async def run(self) -> None:
-        """Everything on the calendar, in time order, the visits through the runner."""
-        while self.agenda:
-            when, _, action = heapq.heappop(self.agenda)
-            await self.clinic.until(when, self._visit_ended)
-            action()
-        await self.clinic.until_idle(self._visit_ended)
-
-    def _enrol(self, code: str) -> None:
-        clinic, regimen = self.clinic, self.study.regimen
-        factors = regimen.study.allocation.strata if regimen.study is not None else {}
-        pick = random.Random(f"{self.seed}/{code}/stratum")
-        stratum = {factor: pick.choice(levels) for factor, levels in sorted(factors.items())}
-        record = enrol(clinic.log, self.study, code, stratum=stratum, now=clinic.now())
-        volunteer = self.model.volunteer(self.seed, code, self.visits.count, regimen.measures)
-        person = _Person(record, volunteer, clinic.sham(record))
-        self.people[code] = person
-        clinic.add_device(code)
-        first = clinic.now() + timedelta(hours=1)
-        hold = min(self.visits.window / 2, _HOLD_MAX)
-        draw = random.Random(f"{self.seed}/{code}/calendar")
-        for number in range(1, self.visits.count + 1):
-            due = first + self.visits.interval * (number - 1)
-            if number > 1:
-                due += timedelta(minutes=round(draw.uniform(-1, 1) * hold / timedelta(minutes=1)))
-            self._at(due, partial(self._visit, person, number))
-        self._progress()
-
-    def _visit(self, person: _Person, number: int) -> None:
-        volunteer, clinic, log = person.volunteer, self.clinic, self.clinic.log
-        leaves = volunteer.withdraws_after
-        if clinic.busy(person.record.code):  # their last visit still runs: a minute later
-            self._at(clinic.now() + timedelta(minutes=1), partial(self._visit, person, number))
-            return
-        if leaves is not None and number > leaves:
-            if number == leaves + 1:
-                withdraw(log, self.study, person.record.code, _WITHDRAWN, now=clinic.now())
-            self.done += 1
-        elif not volunteer.attends(number):
-            current = find_participant(log, self.study, person.record.code)
-            miss_visit(log, self.study, current, _MISSED, clinic.now())
-            self.done += 1
-        else:
-            regimen = self.study.regimen
-            asked = regimen.measures_at(number, "before") + regimen.measures_at(number, "after")
-            answers = volunteer.answers(number, person.sham, asked)
-            clinic.begin(person.record, answers)
-        self._progress()
-
-    def _visit_ended(self) -> None:
-        self.done += 1
-        self._progress()
-
-    def _progress(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(
-                Progress(
-                    self.study.name,
-                    len(self.people),
-                    self.count,
-                    self.done,
-                    self.count * self.visits.count,
-                    self.clinic.now(),
-                )
-            )
-
-
-_WITHDRAWN = "synthetic participant: withdrew (lost to follow-up)"
-_MISSED = "synthetic participant: did not come"
 
 
 def _check_size(regimen: Regimen, participants: int) -> None:
