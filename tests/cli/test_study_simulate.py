@@ -33,12 +33,12 @@ def test_json_lines_tell_the_progress_then_the_rehearsal(tmp_path: Path) -> None
 
 
 def test_text_says_it_is_synthetic_and_what_to_run_next(tmp_path: Path) -> None:
-    result = irlink(
-        "--db", str(tmp_path / "log.db"), "study", "simulate", regimen_file(tmp_path), "-n", "1"
-    )
+    db, regimen = str(tmp_path / "log.db"), regimen_file(tmp_path)
+    result = irlink("--db", db, "study", "simulate", regimen, "-n", "1", "--seed", "4")
     assert result.exit_code == 0, result.output
     assert result.stdout.count(NOT_EVIDENCE) == 2
     assert "1/1 enrolled, 3/3 visits done" in result.stdout
+    assert "short-rehearsal-1: 1 synthetic participant (seed 4)" in result.stdout
     assert "3 completed, 0 ended early, 0 missed; 0 withdrawn" in result.stdout
     assert "s of wall time" in result.stdout
     assert "next: irlink study report short-rehearsal-1" in result.stdout

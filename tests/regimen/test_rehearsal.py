@@ -13,7 +13,6 @@ import pytest
 
 from irlink.record import SessionLog
 from irlink.regimen import RegimenError, example, examples, load_regimen
-from irlink.regimen.agenda import WITHDRAWN
 from irlink.regimen.clinic import check_settings
 from irlink.regimen.rehearsal import SYNTHETIC_START, Rehearsal, simulate
 from irlink.regimen.studies import StudyError, find_study, participants, unblind

@@ -162,7 +162,8 @@ def _summary(done: Rehearsal) -> str:
     )
     return "\n".join(
         [
-            f"{done.study}: {done.participants} synthetic participants (seed {done.seed})",
+            f"{done.study}: {done.participants} synthetic "
+            f"participant{'' if done.participants == 1 else 's'} (seed {done.seed})",
             f"  visits: {done.visits_completed} completed, {done.visits_short} ended early, "
             f"{done.visits_missed} missed; {done.withdrawn} withdrawn",
             f"  {done.sessions} sessions, {done.delivered_s / 3600:.1f} h delivered; {recorded}",
