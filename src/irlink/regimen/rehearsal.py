@@ -9,6 +9,15 @@ simulated devices of the regimen's family reached through irlink's real front en
 answers come from the synthetic outcome model (:mod:`irlink.regimen.synthetic`), which
 also decides who misses a visit and who withdraws.
 
+>>> import asyncio, pathlib, tempfile
+>>> from irlink.record import SessionLog
+>>> from irlink.regimen import example
+>>> trial = example("gale-2006").read_text()
+>>> with SessionLog.open(pathlib.Path(tempfile.mkdtemp()) / "log.db") as log:
+...     done = asyncio.run(simulate(trial, log=log, participants=2, seed=1))
+>>> done.study, done.synthetic, done.visits_completed, done.recorded_samples
+('gale-2006-rehearsal-1', True, 14, 25214)
+
 The calendar (:mod:`irlink.regimen.agenda`) starts at :data:`SYNTHETIC_START`, a fixed
 date long before any real log: participants enrol a day apart and each visit falls due
 inside its window. One :class:`~irlink.sim.ManualClock` keeps it
