@@ -52,6 +52,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_noisy_link.py
 	$(BIN)/python bench/bench_record.py
+	$(BIN)/python bench/bench_study.py
 
 ## generate: rewrite what is made from the sources: code, vectors and the protocol's catalogue from protocols/, the --json schema, the regimen schema
 generate: $(STAMP)

@@ -72,7 +72,6 @@ from unittest import mock
 
 from bench_host_proc import OtherLoad, cpu_s, machine
 from irlink.device import Device
-from irlink.errors import TransportError
 from irlink.events import DeviceEvent, StatusUpdate
 from irlink.journal import Command
 from irlink.model import Info, Status, UsageRecord
@@ -83,7 +82,7 @@ from irlink.record.samples import CHUNK, INSERT_PORT, INSERT_SAMPLE, rows_of
 from irlink.record.samples import pack as real_pack
 from irlink.record.samples import pack_rows as real_pack_rows
 from irlink.sim import ManualClock, RealClock, SimulatedDevice
-from irlink.sim.link import Link
+from irlink.transport import pipe
 from irlink.transport.base import Transport
 
 FAMILY = "multiport"  # 2 ports
@@ -100,55 +99,26 @@ MiB = 2**20
 arrived_ns = 0
 
 
-class PipeTransport(Transport):
-    """irlink's Transport over a simulator's in-process link: no fd, no thread, no pty.
-
-    Bytes the device sends are handed to the event loop (``call_soon``), stamped with the
-    moment they arrived, and read from there, as a serial port's reader reads its fd.
-    """
+class PipeTransport(pipe.PipeTransport):
+    """irlink's in-process Transport (:mod:`irlink.transport.pipe`), its frames counted and
+    each stamped with the moment it arrived, as a serial port's reader would stamp it."""
 
     def __init__(self, sim: SimulatedDevice) -> None:
-        super().__init__(f"pipe://{sim.serial}")
-        self._sim = sim
-        self._link: Link | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__(sim)
         self.frames = 0
-
-    async def open(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._link = self._sim.open_link(self._arrived, self._down)
 
     def _arrived(self, data: bytes) -> None:
         assert self._loop is not None
-        self._loop.call_soon(self._take, data, time.perf_counter_ns())
+        self._loop.call_soon(self._stamped, data, time.perf_counter_ns())
 
-    def _take(self, data: bytes, at_ns: int) -> None:
+    def _stamped(self, data: bytes, at_ns: int) -> None:
         global arrived_ns  # noqa: PLW0603  (one loop: the frame being handled)
         self.frames += 1
         arrived_ns = at_ns
         try:
-            self._deliver(data)
+            self._take(data)
         finally:
             arrived_ns = 0
-
-    def _down(self) -> None:
-        self._went_down(TransportError(f"{self.address}: the simulator cut the link"))
-
-    async def write(self, data: bytes) -> None:
-        self._check_open()
-        assert self._link is not None
-        self._link.write(data)
-
-    def try_write(self, data: bytes) -> bool:
-        if self.closed.is_set() or self._link is None:
-            return False
-        self._link.write(data)
-        return True
-
-    async def close(self) -> None:
-        if self._link is not None:
-            self._link.close()
-        await super().close()
 
 
 def connector(sim: SimulatedDevice, opened: list[PipeTransport]) -> Callable[[], Any]:

@@ -14,6 +14,7 @@ MODULES = [
     "irlink.regimen",
     "irlink.regimen.allocation",
     "irlink.regimen.files",
+    "irlink.regimen.rehearsal",
     "irlink.regimen.schedule",
     "irlink.sim",
     "irlink.sim.device",

@@ -42,6 +42,7 @@ from irlink.model import Info, Status, UsageRecord
 from irlink.protocol import messages
 from irlink.protocol.plain import plain_enum
 from irlink.record.queries import DeviceRow
+from irlink.regimen.rehearsal import Progress, Rehearsal
 from irlink.regimen.results.flow import Adherence, Flow
 from irlink.regimen.results.stats import ItemResult
 
@@ -93,6 +94,8 @@ KINDS: dict[str, type[Any]] = {
     "study_adherence": Adherence,
     "study_result": ItemResult,
     "study_exported": StudyExported,
+    "rehearsal_progress": Progress,
+    "rehearsal": Rehearsal,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

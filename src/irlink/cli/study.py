@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from irlink.cli import study_admin, study_results, study_visit
+from irlink.cli import study_admin, study_results, study_simulate, study_visit
 
 app = typer.Typer(
     name="study",
@@ -23,3 +23,4 @@ study_admin.register(app)
 app.command("visit")(study_visit.visit)
 app.command("report")(study_results.report)
 app.command("export")(study_results.export)
+app.command("simulate")(study_simulate.simulate)

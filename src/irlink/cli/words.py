@@ -94,6 +94,7 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"\buse `async with irlink\.connect\(\)`", "connect first"),
         (r"\bcall open\(\) first", "connect first"),
         (r"\braise the timeout\b", "raise --timeout"),
+        (r"\bwith blind=True\b", "through `irlink study visit`, which blinds it"),
         (r" \(reconnection is off\)", ""),
         (
             r"\bconnect to it by its address\b",

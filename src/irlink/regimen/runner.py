@@ -163,9 +163,10 @@ async def run_visit(
     resumed = due.resume is not None
     visit_id = due.resume.id if due.resume is not None else None
     kept = dict(due.resume.measures) if due.resume is not None else {}
+    began = due.resume.started if due.resume is not None else clock()  # on time if begun so
     if visit_id is None:
         visit_id = begin_visit(
-            log, record, person, due, clock(), address=_address(device), override=override
+            log, record, person, due, began, address=_address(device), override=override
         )
     asked = _Answers(regimen.measures_at(due.number, "before"), answers, ask, due.number)
     if due.resume is None or due.resume.state == "measuring":
@@ -201,7 +202,7 @@ async def run_visit(
         person.code,
         due.number,
         outcome,
-        due.window.contains(due.resume.started if due.resume else clock()) or bool(override),
+        due.window.contains(began) or bool(override),
         resumed,
         sessions,
         kept,

@@ -158,14 +158,27 @@ def create_study(
     source: str = "<regimen>",
     name: str | None = None,
     synthetic: bool = False,
+    allocation_seed: int | None = None,
     now: datetime | None = None,
 ) -> StudyRecord:
-    """Create a study (or a course) from the regimen file ``text``; its list is made now."""
+    """Create a study (or a course) from the regimen file ``text``; its list is made now.
+
+    ``allocation_seed`` makes a synthetic study's list (a rehearsal's) the same on every
+    run when the regimen names no seed; a real study's comes from a secret seed.
+    """
+    if allocation_seed is not None and not synthetic:
+        raise StudyError(
+            "allocation_seed is for synthetic studies (rehearsals) only: a real study's "
+            "allocation list is drawn from a secret seed, or the regimen's own"
+        )
     regimen = parse_regimen(text, source)
     at = _now(now)
     title = name or regimen.name
     study = regimen.study
-    seed = new_seed() if study is None or study.allocation.seed is None else study.allocation.seed
+    if study is not None and study.allocation.seed is not None:
+        seed = study.allocation.seed
+    else:
+        seed = new_seed() if allocation_seed is None else allocation_seed
     letters = list("ABCDEFGH"[: len(regimen.arms)])
     random.Random(new_seed()).shuffle(letters)
     sealed = {
@@ -429,8 +442,16 @@ def unblind(
                 "UPDATE studies SET blinded = 0, unblinded_at_ms = ? WHERE id = ?",
                 (ms(at), study.id),
             )
-            for pid, code_ in rows:
-                _fill_sham(db, pid, shams.get(arms[code_], False))
+            code_of = dict(rows)
+            # Latest visit first: a device reuses session ids, and a session is the last
+            # visit's that began before it on its device (see _fill_sham).
+            for visit_id, pid in db.execute(
+                "SELECT v.id, v.participant_id FROM visits v JOIN participants p "
+                "ON p.id = v.participant_id WHERE p.study_id = ? AND v.device_id IS NOT NULL "
+                "ORDER BY v.started_at_ms DESC, v.id DESC",
+                (study.id,),
+            ).fetchall():
+                _fill_sham(db, visit_id, shams.get(arms[code_of[pid]], False))
         audit(
             db,
             study.id,
@@ -459,13 +480,14 @@ def _not_blinded(study: StudyRecord) -> NoReturn:
     )
 
 
-def _fill_sham(db: sqlite3.Connection, participant_id: int, sham: bool) -> None:
-    """Write the now-known sham flag into the sessions of a participant's visits."""
+def _fill_sham(db: sqlite3.Connection, visit_id: int, sham: bool) -> None:
+    """Write the now-known sham flag into the sessions of a visit still masked: those of
+    its device, port and session id that began after it (a later visit has taken its own)."""
     db.execute(
         "UPDATE sessions SET sham = ? WHERE sham IS NULL AND id IN ("
         " SELECT s.id FROM visits v JOIN visit_sessions vs ON vs.visit_id = v.id"
         " JOIN sessions s ON s.device_id = v.device_id AND s.port = vs.port"
         " AND s.session_id = vs.session_id AND s.started_at_ms >= v.started_at_ms - 60000"
-        " WHERE v.participant_id = ?)",
-        (int(sham), participant_id),
+        " WHERE v.id = ?)",
+        (int(sham), visit_id),
     )
