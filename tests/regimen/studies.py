@@ -156,7 +156,7 @@ class StudyLog:
         ).lastrowid
         if v.state == "ended":
             db.execute(
-                "INSERT INTO visit_sessions VALUES (?, 1, ?, ?, ?, ?)",
+                "INSERT INTO visit_sessions VALUES (?, 1, ?, ?, ?, ?, 1)",
                 (visit, 100 + number, v.planned_s, v.delivered_s, "completed"),
             )
         answers = [(item, "before", score, None) for item, score in v.scores.items()]

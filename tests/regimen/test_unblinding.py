@@ -34,7 +34,7 @@ def test_a_reused_session_id_takes_the_arm_of_the_last_visit_before_it(tmp_path:
                     (participant, number, at, device),
                 ).lastrowid
                 db.execute(
-                    "INSERT INTO visit_sessions VALUES (?, 1, ?, 600, 600, 'completed')",
+                    "INSERT INTO visit_sessions VALUES (?, 1, ?, 600, 600, 'completed', 1)",
                     (visit, session_id),
                 )
                 db.execute(

@@ -251,13 +251,22 @@ def _visit(
 
 
 def _prompt(measure: Measure, visit: int) -> int | str | None:
-    """Ask one measure at the terminal until the answer is usable."""
+    """Ask one measure at the terminal until the answer is usable; end of input asks none."""
+    import click  # noqa: PLC0415  (typer's own)
+
+    try:
+        return _asked(measure)
+    except click.Abort:
+        return None  # a needed item unanswered: the visit says which and keeps what it has
+
+
+def _asked(measure: Measure) -> int | str | None:
     while True:
         if measure.kind == "text":
             text: str = typer.prompt(f"{measure.label}", default="", show_default=False)
             return text or None
-        value: str = typer.prompt(f"{measure.label} [0-10]")
-        if value.strip().isdigit() and 0 <= int(value) <= 10:
+        value: str = typer.prompt(f"{measure.label} [0-10]").strip()
+        if value.isascii() and value.isdigit() and 0 <= int(value) <= 10:
             return int(value)
         typer.echo("a whole number from 0 to 10, please", err=True)
 

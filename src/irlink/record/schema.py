@@ -244,6 +244,7 @@ CREATE TABLE visit_sessions (
     planned_s INTEGER NOT NULL,
     delivered_s INTEGER,  -- by the device's own count; NULL: not known
     end_reason TEXT,  -- NULL: not ended yet, or never started
+    started INTEGER NOT NULL DEFAULT 0,  -- 1: the device confirmed the start
     PRIMARY KEY (visit_id, port)
 );
 CREATE TABLE measures (

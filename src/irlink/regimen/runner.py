@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 from irlink.device import Device
 from irlink.events import DeviceEvent, SessionEnded
 from irlink.model import UsageRecord
-from irlink.protocol.messages import PortState
+from irlink.protocol.messages import CapabilityFlags, PortState
 from irlink.record.store import SessionLog
 from irlink.regimen.model import Measure
 from irlink.regimen.studies import (
@@ -60,12 +60,15 @@ if TYPE_CHECKING:
 
 from irlink.regimen.visits import (
     Due,
+    PlannedSession,
     begin_visit,
+    confirm_start,
     due_visit,
     end_session,
     end_visit,
     plan_sessions,
     save_measures,
+    visit_device,
 )
 
 __all__ = [
@@ -159,6 +162,11 @@ async def run_visit(
             f"{record.name} is blinded: connect the device with blind=True, so that nothing it "
             "says shows the sham setting"
         )
+    if any(a.sham for a in regimen.arms) and not device.info.has(CapabilityFlags.SHAM):
+        raise StudyError(
+            f"{record.name} has a sham arm and {device.address} has no sham mode: its visits "
+            "need a device that has one"
+        )
     due = due_visit(log, record, person)
     resumed = due.resume is not None
     visit_id = due.resume.id if due.resume is not None else None
@@ -173,18 +181,16 @@ async def run_visit(
         before = await asked.collect({k[0] for k in kept if k[1] == "before"})
         save_measures(log, visit_id, "before", before, clock())
         kept.update({(k, "before"): v for k, v in before.items()})
-    planned = (
-        {s.port: (s.session_id, s.planned_s) for s in due.resume.sessions}
-        if due.resume is not None and due.resume.state == "running"
-        else None
-    )
+    resuming = due.resume is not None and due.resume.state == "running"
     events = device.events()
     try:
-        if planned is None:
+        if not resuming:
             planned = await _configure_and_start(log, record, person, device, visit_id, due)
             ended: dict[int, SessionDone] = {}
         else:
-            ended = await _carry_on(log, device, visit_id, planned)
+            assert due.resume is not None
+            planned = {s.port: (s.session_id, s.planned_s) for s in due.resume.sessions}
+            ended = await _carry_on(log, record, person, device, visit_id, due.resume.sessions)
         await _follow(log, device, visit_id, planned, ended, events, on_event)
     finally:
         await events.aclose()
@@ -202,7 +208,7 @@ async def run_visit(
         person.code,
         due.number,
         outcome,
-        due.window.contains(began) or bool(override),
+        due.window.contains(began),
         resumed,
         sessions,
         kept,
@@ -279,20 +285,8 @@ async def _configure_and_start(
 ) -> dict[int, tuple[int, int]]:
     """Configure every port from the regimen and the sealed arm; keep the ids; start."""
     settings = study.regimen.session
-    with log.reading() as db:
-        arm = sealed_arm(db, person.id) if study.kind == "study" else None
-    sham = next((a.sham for a in study.regimen.arms if a.name == arm), False)
     for port in settings.ports:
-        await device.configure(
-            port,
-            duration=settings.duration,
-            intensity=settings.intensity,
-            mode=settings.mode,
-            pulse_hz=settings.pulse_hz,
-            setpoint=settings.setpoint,
-            sham=sham,
-            override=settings.override,
-        )
+        await _configure(log, study, person, device, port)
     planned = {
         port: (await device.new_session_id(), int(settings.duration.total_seconds()))
         for port in settings.ports
@@ -302,32 +296,74 @@ async def _configure_and_start(
     plan_sessions(log, visit_id, study.id, key, [(p, s, d) for p, (s, d) in planned.items()])
     for port, (session_id, _) in planned.items():
         await device.start(port, session_id=session_id)
+        confirm_start(log, visit_id, port)
     return planned
 
 
+async def _configure(
+    log: SessionLog, study: StudyRecord, person: Participant, device: Device, port: int
+) -> None:
+    """Set ``port`` up for the visit's session: the regimen's settings, the sealed arm's sham."""
+    settings = study.regimen.session
+    with log.reading() as db:
+        arm = sealed_arm(db, person.id) if study.kind == "study" else None
+    await device.configure(
+        port,
+        duration=settings.duration,
+        intensity=settings.intensity,
+        mode=settings.mode,
+        pulse_hz=settings.pulse_hz,
+        setpoint=settings.setpoint,
+        sham=next((a.sham for a in study.regimen.arms if a.name == arm), False),
+        override=settings.override,
+    )
+
+
 async def _carry_on(
-    log: SessionLog, device: Device, visit_id: int, planned: dict[int, tuple[int, int]]
+    log: SessionLog,
+    study: StudyRecord,
+    person: Participant,
+    device: Device,
+    visit_id: int,
+    planned: tuple[PlannedSession, ...],
 ) -> dict[int, SessionDone]:
-    """After an interruption: what became of each planned session, and start the untouched."""
+    """After an interruption: what became of each planned session; start only one whose
+    start the device never confirmed and of which it has no trace, configured afresh."""
+    info = device.info
+    here = (info.family.name.lower(), info.model, info.serial, device.simulator is not None)
+    there = visit_device(log, visit_id)
+    if there is not None and there != here:
+        raise StudyError(
+            f"this visit's session was planned on {there[1]} {there[2]}, and {device.address} "
+            f"is {here[1]} {here[2]}: connect that device to carry the visit on"
+        )
     status = await device.status()
-    records = {(r.port, r.session_id): r for r in await _usage(device)}
+    records = {(r.port, r.session_id): r for r in await device.usage_log()}
     ended: dict[int, SessionDone] = {}
-    for port, (session_id, planned_s) in planned.items():
-        now = status.port(port)
-        if now.session_id == session_id and now.state in (PortState.RUNNING, PortState.PAUSED):
+    for s in planned:
+        now = status.port(s.port)
+        record = records.get((s.port, s.session_id))
+        if s.end_reason is not None:  # its end was kept before the interruption
+            ended[s.port] = SessionDone(
+                s.port, s.session_id, s.planned_s, s.delivered_s, s.end_reason
+            )
+            continue
+        if now.session_id == s.session_id and now.state in (PortState.RUNNING, PortState.PAUSED):
             continue  # still running: followed below
-        record = records.get((port, session_id))
         if record is not None:
-            ended[port] = _done(port, session_id, planned_s, record)
-            end_session(log, visit_id, port, ended[port].delivered_s, ended[port].end_reason)
-        else:  # no trace on the device: the start never reached it
-            await device.start(port, session_id=session_id)
+            ended[s.port] = _done(s.port, s.session_id, s.planned_s, record)
+        elif s.started:  # it ran, but the device no longer says how it ended
+            ended[s.port] = SessionDone(s.port, s.session_id, s.planned_s, None, "unknown")
+        else:  # never confirmed and no trace on the device: the start never reached it
+            if person.withdrawn is not None:
+                raise StudyError(f"{person.code} was withdrawn; the session is not started")
+            await _configure(log, study, person, device, s.port)
+            await device.start(s.port, session_id=s.session_id)
+            confirm_start(log, visit_id, s.port)
+            continue
+        done = ended[s.port]
+        end_session(log, visit_id, s.port, done.delivered_s, done.end_reason)
     return ended
-
-
-async def _usage(device: Device) -> list[UsageRecord]:
-    records = await device.usage_log()
-    return records[-64:]
 
 
 def _done(port: int, session_id: int, planned_s: int, record: UsageRecord) -> SessionDone:
@@ -351,6 +387,8 @@ async def _follow(
 ) -> None:
     """Follow the device's events until every planned session has ended."""
     waiting = {(p, s): d for p, (s, d) in planned.items() if p not in ended}
+    if not waiting:  # every session's end is known already
+        return
     async for event in events:
         if on_event is not None:
             on_event(event)

@@ -31,6 +31,7 @@ __all__ = [
     "PlannedSession",
     "VisitRecord",
     "begin_visit",
+    "confirm_start",
     "due_visit",
     "end_session",
     "end_visit",
@@ -38,6 +39,7 @@ __all__ = [
     "miss_visit",
     "plan_sessions",
     "save_measures",
+    "visit_device",
     "visits_of",
 ]
 
@@ -51,6 +53,7 @@ class PlannedSession:
     planned_s: int
     delivered_s: int | None
     end_reason: str | None
+    started: bool = False  # the device confirmed the start
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,8 @@ def visits_of(log: SessionLog, participant: Participant) -> list[VisitRecord]:
         found = []
         for row in rows:
             planned = db.execute(
-                "SELECT port, session_id, planned_s, delivered_s, end_reason FROM visit_sessions "
-                "WHERE visit_id = ? ORDER BY port",
+                "SELECT port, session_id, planned_s, delivered_s, end_reason, started "
+                "FROM visit_sessions WHERE visit_id = ? ORDER BY port",
                 (row[0],),
             ).fetchall()
             answers = {
@@ -275,6 +278,32 @@ def plan_sessions(
         )
 
     commit(log, "visit", work)
+
+
+def confirm_start(log: SessionLog, visit_id: int, port: int) -> None:
+    """The device confirmed the start of the visit's session on ``port``."""
+    commit(
+        log,
+        "visit",
+        lambda db: (
+            db.execute(
+                "UPDATE visit_sessions SET started = 1 WHERE visit_id = ? AND port = ?",
+                (visit_id, port),
+            )
+            and None
+        ),
+    )
+
+
+def visit_device(log: SessionLog, visit_id: int) -> tuple[str, str, str, bool] | None:
+    """The device a visit's sessions were planned on: (family, model, serial, simulated)."""
+    with log.reading() as db:
+        row = db.execute(
+            "SELECT d.family, d.model, d.serial, d.simulated FROM visits v "
+            "JOIN devices d ON d.id = v.device_id WHERE v.id = ?",
+            (visit_id,),
+        ).fetchone()
+    return None if row is None else (row[0], row[1], row[2], bool(row[3]))
 
 
 def end_session(
