@@ -27,7 +27,7 @@ from irlink.protocol import (
     encode_frame,
     encode_message,
 )
-from irlink.protocol.messages import PROTOCOL_MINOR, ErrorReply, FrameKind
+from irlink.protocol.messages import ErrorReply, FrameKind
 from irlink.protocol.plain import from_plain, to_plain
 from irlink.sim.model import Hardware
 from irlink.sim.state import info_response
@@ -150,7 +150,12 @@ FIRMAT_STATUS = {
 VECTOR_SERIAL = "0042"
 
 
-def profile_info(family: str, minor: int = PROTOCOL_MINOR) -> dict[str, Any]:
+# These files hold 1.1 frames, which 1.2 reads unchanged: 1.2 added messages, error codes, a
+# frame kind and a capability, and changed no layout. Its security frames are security.yaml's.
+LAYOUT_MINOR = 1
+
+
+def profile_info(family: str, minor: int = LAYOUT_MINOR) -> dict[str, Any]:
     """The get_info answer of a device of ``family`` made to its profile, as plain fields."""
     profile = load_device_profile(family)
     plain: dict[str, Any] = to_plain(
@@ -276,6 +281,44 @@ VECTORS: list[V] = [
         "",
     ),
     (
+        "requests",
+        "pair_setup step 1",
+        "request",
+        15,
+        "pair_setup",
+        {"step": 1, "part": 0, "parts": 1, "data": []},
+        "Since 1.2: the host starts pair setup; step 1 carries no data (section 13.3).",
+    ),
+    (
+        "requests",
+        "pair_setup read step 2 part 1",
+        "request",
+        16,
+        "pair_setup",
+        {"step": 2, "part": 1, "parts": 0, "data": []},
+        "Since 1.2: the host reads the second part of the device's step 2 (section 13.2).",
+    ),
+    (
+        "requests",
+        "pair_verify step 1",
+        "request",
+        17,
+        "pair_verify",
+        {"step": 1, "part": 0, "parts": 1, "data": list(range(32))},
+        "Since 1.2: the host's ephemeral X25519 public key, here 00..1f to show the layout; "
+        "security.yaml has a whole transcript.",
+    ),
+    ("requests", "list_pairings", "request", 18, "list_pairings", {}, "Since 1.2."),
+    (
+        "requests",
+        "remove_pairing",
+        "request",
+        19,
+        "remove_pairing",
+        {"pairing_id": list(range(0xA0, 0xB0))},
+        "Since 1.2: forget the host whose pairing id is a0..af.",
+    ),
+    (
         "responses",
         "info waistband",
         "response",
@@ -372,6 +415,34 @@ VECTORS: list[V] = [
         {"oldest_index": 0, "next_index": 0, "records": []},
         "",
     ),
+    (
+        "responses",
+        "pair_setup part received",
+        "response",
+        15,
+        "pair_setup",
+        {"step": 3, "part": 0, "parts": 0, "data": []},
+        "Since 1.2: the device has part 0 of the host's step 3 and waits for the next.",
+    ),
+    (
+        "responses",
+        "pair_verify step 4 verified",
+        "response",
+        17,
+        "pair_verify",
+        {"step": 4, "part": 0, "parts": 1, "data": []},
+        "Since 1.2: the host is verified; sealed frames follow, both ways.",
+    ),
+    (
+        "responses",
+        "list_pairings two hosts",
+        "response",
+        18,
+        "list_pairings",
+        {"admins": 1, "pairing_ids": [*range(0xA0, 0xB0), *range(0xB0, 0xC0)]},
+        "Since 1.2: the admin host a0..af paired first, then b0..bf.",
+    ),
+    ("responses", "remove_pairing done", "response", 19, "remove_pairing", {}, "Since 1.2."),
     ("events", "status event", "event", 0, "status", WAISTBAND_STATUS, "Event counter 0."),
     (
         "events",
@@ -556,6 +627,8 @@ ERRORS = [
     ("no_session", "resume", 0, 0),
     ("daily_limit", "start", 0, 3),
     ("fault_active", "start", 0, 8),
+    ("pairing_failed", "pair_setup", 94, 2),
+    ("pairing_full", "pair_setup", 0, 8),
 ]
 
 # The bodies 1.1 changed, as a 1.0 device sends them: what a 1.1 host still reads.
@@ -653,12 +726,12 @@ def message_class(kind: str, name: str) -> Any:
 
 def build() -> dict[str, list[dict[str, Any]]]:
     files: dict[str, list[dict[str, Any]]] = {}
-    for minor, vectors in ((PROTOCOL_MINOR, VECTORS), (0, V1_0)):
+    for minor, vectors in ((LAYOUT_MINOR, VECTORS), (0, V1_0)):
         for file, name, kind, seq, message, fields, doc in vectors:
             model = from_plain(message_class(kind, message), fields)
             entry = {"name": name, "doc": doc, "hex": hexstr(encode_message(model, seq, minor))}
             entry |= {"kind": kind, "seq": seq, "message": message}
-            if minor != PROTOCOL_MINOR:
+            if minor != LAYOUT_MINOR:
                 entry["minor"] = minor
             entry["fields"] = to_plain(model, minor)  # in wire order, whatever the dict's
             files.setdefault(file, []).append({k: v for k, v in entry.items() if v != ""})
@@ -718,7 +791,7 @@ HEADERS = {
 
 def render(file: str, vectors: list[dict[str, Any]]) -> str:
     head = (
-        f"# IRLink 1.1 test vectors: {HEADERS[file]}\n"
+        f"# IRLink 1.2 test vectors: {HEADERS[file]}\n"
         "# Generated from meanings written by hand, and checked against the codec; do not\n"
         "# edit by hand. Each hex string is one whole frame on the wire, the 0x00 delimiter\n"
         "# included. The format is described in protocols/README.md, section 10.\n"

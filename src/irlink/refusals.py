@@ -30,6 +30,8 @@ __all__ = [
     "OutOfRange",
     "OverTemperature",
     "OverrideRequired",
+    "PairingFailed",
+    "PairingFull",
     "SessionActive",
     "Unauthorized",
     "ValueInvalid",
@@ -215,6 +217,40 @@ def fault_names(bits: int) -> str:
     return ", ".join(plain_enum(FaultFlags(bits)))
 
 
+class PairingFailed(DeviceRefused):
+    """Pair setup refused: a wrong setup code, or too many of them lately."""
+
+    CODE = ErrorCode.PAIRING_FAILED
+    advice = "the setup code was wrong; check the code on the device's label and pair again"
+
+    @classmethod
+    def explain(cls, limit: int) -> str:
+        """The wait the device asks for (``limit`` seconds; -1: locked until a reset)."""
+        if limit < 0:
+            return (
+                "pair setup is locked after too many wrong setup codes; "
+                "only a factory reset of the device opens it again"
+            )
+        if limit:
+            return f"too many wrong setup codes; wait {limit} s, then pair again"
+        return cls.advice
+
+
+class PairingFull(DeviceRefused):
+    """Pair setup refused: the device keeps as many pairings as it can (``limit``)."""
+
+    CODE = ErrorCode.PAIRING_FULL
+    advice = "the device keeps as many paired hosts as it can; remove one from an admin host"
+
+    @classmethod
+    def explain(cls, limit: int) -> str:
+        """What to do, given the most pairings the device keeps."""
+        return (
+            f"the device already keeps {limit} paired hosts; "
+            "remove one from an admin host (irlink pairings remove), then pair again"
+        )
+
+
 _REFUSALS: dict[ErrorCode, type[DeviceRefused]] = {
     cls.CODE: cls
     for cls in (
@@ -232,6 +268,8 @@ _REFUSALS: dict[ErrorCode, type[DeviceRefused]] = {
         DeviceBusy,
         Unauthorized,
         OverrideRequired,
+        PairingFailed,
+        PairingFull,
     )
 }
 

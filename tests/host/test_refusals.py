@@ -45,6 +45,8 @@ from irlink.refusals import (
     OutOfRange,
     OverrideRequired,
     OverTemperature,
+    PairingFailed,
+    PairingFull,
     SessionActive,
     Unauthorized,
     ValueInvalid,
@@ -453,6 +455,8 @@ CLASSES: dict[ErrorCode, type[DeviceRefused]] = {
     ErrorCode.NO_SESSION: NoSession,
     ErrorCode.DAILY_LIMIT: DailyLimit,
     ErrorCode.FAULT_ACTIVE: FaultActive,
+    ErrorCode.PAIRING_FAILED: PairingFailed,
+    ErrorCode.PAIRING_FULL: PairingFull,
 }
 
 

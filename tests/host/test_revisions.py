@@ -16,7 +16,13 @@ from irlink import Device, FaultFlags, PortState
 from irlink.errors import ProtocolError
 from irlink.protocol import encode_body
 from irlink.protocol.framing import decode_frame, frame_bytes
-from irlink.protocol.messages import ErrorCode, FrameKind, GetInfoRequest, ReadUsageLogRequest
+from irlink.protocol.messages import (
+    PROTOCOL_MINOR,
+    ErrorCode,
+    FrameKind,
+    GetInfoRequest,
+    ReadUsageLogRequest,
+)
 from irlink.refusals import NotAllowed, SessionActive
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim import firmware as firmware_module
@@ -95,10 +101,11 @@ def test_clear_fault_says_what_it_cleared_and_what_remains_on_either_revision(mi
 
 
 def test_a_device_of_a_newer_revision_is_refused_with_the_revision_it_speaks() -> None:
-    """device_info of a 1.2 device: read up to what 1.1 knows, then refused, not guessed at."""
+    """device_info of a newer revision: read up to what this irlink knows, then refused."""
     link = Scripted()
     info = link.sim.firmware._info  # type: ignore[union-attr]
-    newer = encode_body(info.model_copy(update={"protocol_minor": 2})) + b"\x07\x07"
+    minor = PROTOCOL_MINOR + 1
+    newer = encode_body(info.model_copy(update={"protocol_minor": minor})) + b"\x07\x07"
 
     def as_1_2(request: bytes, out: bytes) -> bytes:
         frame = decode_frame(request[:-1])
@@ -116,7 +123,8 @@ def test_a_device_of_a_newer_revision_is_refused_with_the_revision_it_speaks() -
         with pytest.raises(ProtocolError) as refused:
             await device._open()
         await device.close()
-        assert "speaks IRLink 1.2; this irlink reads up to 1.1: update irlink" in str(refused.value)
+        expected = f"speaks IRLink 1.{minor}; this irlink reads up to 1.{PROTOCOL_MINOR}: update"
+        assert expected in str(refused.value)
 
     asyncio.run(main())
 

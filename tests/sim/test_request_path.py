@@ -30,8 +30,12 @@ from irlink.protocol.messages import (
     GetStatusRequest,
     GetStatusResponse,
     HeartbeatRequest,
+    ListPairingsRequest,
+    PairSetupRequest,
+    PairVerifyRequest,
     PauseRequest,
     ReadUsageLogRequest,
+    RemovePairingRequest,
     ResumeRequest,
     StartRequest,
     StopRequest,
@@ -56,6 +60,10 @@ VALID: list[Request] = [
     SubscribeRequest(period_ms=0),
     HeartbeatRequest(interval_ms=0),
     ReadUsageLogRequest(from_index=0, max_count=1),
+    PairSetupRequest(step=1, part=0, parts=1, data=()),
+    PairVerifyRequest(step=1, part=0, parts=1, data=tuple(range(32))),
+    ListPairingsRequest(),
+    RemovePairingRequest(pairing_id=tuple(range(16))),
 ]
 
 

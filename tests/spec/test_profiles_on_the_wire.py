@@ -67,7 +67,9 @@ def test_the_info_vector_of_each_family_is_its_profile_field_for_field(family: s
         "firmware_version": profile.identity.firmware_version,
         "hardware_version": profile.identity.hardware_version,
         **profile.info.model_dump(mode="json"),
-        "protocol_minor": PROTOCOL_MINOR,
+        # The info vectors are 1.1 devices' (1.2 changed no layout; its frames are in
+        # security.yaml).
+        "protocol_minor": 1,
     }
     shown = {k: v for k, v in fields.items() if k != "serial"}
     assert shown == expected

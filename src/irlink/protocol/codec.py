@@ -100,7 +100,8 @@ def _unreadable(frame: Frame) -> MessageError:
         return UnsupportedVersion(
             f"protocol version {frame.version}; this side speaks version {PROTOCOL_VERSION}"
         )
-    if frame.kind not in FrameKind._value2member_map_:
+    if frame.kind not in _PLAIN_KINDS:
+        # A sealed frame (1.2) is opened by irlink.security before it reaches a codec.
         return BadFrameKind(f"frame kind {frame.kind} is not one of request/response/error/event")
     what = "event id" if frame.kind == FrameKind.EVENT else "message id"
     return UnknownMessage(f"{what} {frame.msg_id:#04x} is not in IRLink v1")
@@ -224,6 +225,7 @@ class HostCodec:
         return Refusal(frame.seq, frame.msg_id, cast(ErrorReply, message))
 
 
+_PLAIN_KINDS = frozenset({FrameKind.REQUEST, FrameKind.RESPONSE, FrameKind.ERROR, FrameKind.EVENT})
 _REQUEST = int(FrameKind.REQUEST)  # plain ints: an enum member costs a lookup on 3.11
 _RESPONSE = int(FrameKind.RESPONSE)
 _EVENT = int(FrameKind.EVENT)
@@ -253,18 +255,29 @@ DeviceIncoming = RequestReceived | Rejected
 
 # The reader of each request id a device has read, by id alone: DeviceCodec.read_request's
 # fast path for a well-formed request frame, with no key tuple and no checks to repeat.
+# Only requests every revision has (1.0's) are kept here: a newer one is checked against
+# the device's revision each time (pairing messages are rare; they can take the long way).
 _REQUEST_READERS: dict[int, Callable[[bytes], Any]] = {}
 # A request without fields (get_status, get_info) read once: its empty body can only ever
 # read as this one frozen message, so it is handed out again instead of built anew.
 _BODILESS_REQUESTS: dict[int, Request] = {}
 
 
-def _first_request(frame: Frame) -> Request:
+def _first_request(frame: Frame, minor: int) -> Request:
     """What DeviceCodec.read_request does the first time, and for every frame it refuses."""
-    if frame.kind != FrameKind.REQUEST and frame.version == PROTOCOL_VERSION:
-        raise BadFrameKind(f"a device accepts only requests, not frame kind {frame.kind}")
+    if frame.version == PROTOCOL_VERSION:
+        if frame.kind != FrameKind.REQUEST:
+            raise BadFrameKind(f"a device accepts only requests, not frame kind {frame.kind}")
+        since = getattr(REQUESTS.get(frame.msg_id), "SINCE", 0)
+        if since > minor:
+            raise UnknownMessage(
+                f"message id {frame.msg_id:#04x} came with IRLink 1.{since}; "
+                f"this device speaks 1.{minor}"
+            )
     message = decode_message(frame)
     assert isinstance(message, Request)
+    if type(message).SINCE:
+        return message
     # decode_message has checked the version and made the reader of this request id.
     _REQUEST_READERS[frame.msg_id] = _READERS[(frame.kind, frame.msg_id, PROTOCOL_MINOR)]
     if not type(message).model_fields:
@@ -310,7 +323,7 @@ class DeviceCodec:
             if read is not None:
                 message: Request = read(body)
                 return message
-        return _first_request(frame)
+        return _first_request(frame, self.minor)
 
     def rejected(self, frame: Frame, error: MessageError) -> Rejected:
         """What a device does with a frame :meth:`read_request` refused: the error reply."""

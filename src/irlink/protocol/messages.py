@@ -1,4 +1,4 @@
-"""IRLink 1.1 message models, from protocols/irlink-v1.yaml.
+"""IRLink 1.2 message models, from protocols/irlink-v1.yaml.
 
 Do not edit: run ``python scripts/gen_messages.py`` after changing the spec.
 """
@@ -30,7 +30,7 @@ from irlink.protocol.wire import (
 )
 
 PROTOCOL_VERSION = 1
-PROTOCOL_MINOR = 1
+PROTOCOL_MINOR = 2
 """The newest minor revision of the protocol this module describes."""
 MAX_PAYLOAD = 256
 """Header, body and CRC of one frame, in bytes, before COBS encoding."""
@@ -40,12 +40,17 @@ CRC_INIT = 0xFFFF
 
 
 class FrameKind(IntEnum):
-    """The four kinds of frame."""
+    """The kinds of frame: request, response, error and event, and since 1.2 sealed (any of the four, encrypted and authenticated; README section 14.6)."""
 
     REQUEST = 0
     RESPONSE = 1
     ERROR = 2
     EVENT = 3
+    SEALED = 4
+
+
+FRAME_KIND_SINCE: dict[FrameKind, int] = {FrameKind.SEALED: 2}
+"""The minor revision that added each newer value of FrameKind."""
 
 
 class DeviceFamily(IntEnum):
@@ -128,6 +133,8 @@ class ErrorCode(IntEnum):
     NO_SESSION = 16
     DAILY_LIMIT = 17
     FAULT_ACTIVE = 18
+    PAIRING_FAILED = 19
+    PAIRING_FULL = 20
 
 
 ERROR_CODE_SINCE: dict[ErrorCode, int] = {
@@ -135,6 +142,8 @@ ERROR_CODE_SINCE: dict[ErrorCode, int] = {
     ErrorCode.NO_SESSION: 1,
     ErrorCode.DAILY_LIMIT: 1,
     ErrorCode.FAULT_ACTIVE: 1,
+    ErrorCode.PAIRING_FAILED: 2,
+    ErrorCode.PAIRING_FULL: 2,
 }
 """The minor revision that added each newer value of ErrorCode."""
 
@@ -159,6 +168,7 @@ class CapabilityFlags(WireFlags):
     HEATER = 1 << 2
     LIGHT = 1 << 3
     PULSED = 1 << 4
+    SECURE = 1 << 5
 
 
 class PortStatus(NamedTuple):
@@ -580,6 +590,39 @@ class UsageRecord(NamedTuple):
         return record_schema(cls, handler)
 
 
+class PairingPart(WireModel):
+    """One part of one step of pair setup or pair verify, either way (section 13.2)."""
+
+    step: Annotated[
+        int,
+        U8,
+        Field(
+            ge=1,
+            le=6,
+            description="The step this part belongs to: odd steps are the host's messages, even steps the device's (pair verify ends at 4).",
+        ),
+    ]
+    part: Annotated[
+        int,
+        U8,
+        Field(ge=0, le=255, description="Position of this part in its step's message, from 0."),
+    ]
+    parts: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=255,
+            description="How many parts the step's message has; 0 in the device's acknowledgement of a part and in the host's read of a reply part.",
+        ),
+    ]
+    data: Annotated[
+        tuple[Annotated[int, Field(ge=0, le=255)], ...],
+        ListOf(200, U8),
+        Field(max_length=200, description="This part's bytes of the step's message."),
+    ]
+
+
 class ErrorReply(WireModel):
     """Body of every error frame."""
 
@@ -599,7 +642,7 @@ class ErrorReply(WireModel):
         Field(
             ge=-2147483648,
             le=2147483647,
-            description="For out_of_range: the bound that was crossed, in the field's unit; for override_required: the override threshold (setpoint_override_dc); for session_active: the id of the session the port holds; for daily_limit: max_starts_per_day; for fault_active: the active fault bits (fault_flags). Otherwise 0.",
+            description="For out_of_range: the bound that was crossed, in the field's unit; for override_required: the override threshold (setpoint_override_dc); for session_active: the id of the session the port holds; for daily_limit: max_starts_per_day; for fault_active: the active fault bits (fault_flags); for pairing_failed: the seconds pair setup stays refused (-1: until a factory reset); for pairing_full: the most pairings the device keeps. Otherwise 0.",
         ),
     ]
 
@@ -863,6 +906,103 @@ class ReadUsageLogRequest(Request):
     max_count: Annotated[int, U8, Field(ge=1, le=8)]
 
 
+class PairSetupResponse(PairingPart, Response):
+    """Answer to pair_setup."""
+
+    MSG_ID: ClassVar[int] = 0x40
+    NAME: ClassVar[str] = "pair_setup"
+    SINCE: ClassVar[int] = 2
+
+
+class PairSetupRequest(PairingPart, Request):
+    """Pair a host with the device: SRP-6a with the device's setup code, then an exchange of long-term public keys, as steps 1 to 6 sent in parts (section 13.3). Only while the pairing window is open; answered in a plain frame, never sealed. A repeat of the last part gets the same answer."""
+
+    MSG_ID: ClassVar[int] = 0x40
+    NAME: ClassVar[str] = "pair_setup"
+    SINCE: ClassVar[int] = 2
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = PairSetupResponse
+
+
+class PairVerifyResponse(PairingPart, Response):
+    """Answer to pair_verify."""
+
+    MSG_ID: ClassVar[int] = 0x41
+    NAME: ClassVar[str] = "pair_verify"
+    SINCE: ClassVar[int] = 2
+
+
+class PairVerifyRequest(PairingPart, Request):
+    """Verify a paired host and the device to each other and make the session keys, as steps 1 to 4 (section 13.4); sealed frames follow. Step 1 ends the link's previous verified session. Answered in a plain frame, never sealed."""
+
+    MSG_ID: ClassVar[int] = 0x41
+    NAME: ClassVar[str] = "pair_verify"
+    SINCE: ClassVar[int] = 2
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = PairVerifyResponse
+
+
+class ListPairingsResponse(Response):
+    """Answer to list_pairings."""
+
+    MSG_ID: ClassVar[int] = 0x42
+    NAME: ClassVar[str] = "list_pairings"
+    SINCE: ClassVar[int] = 2
+    admins: Annotated[
+        int,
+        U8,
+        Field(
+            ge=0,
+            le=255,
+            description="Bit i set: the i-th pairing of pairing_ids is an admin, who may list and remove pairings.",
+        ),
+    ]
+    pairing_ids: Annotated[
+        tuple[Annotated[int, Field(ge=0, le=255)], ...],
+        ListOf(128, U8),
+        Field(
+            max_length=128,
+            description="The pairing id of each paired host, 16 bytes each, in the order they paired (at most 8 hosts).",
+        ),
+    ]
+
+
+class ListPairingsRequest(Request):
+    """List the hosts the device is paired with, in the order they paired. Admin hosts only, in a verified session."""
+
+    MSG_ID: ClassVar[int] = 0x42
+    NAME: ClassVar[str] = "list_pairings"
+    SINCE: ClassVar[int] = 2
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = ListPairingsResponse
+
+
+class RemovePairingResponse(Response):
+    """Answer to remove_pairing."""
+
+    MSG_ID: ClassVar[int] = 0x43
+    NAME: ClassVar[str] = "remove_pairing"
+    SINCE: ClassVar[int] = 2
+
+
+class RemovePairingRequest(Request):
+    """Forget a paired host and end its verified sessions. Removing a pairing the device does not have succeeds; removing the last admin removes every pairing. Admin hosts only, in a verified session."""
+
+    MSG_ID: ClassVar[int] = 0x43
+    NAME: ClassVar[str] = "remove_pairing"
+    SINCE: ClassVar[int] = 2
+    IDEMPOTENT: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[Response]] = RemovePairingResponse
+    pairing_id: Annotated[
+        tuple[Annotated[int, Field(ge=0, le=255)], ...],
+        ListOf(16, U8),
+        Field(
+            max_length=16,
+            description="The pairing id of the host to forget: exactly 16 bytes (else invalid_value).",
+        ),
+    ]
+
+
 class StatusEvent(Status, Event):
     """Periodic status, while subscribed."""
 
@@ -987,6 +1127,10 @@ REQUESTS: dict[int, type[Request]] = {
     0x20: SubscribeRequest,
     0x21: HeartbeatRequest,
     0x30: ReadUsageLogRequest,
+    0x40: PairSetupRequest,
+    0x41: PairVerifyRequest,
+    0x42: ListPairingsRequest,
+    0x43: RemovePairingRequest,
 }
 """Every request model by message id."""
 

@@ -23,13 +23,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from irlink.errors import IRLinkError
-from irlink.protocol.messages import PROTOCOL_MINOR, EndReason, PortState, ResetCause
+from irlink.protocol.messages import EndReason, PortState, ResetCause
 from irlink.sim.clock import Clock, ManualClock, RealClock, seconds
 from irlink.sim.firmware import Firmware
 from irlink.sim.link import CLEAN, Impairment, Link
 from irlink.sim.memory import NonVolatile
 from irlink.sim.model import Hardware, SensorState
 from irlink.sim.model.ports import OFF
+from irlink.sim.state import SIM_MINOR
 from irlink.spec import load_device_profile
 from irlink.spec.devices import DeviceProfile
 
@@ -68,12 +69,12 @@ class SimulatedDevice:
         clock: Clock | None = None,
         serial: str = "0001",
         battery_pct: float = 100,
-        protocol_minor: int = PROTOCOL_MINOR,
+        protocol_minor: int = SIM_MINOR,
     ) -> None:
         self.profile = load_device_profile(family) if isinstance(family, str) else family
-        if not 0 <= protocol_minor <= PROTOCOL_MINOR:
+        if not 0 <= protocol_minor <= SIM_MINOR:
             raise SimulationError(
-                f"protocol_minor must be 0 (IRLink 1.0) to {PROTOCOL_MINOR}, not {protocol_minor}"
+                f"protocol_minor must be 0 (IRLink 1.0) to {SIM_MINOR}, not {protocol_minor}"
             )
         self.protocol_minor = protocol_minor
         self.clock: Clock = clock if clock is not None else ManualClock()

@@ -18,7 +18,6 @@ from irlink.protocol.codec import DeviceCodec
 from irlink.protocol.errors import MessageError
 from irlink.protocol.messages import (
     ERROR_CODE_SINCE,
-    PROTOCOL_MINOR,
     REQUESTS,
     BootedEvent,
     ClearFaultRequest,
@@ -68,6 +67,7 @@ from irlink.sim.state import (
     INTERNAL,
     LATCHED,
     RUNNING,
+    SIM_MINOR,
     PortConfig,
     PortSession,
     StatusView,
@@ -99,7 +99,7 @@ class Firmware(Safety):
         now: float,
         broadcast: Callable[[bytes], None],
         *,
-        minor: int = PROTOCOL_MINOR,
+        minor: int = SIM_MINOR,
         cause: ResetCause = ResetCause.POWER_ON,
     ) -> None:
         self.hw = hardware
@@ -529,5 +529,7 @@ class Firmware(Safety):
 
 # Each request's handler by message id, looked up once rather than by name per request.
 _HANDLERS: dict[int, Callable[[Firmware, Any], Response | bytes]] = {
-    request.MSG_ID: getattr(Firmware, f"_on_{request.NAME}") for request in REQUESTS.values()
+    request.MSG_ID: getattr(Firmware, f"_on_{request.NAME}")
+    for request in REQUESTS.values()
+    if request.SINCE <= SIM_MINOR
 }

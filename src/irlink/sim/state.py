@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from irlink.protocol.messages import (
-    PROTOCOL_MINOR,
     PROTOCOL_VERSION,
     DeviceFamily,
     DeviceState,
@@ -24,6 +23,7 @@ __all__ = [
     "NO_READING",
     "PAUSED",
     "RUNNING",
+    "SIM_MINOR",
     "PortConfig",
     "PortSession",
     "StatusView",
@@ -58,6 +58,13 @@ BATTERY_CUTOFF = int(FaultFlags.BATTERY_CUTOFF)
 INTERNAL = int(FaultFlags.INTERNAL)
 HEAT = OVER_TEMPERATURE | BURN_DOSE
 LATCHED = HEAT | INTERNAL
+
+SIM_MINOR = 1
+"""The newest revision the simulated firmware speaks, 1.SIM_MINOR: 1.1 until it pairs and seals.
+
+The protocol package knows 1.2 (pairing, verify, sealed frames: issue 15); the firmware
+announces it once it implements them.
+"""
 
 
 class _FlagTable(dict[int, FaultFlags]):
@@ -195,7 +202,7 @@ def device_state(
     return _DEVICE_IDLE
 
 
-def info_response(hardware: Hardware, serial: str, minor: int = PROTOCOL_MINOR) -> GetInfoResponse:
+def info_response(hardware: Hardware, serial: str, minor: int = SIM_MINOR) -> GetInfoResponse:
     """The get_info answer of a device of revision 1.``minor``: its profile's identity and limits.
 
     The fields 1.1 appended are left out (None) for a 1.0 device.

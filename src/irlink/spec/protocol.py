@@ -206,9 +206,15 @@ class ProtocolSpec(_Spec):
             raise ValueError("; ".join(problems))
         problems += _since_problems(self)
         for m in self.messages:
-            # Devices judge a request's length before its fields, so it must be fixed.
-            if any(f.type in {"string", "list"} for f in self.body_fields(m.request)):
-                problems.append(f"{m.name}.request: a request body must have a fixed size")
+            # Devices judge a request's length before its fields, so it must be fixed, or
+            # given by a count at a fixed offset: one list of integers that ends the body.
+            fields = self.body_fields(m.request)
+            variable = [i for i, f in enumerate(fields) if f.type in {"string", "list"}]
+            if variable and (variable != [len(fields) - 1] or fields[-1].of not in INT_TYPES):
+                problems.append(
+                    f"{m.name}.request: a request body must have a fixed size, "
+                    "or end with its one list, of integers"
+                )
         room = self.framing.max_payload - self.header_size() - 2
         for where, fields in all_bodies(self):
             if where.startswith("structs."):
