@@ -70,6 +70,23 @@ def frame_bytes(
     return _cobs_encode(payload + _CRC.pack(crc_hqx(payload, CRC_INIT))) + b"\0"
 
 
+def content_bytes(content: bytes) -> bytes:
+    """The bytes on the link of a payload given without its CRC (a sealed frame's, 1.2).
+
+    The CRC is appended and the whole COBS-encoded and delimited, as for any frame.
+    """
+    if len(content) > MAX_PAYLOAD - CRC_SIZE:
+        raise FrameTooLong(
+            f"{len(content)} bytes before the CRC; a frame has at most {MAX_PAYLOAD - CRC_SIZE}"
+        )
+    return _cobs_encode(content + _CRC.pack(crc_hqx(content, CRC_INIT))) + b"\0"
+
+
+def frame_content(frame: Frame) -> bytes:
+    """The payload of a decoded frame without its CRC: the bytes the CRC covered."""
+    return HEADER.pack(frame.version, frame.kind, frame.seq, frame.msg_id) + frame.body
+
+
 def decode_frame(packet: bytes) -> Frame:
     """Read one COBS packet (the bytes between two delimiters) into a frame.
 

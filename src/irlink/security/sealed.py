@@ -1,0 +1,128 @@
+"""Sealed frames (IRLink 1.2): every frame of a verified session, encrypted and authenticated.
+
+A sealed frame is an ordinary frame on the link, COBS and CRC included, whose payload is
+
+    version 1 | kind 4 (sealed) | counter u32 LE | ChaCha20-Poly1305(inner) | tag (16)
+
+with ``inner = kind | seq u16 LE | msg_id | body`` the frame it carries, nonce = four
+zero bytes and the counter as u64 LE, and the first six bytes as associated data. Each
+direction has its own key (:class:`~irlink.security.verify.SessionKeys`) and counter.
+A :class:`Sealer` seals what one side sends; an :class:`Opener` opens what it receives
+(frames from :class:`~irlink.protocol.framing.FrameDecoder`, whose CRC already checked)
+and refuses, counting each, the forged and the replayed.
+
+>>> from irlink.protocol import FrameDecoder
+>>> from irlink.protocol.messages import FrameKind
+>>> sealer, opener = Sealer(bytes(32)), Opener(bytes(32))
+>>> wire = sealer.seal(Frame(FrameKind.REQUEST, 7, 0x02, b""))
+>>> [frame] = FrameDecoder().feed(wire)
+>>> frame.kind == FrameKind.SEALED, opener.open(frame)
+(True, Frame(kind=0, seq=7, msg_id=2, body=b'', version=1))
+>>> opener.open(frame)
+Traceback (most recent call last):
+...
+irlink.security.errors.Replayed: sealed frame counter 0 is not above 0, the last accepted
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from irlink.protocol.framing import (
+    CRC_SIZE,
+    HEADER,
+    Frame,
+    content_bytes,
+    decode_frame,
+    frame_content,
+)
+from irlink.protocol.messages import MAX_PAYLOAD, PROTOCOL_VERSION, FrameKind
+from irlink.security.errors import CounterExhausted, Forged, Replayed
+
+__all__ = ["MAX_INNER_BODY", "OVERHEAD", "Channel", "Opener", "Sealer"]
+
+_OUTER = struct.Struct("<BBI")  # version, kind, counter: the associated data
+_INNER = struct.Struct("<BHB")  # kind, seq, msg_id
+_NONCE = struct.Struct("<4xQ")
+_TAG = 16
+_SEALED = int(FrameKind.SEALED)
+_MAX_COUNTER = 0xFFFF_FFFF
+
+OVERHEAD = _OUTER.size + _INNER.size + _TAG - HEADER.size
+"""Bytes a sealed frame's payload has beyond the plain frame it carries: 21 (before COBS)."""
+MAX_INNER_BODY = MAX_PAYLOAD - _OUTER.size - _INNER.size - _TAG - CRC_SIZE
+"""The longest body a sealed frame carries: 228 bytes."""
+
+
+class Sealer:
+    """Seals the frames one side sends, numbering them from ``counter`` (0 after verify)."""
+
+    def __init__(self, key: bytes, counter: int = 0) -> None:
+        self._aead = ChaCha20Poly1305(key)
+        self.counter = counter
+        """The counter the next sealed frame takes."""
+
+    def seal(self, frame: Frame) -> bytes:
+        """The bytes on the link of ``frame`` sealed: COBS-encoded, delimiter included."""
+        counter = self.counter
+        if counter > _MAX_COUNTER:
+            raise CounterExhausted("2**32 frames sealed under one key: verify the session again")
+        self.counter = counter + 1
+        header = _OUTER.pack(PROTOCOL_VERSION, _SEALED, counter)
+        inner = _INNER.pack(frame.kind, frame.seq, frame.msg_id) + frame.body
+        return content_bytes(header + self._aead.encrypt(_NONCE.pack(counter), inner, header))
+
+    def seal_encoded(self, data: bytes) -> bytes:
+        """Seal a plain frame already on its way to the link (a codec's output, delimited)."""
+        return self.seal(decode_frame(data[:-1]))
+
+
+class Opener:
+    """Opens the sealed frames one side receives; counts what it opened and what it refused."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = ChaCha20Poly1305(key)
+        self.last = -1
+        """The highest counter accepted so far (-1: none yet)."""
+        self.opened = 0
+        self.forged = 0
+        self.replayed = 0
+
+    def open(self, frame: Frame) -> Frame:
+        """The frame a sealed ``frame`` carries; raise :class:`Forged` or :class:`Replayed`.
+
+        The tag is checked first, so ``replayed`` counts only frames that were authentic.
+        """
+        if frame.kind != _SEALED:
+            raise ValueError(f"frame kind {frame.kind} is not sealed; only a sealed frame opens")
+        content = frame_content(frame)
+        if len(content) < _OUTER.size + _INNER.size + _TAG:
+            self.forged += 1
+            raise Forged(f"a sealed frame of {len(content)} bytes is too short to be one")
+        header = content[: _OUTER.size]
+        _, _, counter = _OUTER.unpack(header)
+        try:
+            inner = self._aead.decrypt(_NONCE.pack(counter), content[_OUTER.size :], header)
+        except InvalidTag:
+            self.forged += 1
+            raise Forged(f"sealed frame counter {counter}: the tag does not match") from None
+        if counter <= self.last:
+            self.replayed += 1
+            raise Replayed(
+                f"sealed frame counter {counter} is not above {self.last}, the last accepted"
+            )
+        self.last = counter
+        self.opened += 1
+        kind, seq, msg_id = _INNER.unpack_from(inner)
+        return Frame(kind, seq, msg_id, inner[_INNER.size :])
+
+
+class Channel(NamedTuple):
+    """One side of a verified session: its :class:`Sealer` and :class:`Opener`."""
+
+    sealer: Sealer
+    opener: Opener
