@@ -54,10 +54,11 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_record.py
 	$(BIN)/python bench/bench_study.py
 
-## generate: rewrite what is made from the sources: code, vectors and the protocol's catalogue from protocols/, the --json schema, the regimen schema
+## generate: rewrite what is made from the sources: code, vectors (security's too) and the protocol's catalogue from protocols/, the --json schema, the regimen schema
 generate: $(STAMP)
 	$(BIN)/python scripts/gen_messages.py
 	$(BIN)/python scripts/gen_vectors.py
+	$(BIN)/python scripts/gen_security_vectors.py
 	$(BIN)/python scripts/gen_protocol_doc.py
 	$(BIN)/python scripts/gen_cli_schema.py
 	$(BIN)/python scripts/gen_regimen_schema.py

@@ -149,6 +149,12 @@ class Physics(SpecModel):
     safety: Safety
 
 
+class Security(SpecModel):
+    """IRLink 1.2, for a device with the ``secure`` capability: what it answers before verify."""
+
+    status_before_verify: Annotated[bool, Strict()] = False
+
+
 class DeviceProfile(SpecModel):
     """One device family: identity, advertised limits and physics, from protocols/devices/."""
 
@@ -159,6 +165,7 @@ class DeviceProfile(SpecModel):
     identity: Identity
     info: AdvertisedLimits
     physics: Physics
+    security: Security = Security()
 
     @model_validator(mode="after")
     def _physics_match_info(self) -> DeviceProfile:
