@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, log, look, regimen, report, session, sim, study, values
+from irlink.cli import decode, log, look, pairings, regimen, report, session, sim, study, values
 from irlink.cli.common import Options, setup_logging
 from irlink.cli.exits import Group
 
@@ -168,6 +168,7 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(log.app, name="log")
 app.add_typer(regimen.app, name="regimen")
 app.add_typer(study.app, name="study")
+app.add_typer(pairings.app, name="pairings")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from enum import IntEnum, IntFlag
 from typing import Any
 
 from irlink.cli.logged import Exported, LoggedCommand, LoggedEvent, LoggedSamples, LoggedSession
+from irlink.cli.paired import PairingLine, PairingRemoved
 from irlink.cli.results import Cleared, Configured, Done, Error, Reported, Started, Summary
 from irlink.cli.study_lines import STUDY_KINDS
 from irlink.cli.study_report_lines import StudyExported, StudyReported
@@ -96,6 +97,8 @@ KINDS: dict[str, type[Any]] = {
     "study_exported": StudyExported,
     "rehearsal_progress": Progress,
     "rehearsal": Rehearsal,
+    "pairing": PairingLine,
+    "pairing_removed": PairingRemoved,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

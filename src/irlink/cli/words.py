@@ -187,6 +187,8 @@ def failure(error: BaseException) -> Failure:
         # A study or regimen refused what was asked; a visit cut off by its link is exit 3.
         lost = type(error).__name__ == "VisitInterrupted"
         return Failure(str(error), EXIT_NO_DEVICE if lost else EXIT_USAGE)
+    if isinstance(error, IRLinkError) and type(error).__module__ == "irlink.security.keystore":
+        return Failure(str(error), EXIT_USAGE)  # the pairings file: its message says the fix
     if isinstance(error, IRLinkError) and type(error).__name__ == "RecordingFailed":
         return Failure(str(error), EXIT_RECORD, option="--db")
     if isinstance(error, IRLinkError):

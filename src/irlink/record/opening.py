@@ -23,6 +23,7 @@ __all__ = [
     "NotASessionLog",
     "RecordError",
     "RecordingFailed",
+    "busy",
     "check",
     "connect_file",
     "damaged",
@@ -136,6 +137,11 @@ def check(db: sqlite3.Connection, where: Path, cannot: type[RecordError]) -> int
             f"irlink reads up to {SCHEMA_VERSION}) and is left as it is: update irlink"
         )
     return version
+
+
+def busy(exc: sqlite3.DatabaseError) -> bool:
+    """Whether ``exc`` is another connection holding a lock (worth another try)."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
 def damaged(exc: sqlite3.DatabaseError) -> bool:

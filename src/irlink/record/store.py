@@ -23,6 +23,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, InvalidStateError
@@ -37,6 +38,7 @@ from irlink.record.opening import (
     NotASessionLog,
     RecordError,
     RecordingFailed,
+    busy,
     check,
     connect_file,
     damaged,
@@ -65,6 +67,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
 _STOP = object()
+_OPEN_RETRY_S = 0.01  # between tries to open a log another process is creating
 _DONE: Future[Any] = Future()  # what a write that cannot be queued waits for: nothing
 _DONE.set_result(None)
 
@@ -135,19 +138,26 @@ class SessionLog:
             raise RecordingFailed(
                 f"cannot create the session log's folder {where.parent}: {exc.strerror or exc}"
             ) from exc
-        db = connect_file(str(where), where)
-        version = check(db, where, RecordingFailed)
-        try:
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
-            if version < SCHEMA_VERSION:
-                migrate(db)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            if damaged(exc):
-                raise NotASessionLog(damaged_message(where, exc)) from exc
-            raise RecordingFailed(f"cannot write the session log {where}: {exc}") from exc
-        return cls(db, where, readonly=False)
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            db = connect_file(str(where), where)
+            version = check(db, where, RecordingFailed)
+            try:
+                # SQLite answers "locked" at once, without waiting, when another process
+                # switches the same new file to WAL at the same moment: try again.
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
+                if version < SCHEMA_VERSION:
+                    migrate(db)
+            except sqlite3.DatabaseError as exc:
+                db.close()
+                if damaged(exc):
+                    raise NotASessionLog(damaged_message(where, exc)) from exc
+                if busy(exc) and time.monotonic() < deadline:
+                    time.sleep(_OPEN_RETRY_S)
+                    continue
+                raise RecordingFailed(f"cannot write the session log {where}: {exc}") from exc
+            return cls(db, where, readonly=False)
 
     def __enter__(self) -> SessionLog:
         return self
