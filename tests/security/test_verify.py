@@ -22,8 +22,9 @@ from irlink.security import (
     VerifyDevice,
     VerifyHost,
 )
+from irlink.security.keys import scripted_random
 from tests.security.exchange import pair, run
-from tests.security.fixed import CODE, DEVICE, HOST, OTHER_HOST, Clock, Script
+from tests.security.fixed import CODE, DEVICE, HOST, OTHER_HOST, Clock
 
 
 def paired() -> tuple[DevicePairing, VerifyHost, VerifyDevice]:
@@ -160,8 +161,10 @@ def test_the_ephemeral_keys_come_from_the_random_source() -> None:
     pairing, _, _ = paired()
     keys = []
     for _ in range(2):
-        host = VerifyHost(HOST, DEVICE.id, DEVICE.public_key, random=Script(bytes(range(32))))
-        device = VerifyDevice(DEVICE, pairing.pairings, random=Script(bytes(range(1, 33))))
+        host = VerifyHost(
+            HOST, DEVICE.id, DEVICE.public_key, random=scripted_random(bytes(range(32)))
+        )
+        device = VerifyDevice(DEVICE, pairing.pairings, random=scripted_random(bytes(range(1, 33))))
         run(host, device)
         keys.append(host.keys)
     assert keys[0] == keys[1]
