@@ -40,6 +40,7 @@ from irlink.security import (
     parse_setup_code,
 )
 from irlink.security._crypto import decrypt, hkdf
+from irlink.security.keys import scripted_random
 from irlink.security.sealed import Sealer
 from irlink.security.srp import GROUP_3072, PAIR_SETUP_IDENTITY, SrpClient, SrpServer, to_bytes
 
@@ -55,18 +56,6 @@ SRP_A = bytes(range(0xA0, 0xC0))
 SRP_B = bytes(range(0xC0, 0xE0))
 HOST_EPHEMERAL = bytes(range(0x60, 0x80))
 DEVICE_EPHEMERAL = bytes(range(0xE0, 0x100))
-
-
-class Script:
-    """Random bytes that are not: each call takes the next of ``chunks``, of the size asked."""
-
-    def __init__(self, *chunks: bytes) -> None:
-        self._chunks = list(chunks)
-
-    def __call__(self, n: int) -> bytes:
-        chunk = self._chunks.pop(0)
-        assert len(chunk) == n, (len(chunk), n)
-        return chunk
 
 
 def h(data: bytes) -> str:
@@ -144,8 +133,8 @@ def build() -> dict[str, Any]:
     code = parse_setup_code(CODE)
     host_identity = Identity.from_seed(HOST_ID, HOST_SEED)
     device_identity = Identity.from_seed(DEVICE_ID, DEVICE_SEED)
-    device = DevicePairing(device_identity, code, lambda: 0.0, random=Script(SALT, SRP_B))
-    host = PairSetupHost(code, host_identity, random=Script(SRP_A))
+    device = DevicePairing(device_identity, code, lambda: 0.0, random=scripted_random(SALT, SRP_B))
+    host = PairSetupHost(code, host_identity, random=scripted_random(SRP_A))
     setup_frames, seq = run(host.start(), host, device, 1)
     srp = srp_section()
     key = bytes.fromhex(srp["K"])
@@ -156,9 +145,11 @@ def build() -> dict[str, Any]:
     assert m5_plain is not None
     assert m6_plain is not None
 
-    verify_device = VerifyDevice(device_identity, device.pairings, random=Script(DEVICE_EPHEMERAL))
+    verify_device = VerifyDevice(
+        device_identity, device.pairings, random=scripted_random(DEVICE_EPHEMERAL)
+    )
     verify_host = VerifyHost(
-        host_identity, DEVICE_ID, device_identity.public_key, random=Script(HOST_EPHEMERAL)
+        host_identity, DEVICE_ID, device_identity.public_key, random=scripted_random(HOST_EPHEMERAL)
     )
     verify_frames, seq = run(verify_host.start(), verify_host, verify_device, seq)
     keys = verify_host.keys

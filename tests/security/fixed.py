@@ -1,4 +1,4 @@
-"""Fixed identities, codes and random values for the security tests."""
+"""Fixed identities and setup codes for the security tests, and a device clock they move."""
 
 from __future__ import annotations
 
@@ -9,18 +9,6 @@ WRONG_CODE: SetupCode = parse_setup_code("482-19-737")
 DEVICE = Identity.derive("0042")
 HOST = Identity.from_seed(b"host-one-pairing", bytes(range(32)))
 OTHER_HOST = Identity.from_seed(b"host-two-pairing", bytes(range(32, 64)))
-
-
-class Script:
-    """Random bytes that are not: each call takes the next chunk, of the size asked."""
-
-    def __init__(self, *chunks: bytes) -> None:
-        self._chunks = list(chunks)
-
-    def __call__(self, n: int) -> bytes:
-        chunk = self._chunks.pop(0)
-        assert len(chunk) == n, (len(chunk), n)
-        return chunk
 
 
 class Clock:

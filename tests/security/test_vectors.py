@@ -39,10 +39,10 @@ from irlink.security import (
     VerifyHost,
     parse_setup_code,
 )
+from irlink.security.keys import scripted_random
 from irlink.security.srp import GROUP_3072, SrpClient, SrpServer
 from irlink.spec._files import read_yaml
 from tests.generated import assert_current
-from tests.security.fixed import Script
 
 
 @cache
@@ -180,12 +180,12 @@ def test_the_pair_setup_frames_are_what_host_and_device_exchange() -> None:
     srp = vectors()["srp"]
     host_identity, device_identity = identities()
     code = parse_setup_code(vectors()["inputs"]["setup_code"])
-    host = PairSetupHost(code, host_identity, random=Script(bytes.fromhex(srp["a"])))
+    host = PairSetupHost(code, host_identity, random=scripted_random(bytes.fromhex(srp["a"])))
     device = DevicePairing(
         device_identity,
         code,
         lambda: 0.0,
-        random=Script(bytes.fromhex(srp["s"]), bytes.fromhex(srp["b"])),
+        random=scripted_random(bytes.fromhex(srp["s"]), bytes.fromhex(srp["b"])),
     )
     frames = vectors()["pair_setup"]["frames"]
     assert [f["step"] for f in frames][:4] == [1, 2, 2, 2]  # step 2 is read in two parts
@@ -202,12 +202,12 @@ def test_the_pair_verify_frames_are_what_host_and_device_exchange() -> None:
         host_identity,
         device_identity.id,
         device_identity.public_key,
-        random=Script(x("host_ephemeral_private", "pair_verify")),
+        random=scripted_random(x("host_ephemeral_private", "pair_verify")),
     )
     device = VerifyDevice(
         device_identity,
         device_pairing.pairings,
-        random=Script(x("device_ephemeral_private", "pair_verify")),
+        random=scripted_random(x("device_ephemeral_private", "pair_verify")),
     )
     replay(pv["frames"], host, device)
     assert host.keys is not None

@@ -26,7 +26,7 @@ TRIVIAL_CODES = frozenset(
 )
 """Codes no device may use (HomeKit's list): one digit eight times, and the two runs."""
 
-_WRITTEN = re.compile(r"(\d{3})-?(\d{2})-?(\d{3})")
+_WRITTEN = re.compile(r"([0-9]{3})-?([0-9]{2})-?([0-9]{3})")
 _SIM_SALT = b"IRLink-Sim-Setup-Code-Salt"
 _SIM_INFO = b"IRLink-Sim-Setup-Code-Info"
 

@@ -21,7 +21,15 @@ from cryptography.hazmat.primitives.hashes import SHA512
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["ID_SIZE", "KEY_SIZE", "SIGNATURE_SIZE", "Identity", "Random", "verify_signature"]
+__all__ = [
+    "ID_SIZE",
+    "KEY_SIZE",
+    "SIGNATURE_SIZE",
+    "Identity",
+    "Random",
+    "scripted_random",
+    "verify_signature",
+]
 
 ID_SIZE = 16
 """Bytes of a pairing id (a host's) or a device id."""
@@ -31,6 +39,23 @@ SIGNATURE_SIZE = 64
 
 Random = Callable[[int], bytes]
 """Where random bytes come from: ``os.urandom``, or fixed bytes for test vectors."""
+
+
+def scripted_random(*chunks: bytes) -> Random:
+    """ "Random" bytes given in advance, for reproducible transcripts (test vectors only).
+
+    Each call returns the next chunk, which must be the size asked for.
+    """
+    queue = list(chunks)
+
+    def take(n: int) -> bytes:
+        chunk = queue.pop(0)
+        if len(chunk) != n:
+            raise ValueError(f"the next scripted chunk is {len(chunk)} bytes; {n} were asked for")
+        return chunk
+
+    return take
+
 
 _DEVICE_SALT = b"IRLink-Sim-Device-Identity-Salt"
 

@@ -95,11 +95,15 @@ class Opener:
     def open(self, frame: Frame) -> Frame:
         """The frame a sealed ``frame`` carries; raise :class:`Forged` or :class:`Replayed`.
 
-        The tag is checked first, so ``replayed`` counts only frames that were authentic.
+        In a verified session, give it every intact frame but the plain ones (version 1,
+        kinds 0 to 3), which the deny-by-default rules handle: anything that is not a
+        sealed frame whose tag matches is forged. The tag is checked before the counter,
+        so ``replayed`` counts only frames that were authentic.
         """
-        if frame.kind != _SEALED:
-            raise ValueError(f"frame kind {frame.kind} is not sealed; only a sealed frame opens")
         content = frame_content(frame)
+        if frame.version != PROTOCOL_VERSION or frame.kind != _SEALED:
+            self.forged += 1
+            raise Forged(f"version {frame.version}, kind {frame.kind}: not a sealed frame")
         if len(content) < _OUTER.size + _INNER.size + _TAG:
             self.forged += 1
             raise Forged(f"a sealed frame of {len(content)} bytes is too short to be one")
