@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import HealthCheck, settings
+
+from irlink.sim.provision import TRUST_ENV
 
 # Derandomized: the same examples on every run, so CI never flakes; a failure
 # reproduces exactly. Deadline off: CI machines are shared and slow at times.
@@ -32,3 +36,14 @@ def _config_in_tmp(
     """Every test keeps the host's pairings (its private key) in a folder of its own, never
     in the user's config folder."""
     monkeypatch.setenv("IRLINK_CONFIG", str(tmp_path_factory.mktemp("config") / "irlink"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _simulators_trust_the_test_host() -> Iterator[None]:
+    """Every secure simulated device a test makes, in this process or in an ``irlink sim
+    serve`` it starts, is provisioned with a pairing of the test's host (the key store in
+    the test's IRLINK_CONFIG), so existing tests connect as before, verified and sealed;
+    see :mod:`irlink.sim.provision`. The security tests turn it off."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TRUST_ENV, "1")
+        yield

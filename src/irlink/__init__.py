@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from irlink.connection import Backoff
-    from irlink.connector import connect
+    from irlink.connector import connect, pair
     from irlink.device import Device
     from irlink.errors import (
         AddressError,
@@ -36,12 +36,13 @@ if TYPE_CHECKING:
         PortState,
     )
     from irlink.refusals import DeviceRefused
+    from irlink.security.errors import KeyChanged, NotPaired, SecurityError
 
 __version__ = "0.1.0"
 
 _HOMES = {
     "irlink.connection": ["Backoff"],
-    "irlink.connector": ["connect"],
+    "irlink.connector": ["connect", "pair"],
     "irlink.device": ["Device"],
     "irlink.errors": [
         "AddressError",
@@ -66,6 +67,7 @@ _HOMES = {
         "PortState",
     ],
     "irlink.refusals": ["DeviceRefused"],
+    "irlink.security.errors": ["KeyChanged", "NotPaired", "SecurityError"],
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -84,18 +86,22 @@ __all__ = [
     "FaultFlags",
     "IRLinkError",
     "Info",
+    "KeyChanged",
     "LimitError",
     "LinkLost",
     "Mode",
+    "NotPaired",
     "PortState",
     "PortStatus",
     "ProtocolError",
     "RequestTimeout",
+    "SecurityError",
     "Status",
     "TransportError",
     "UsageRecord",
     "__version__",
     "connect",
+    "pair",
 ]
 
 

@@ -10,7 +10,7 @@ SerialAddress(url='socket://127.0.0.1:7000', baudrate=115200)
 BleAddress(address=None, name='IRL-W2-0042')
 >>> parse_address("sim://waistband?battery=80&speed=60")  # doctest: +NORMALIZE_WHITESPACE
 SimAddress(family='waistband', battery=80, speed=60.0, scenario=None, serial=None,
-           link='serial', protocol_minor=None)
+           link='serial', protocol_minor=None, code=None)
 >>> parse_address("auto")
 AutoAddress()
 """
@@ -81,6 +81,7 @@ class SimAddress:
     serial: str | None = None
     link: Literal["serial", "ble"] = "serial"
     protocol_minor: int | None = None  # the revision it speaks, 1.minor; None: the newest
+    code: str | None = None  # its setup code (IRLink 1.2); None: derived from its serial
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def _sim(text: str) -> SimAddress:
             f"{text!r}: simulated families are {', '.join(SIM_FAMILIES)}; write sim://waistband"
         )
     params = _query(
-        text, parts.query, ("battery", "speed", "scenario", "serial", "link", "protocol")
+        text, parts.query, ("battery", "speed", "scenario", "serial", "link", "protocol", "code")
     )
     battery = params.get("battery")
     link = params.get("link", "serial")
@@ -195,4 +196,18 @@ def _sim(text: str) -> SimAddress:
         serial=serial,
         link="ble" if link == "ble" else "serial",
         protocol_minor=None if protocol is None else revisions[protocol],
+        code=_code(text, params.get("code")),
     )
+
+
+def _code(text: str, code: str | None) -> str | None:
+    """A simulated device's setup code from its address, checked as a device's would be."""
+    if code is None:
+        return None
+    from irlink.security.codes import parse_setup_code  # noqa: PLC0415
+    from irlink.security.errors import InvalidSetupCode  # noqa: PLC0415
+
+    try:
+        return str(parse_setup_code(code))
+    except InvalidSetupCode as exc:
+        raise AddressError(f"{text!r}: code: {exc}") from None

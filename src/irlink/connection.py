@@ -13,6 +13,15 @@ iterator. When the link drops, callers see :class:`~irlink.events.LinkDown`; wit
 resynchronises before any caller's request goes out again. Nothing here starts, resumes
 or extends output by itself, and ``configure``, ``start``, ``resume`` and
 ``clear_fault`` are never carried over onto a new link.
+
+In a verified session (IRLink 1.2, once :class:`irlink.Device` has run pair verify on
+the link) every request but ``pair_setup`` and ``pair_verify`` goes out sealed, a retry
+as the same inner request under a new counter, and every sealed frame that comes is
+opened: a forged or replayed one is dropped and counted in :class:`LinkStats`, as is a
+plain frame that is not the answer to a plain request, and none of them ever acts. A
+corrupted frame is just that: the CRC drops it first. When the device says the session
+is gone (a plain ``unauthorized`` with seq 0: it restarted, or another pair verify ended
+it), the link verifies again before any caller's request goes out, as after a reconnect.
 """
 
 from __future__ import annotations
@@ -36,11 +45,20 @@ from irlink.errors import (
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
 from irlink.liveness import LIVELY_RETRIES, Liveness, frames_in
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
-from irlink.protocol.framing import FrameDecoder
-from irlink.protocol.messages import PROTOCOL_VERSION, BootedEvent, FrameKind
+from irlink.protocol.framing import Frame, FrameDecoder
+from irlink.protocol.messages import (
+    PROTOCOL_VERSION,
+    BootedEvent,
+    ErrorCode,
+    ErrorReply,
+    FrameKind,
+    PairingPart,
+)
 from irlink.protocol.wire import Event as WireEvent
 from irlink.protocol.wire import Request
-from irlink.refusals import refusal
+from irlink.refusals import PairingFailed, refusal
+from irlink.security.errors import Forged, Replayed, SecurityError
+from irlink.security.sealed import Channel
 from irlink.transport.base import Transport
 
 __all__ = ["Backoff", "Connection", "Connector", "LinkStats"]
@@ -51,6 +69,10 @@ Connector = Callable[[], Awaitable[Transport]]
 R = TypeVar("R")
 _Pending = tuple["asyncio.Future[Any]", type[Request], int, Callable[[bytes], Any]]
 _RESPONSE = int(FrameKind.RESPONSE)
+_ERROR = int(FrameKind.ERROR)
+_SEALED = int(FrameKind.SEALED)
+# Requests that travel plain in a verified session too: their own cryptography guards them.
+_PLAIN = frozenset({"pair_setup", "pair_verify"})
 _END = object()
 _Published = tuple[DeviceEvent, "Future[Any] | None"]  # an event, and its record's writing
 # Requests that turn output on or change what it will do: never carried over to a new
@@ -69,6 +91,16 @@ class Backoff:
     def delays(self) -> AsyncIterator[float]:
         """The waits between attempts, ending after ``attempts`` (never, if 0)."""
         return _delays(self)
+
+
+def _refused(error: ErrorReply, sent: type[Request]) -> Exception:
+    """The typed refusal of request ``sent`` by an error frame."""
+    if error.code == ErrorCode.PAIRING_FAILED and issubclass(sent, PairingPart):
+        # Its field is no position: the attempts left before pair setup locks.
+        return PairingFailed(sent.NAME, "", error.limit, attempts_left=error.field)
+    names = list(sent.model_fields)
+    field = names[error.field - 1] if 0 < error.field <= len(names) else ""
+    return refusal(error.code, sent.NAME, field, error.limit)
 
 
 async def _delays(backoff: Backoff) -> AsyncIterator[float]:
@@ -91,6 +123,11 @@ class LinkStats:
     events_missed: int = 0
     links_lost: int = 0
     reconnects: int = 0
+    # IRLink 1.2, in a verified session: frames dropped, never acted on.
+    forged: int = 0  # sealed frames that do not open (or came with no session to open them)
+    replayed: int = 0  # sealed frames whose counter was not above the last one opened
+    plain_dropped: int = 0  # plain frames that were not the answer to a plain request
+    verifies: int = 0  # pair verifies completed, one per link and per session lost
 
 
 class _Dropped(Exception):
@@ -141,6 +178,9 @@ class Connection:
         self._deadlines: dict[asyncio.Future[Any], float] = {}
         self._watchdog: asyncio.TimerHandle | None = None
         self._liveness = Liveness()  # kept across links: the next one is likely as noisy
+        # The verified session of this link (IRLink 1.2): sealer and opener, or None.
+        self._channel: Channel | None = None
+        self._reverifying = False
 
     @property
     def connected(self) -> bool:
@@ -162,6 +202,7 @@ class Connection:
         self._generation += 1
         self._codec.decoder = FrameDecoder()
         self._last_counter = None
+        self._channel = None  # every link verifies afresh
         self._transport = transport
         transport.listen(self._received_bytes)
         self._spawn(self._watch(transport))
@@ -181,6 +222,7 @@ class Connection:
         if transport is not self._transport:
             return
         self._transport = None
+        self._channel = None
         self._linked.clear()
         self._ready.clear()
         for future, *_ in self._pending.values():
@@ -272,7 +314,13 @@ class Connection:
                         "decide again"
                     )
                 generation = self._generation
-                seq, data = self._codec.request(request)
+                channel = self._channel
+                if channel is None or request.NAME in _PLAIN:
+                    seq, data = self._codec.request(request)
+                else:
+                    # Sealed: a retry is the same inner request under a new counter.
+                    seq, data = self._codec.request(request, seqs[0] if seqs else None)
+                    data = channel.sealer.seal_encoded(data)
                 seqs.append(seq)
                 future: asyncio.Future[Any] = loop.create_future()
                 decoder = self._codec.decoder
@@ -410,23 +458,112 @@ class Connection:
     # Receiving.
 
     def _received_bytes(self, data: bytes) -> None:
-        codec, pending = self._codec, self._pending
-        for frame in codec.decoder.feed(data):
-            kind, seq, msg_id, body, version = frame
-            # The answer to a waiting request is read here, by that request's reader;
-            # anything else (events, refusals, late or odd answers) the long way.
-            entry = pending.get(seq) if kind == _RESPONSE else None
-            if entry is None or entry[2] != msg_id or version != PROTOCOL_VERSION:
-                self._dispatch(codec.read(frame))
-                continue
-            future, _, _, read = entry
+        frame_of = self._frame
+        for frame in self._codec.decoder.feed(data):
+            frame_of(frame)
+
+    def _frame(self, frame: Frame) -> None:
+        """Handle one intact frame from the device."""
+        if frame[0] == _SEALED or self._channel is not None:
+            opened = self._unseal(frame)
+            if opened is None:
+                return
+            frame = opened
+        kind, seq, msg_id, body, version = frame
+        # The answer to a waiting request is read here, by that request's reader;
+        # anything else (events, refusals, late or odd answers) the long way.
+        entry = self._pending.get(seq) if kind == _RESPONSE else None
+        if entry is None or entry[2] != msg_id or version != PROTOCOL_VERSION:
+            self._dispatch(self._codec.read(frame))
+            return
+        future, _, _, read = entry
+        try:
+            answer = read(body)
+        except MessageError as exc:
+            self._garbled(exc)
+            return
+        if not future.done():
+            future.set_result(answer)
+
+    def _unseal(self, frame: Frame) -> Frame | None:
+        """The frame to handle, in or out of a verified session; None: dropped (counted)."""
+        channel = self._channel
+        if frame.kind == _SEALED:
+            if channel is None:
+                if self._unsealable(frame):
+                    return None  # kept until the verify under way gives the keys
+                self.stats.forged += 1
+                log.debug("%s: a sealed frame with no verified session dropped", self.address)
+                return None
             try:
-                answer = read(body)
-            except MessageError as exc:
-                self._garbled(exc)
-                continue
+                return channel.opener.open(frame)
+            except Forged as exc:
+                self.stats.forged += 1
+                log.warning("%s: %s; dropped", self.address, exc)
+            except Replayed as exc:
+                self.stats.replayed += 1
+                log.warning("%s: %s; dropped", self.address, exc)
+            return None
+        assert channel is not None
+        kind, seq, msg_id = frame.kind, frame.seq, frame.msg_id
+        if kind == _ERROR and seq == 0 and msg_id == 0 and frame.version == PROTOCOL_VERSION:
+            said = self._codec.read(frame)
+            if isinstance(said, Refusal) and said.error.code == ErrorCode.UNAUTHORIZED:
+                # The device has no session for this link: it restarted, or someone's pair
+                # verify ended it. Sealed requests go unanswered until it verifies again.
+                self._session_lost("the device ended the verified session")
+                return None
+        entry = self._pending.get(seq)
+        if (
+            kind in (_RESPONSE, _ERROR)
+            and entry is not None
+            and entry[1].NAME in _PLAIN
+            and msg_id == entry[1].MSG_ID
+        ):
+            return frame  # the answer to our own plain request
+        self.stats.plain_dropped += 1
+        log.debug("%s: a plain frame in a verified session dropped: %s", self.address, frame)
+        return None
+
+    def _unsealable(self, frame: Frame) -> bool:
+        """Keep a sealed frame that came before its session's keys; :class:`irlink.Device`
+        fills this in (a frame sent right after pair verify)."""
+        return False
+
+    def _session_lost(self, reason: str) -> None:
+        """The device no longer has this link's verified session: verify again, then go on."""
+        transport = self._transport
+        if self._channel is None or transport is None:
+            return
+        self._channel = None
+        if not self._ready.is_set() or self._reverifying:
+            # A resynchronisation is under way: its sealed requests fail, and so does it.
+            return
+        log.warning("%s: %s; verifying again", self.address, reason)
+        self._ready.clear()
+        self._generation += 1  # configure, start, resume, clear_fault are not carried over
+        self._last_counter = None  # events start afresh in the new session
+        for future, *_ in self._pending.values():
             if not future.done():
-                future.set_result(answer)
+                future.set_exception(_Dropped())
+        self._reverifying = True
+        self._spawn(self._reverify(transport))
+
+    async def _reverify(self, transport: Transport) -> None:
+        try:
+            await self._resecure()
+        except Exception as exc:
+            if transport is self._transport:
+                self._link_down(transport, f"{self.address}: verifying again failed: {exc}")
+                self._spawn(transport.close())
+            return
+        finally:
+            self._reverifying = False
+        if transport is self._transport:
+            self._ready.set()
+
+    async def _resecure(self) -> None:
+        """Verify the link again and re-read the device; :class:`irlink.Device` fills it in."""
 
     async def _watch(self, transport: Transport) -> None:
         await transport.closed.wait()
@@ -451,9 +588,7 @@ class Connection:
             # An answer of the right id was read by _received_bytes: this one is not.
             log.warning("%s answered %s with %s", self.address, sent.NAME, item.message.NAME)
         elif item.msg_id == sent.MSG_ID:
-            names = list(sent.model_fields)
-            field = names[item.error.field - 1] if 0 < item.error.field <= len(names) else ""
-            future.set_exception(refusal(item.error.code, sent.NAME, field, item.error.limit))
+            future.set_exception(_refused(item.error, sent))
 
     def _garbled(self, error: MessageError) -> None:
         self.stats.garbled += 1
@@ -507,8 +642,9 @@ class Connection:
             await asyncio.sleep(delay)
             try:
                 await self._attach()
-            except (DeviceMismatch, ProtocolError) as exc:
-                # Another device, or another protocol: trying again cannot help.
+            except (DeviceMismatch, ProtocolError, SecurityError) as exc:
+                # Another device, another protocol, or one this host may not control (not
+                # paired, its key changed): trying again cannot help.
                 self._give_up(LinkLost(f"{reason}; {exc}"))
                 return
             except Exception as exc:

@@ -4,6 +4,12 @@ Serial ports and pyserial URLs open with pyserial; ``ble://`` opens with bleak (
 ``ble`` extra); ``sim://`` starts a simulated device in this process and reaches it
 through the same front ends (a pty, or the simulator's bleak backend); ``auto``
 discovers. The simulator and bleak are imported only when an address needs them.
+
+``irlink.pair(address, code)`` pairs this host with a device that has security (IRLink
+1.2), once, with the setup code on its label; :func:`connect` then verifies it on every
+connection. A ``sim://`` device is made here and held by this process, so it is paired
+here, in process, through the same pair-setup messages with its own setup code, and
+that pairing is held in memory for the connection (never written to the key store).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from irlink.address import (
@@ -28,13 +35,15 @@ from irlink.errors import ConnectError
 from irlink.journal import JournalFactory
 from irlink.limits import DurationLike
 from irlink.masking import Blind
+from irlink.security.codes import SetupCode, parse_setup_code
 from irlink.trace import TraceSink, traced
 from irlink.transport.base import Transport
 
 if TYPE_CHECKING:
+    from irlink.security.keystore import KeyStore, Pairing
     from irlink.sim import Clock, SimulatedDevice
 
-__all__ = ["connect"]
+__all__ = ["connect", "pair"]
 
 
 @asynccontextmanager
@@ -52,6 +61,7 @@ async def connect(
     trace: TraceSink | None = None,
     log: JournalFactory | None = None,
     blind: Blind = False,
+    keys: KeyStore | None = None,
 ) -> AsyncIterator[Device]:
     """Connect to the device at ``address``; closes the link when the block ends.
 
@@ -70,7 +80,10 @@ async def connect(
     study (:mod:`irlink.masking`): True, or a function of the device's :class:`~irlink.Info`
     (:func:`irlink.record.blinding.blind_policy` reads the log's studies), called each time
     the device is read on a new link; an :class:`~irlink.IRLinkError` it raises refuses the
-    connection, which is closed.
+    connection, which is closed. ``keys`` is the key store with this host's identity and
+    pairings (default: the user's, :func:`irlink.security.keystore.default_path`): a device
+    with security is verified with it on every link, and refused with
+    :class:`~irlink.security.errors.NotPaired` if it keeps no pairing of it.
     """
     async with AsyncExitStack() as stack:
         parsed = parse_address(address)
@@ -92,13 +105,79 @@ async def connect(
             if log is None
             else log.journal(name if isinstance(parsed, AutoAddress) else address),
             blind=blind,
+            keys=keys,
         )
         device.simulator = simulator
-        if simulator is not None and simulator.clock.speed:
-            device.time_scale = 1 / simulator.clock.speed
+        if simulator is not None:
+            _pair_in_process(device, simulator)
+            if simulator.clock.speed:
+                device.time_scale = 1 / simulator.clock.speed
         stack.push_async_callback(device.close)
         await device.__aenter__()
         yield device
+
+
+def _pair_in_process(device: Device, simulator: SimulatedDevice) -> None:
+    """A sim:// device this process made pairs with this host on the first link, in process.
+
+    Through the real pair-setup messages, with the device's own setup code; unless it
+    trusts this host already (:func:`irlink.sim.trust_host`). The pairing is held by the
+    device for the connection, not kept in the key store: the simulator lives no longer.
+    """
+    if not simulator.secure:
+        return
+    host = device.keys.identity
+    if simulator.pairings.find(host.id) is not None:
+        return
+    if simulator.pairings:
+        simulator.open_pairing_window()  # the process holds the device: it holds the button
+    device._pair_first = simulator.setup_code
+
+
+async def pair(
+    address: str,
+    code: str | SetupCode,
+    *,
+    store: KeyStore | None = None,
+    timeout: float = 1.0,
+    retries: int = 3,
+    ble_backends: Any = None,
+    scan_timeout: float = 5.0,
+    sim_clock: Clock | None = None,
+) -> Pairing:
+    """Pair this host with the device at ``address``, with the setup code on its label.
+
+    Runs pair setup (SRP-6a with ``code``, written ``123-45-678`` or as 8 digits), then
+    pair verify with the keys exchanged, and keeps the pairing in ``store`` (default: the
+    user's key store); :func:`connect` verifies the device with it from then on. Returns
+    the pairing kept. The other options are :func:`connect`'s.
+
+    Errors say what to do: :class:`~irlink.refusals.PairingFailed` for a wrong code (with
+    ``attempts_left``, and ``limit`` the seconds to wait), :class:`~irlink.refusals.Unauthorized`
+    when the device's pairing window is closed (hold its pairing button), and
+    :class:`~irlink.refusals.PairingFull`, :class:`~irlink.security.errors.AlreadyPaired`,
+    :class:`~irlink.security.errors.NotSecure` (a device without security: nothing to pair),
+    :class:`~irlink.security.errors.InvalidSetupCode` (not 8 digits, or a trivial code).
+    """
+    setup = code if isinstance(code, SetupCode) else parse_setup_code(code)
+    async with AsyncExitStack() as stack:
+        parsed = parse_address(address)
+        connector, name, simulator = await _connector(
+            parsed, stack, ble_backends, scan_timeout, sim_clock
+        )
+        device = Device(
+            connector, address=name, timeout=timeout, retries=retries, reconnect=None, keys=store
+        )
+        device.simulator = simulator
+        device._pairing = setup
+        stack.push_async_callback(device.close)
+        await device._open()
+        made = device.paired
+        assert made is not None
+        if not isinstance(parsed, AutoAddress) and made.address != address:
+            made = replace(made, address=address)  # as the user gave it
+            device.keys.remember(made)
+        return made
 
 
 async def _connector(
@@ -153,13 +232,15 @@ async def _simulated(
     address: SimAddress, stack: AsyncExitStack, clock: Clock | None
 ) -> tuple[Connector, str, SimulatedDevice]:
     from irlink.sim import RealClock, SimulatedDevice  # noqa: PLC0415  (only for sim://)
+    from irlink.sim.state import SIM_MINOR  # noqa: PLC0415
 
     simulator = SimulatedDevice(
         address.family,
         clock=clock if clock is not None else RealClock(address.speed),
         serial=address.serial or "0001",
         battery_pct=100 if address.battery is None else address.battery,
-        **({} if address.protocol_minor is None else {"protocol_minor": address.protocol_minor}),
+        protocol_minor=SIM_MINOR if address.protocol_minor is None else address.protocol_minor,
+        setup_code=address.code,
     )
     if address.scenario:
         from irlink.sim.serve.runner import apply_scenario  # noqa: PLC0415

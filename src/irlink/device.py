@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from irlink.connection import Backoff, Connection, Connector
+from irlink.connection import Backoff, Connector
 from irlink.errors import (
     ConnectError,
     DeviceMismatch,
@@ -78,8 +78,10 @@ from irlink.protocol.messages import (
 )
 from irlink.protocol.wire import Event as WireEvent
 from irlink.refusals import DeviceBusy, DeviceRefused
+from irlink.verified import Verified
 
 if TYPE_CHECKING:
+    from irlink.security.keystore import KeyStore
     from irlink.sim import SimulatedDevice
 
 __all__ = ["Device"]
@@ -101,12 +103,14 @@ _ACTIVE = (PortState.RUNNING, PortState.PAUSED)
 _GET_STATUS = wire.GetStatusRequest()  # frozen and empty: one serves every read
 
 
-class Device(Connection):
+class Device(Verified):
     """One therapy device: read its state, configure and run sessions, follow its events.
 
     Make one with :func:`irlink.connect`. Every value is checked against the limits the
     device advertised (:attr:`info`) before anything is sent; the device checks again.
     The device's own timer ends every session: nothing here keeps output running.
+    A device with security (IRLink 1.2) is verified on every link before anything else
+    is read, with the pairing kept in ``keys`` (see :mod:`irlink.verified`).
 
     ``blind`` masks sham (:mod:`irlink.masking`): True, or a function of the device's
     :class:`Info` called each time the device is read on a new link, before its status.
@@ -124,9 +128,15 @@ class Device(Connection):
         heartbeat: DurationLike | None = None,
         journal: Journal | None = None,
         blind: Blind = False,
+        keys: KeyStore | None = None,
     ) -> None:
         super().__init__(
-            connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
+            connector,
+            address=address,
+            timeout=timeout,
+            retries=retries,
+            reconnect=reconnect,
+            keys=keys,
         )
         self._info: Info | None = None
         self._status: Status | None = None
@@ -209,6 +219,9 @@ class Device(Connection):
     async def _resync(self) -> None:
         known = self._info
         info = await self._read_info(resync=True)
+        await self._secure(info)  # pair verify: everything after it is sealed
+        if self._pairing is not None:
+            return  # irlink.pair(): paired and verified; nothing else is read
         if self.journal is not None:
             await self._written(self.journal.linked(info))
         if known is None:
@@ -235,6 +248,17 @@ class Device(Connection):
         await self._try_tail(status, resync=True)
         if before is not None:
             self._restore = (status, rebooted)
+
+    async def _resecure(self) -> None:
+        """The device lost this link's session: verify again, and see whether it restarted."""
+        info = self.info
+        kept = self._kept(info)
+        if kept is None:
+            raise LinkLost(f"{self._named(info)}: its pairing is no longer kept on this host")
+        await self._verify(info, kept)
+        status = await self._read_status(resync=True)
+        if status.boot_count != self._boot_count:
+            self._check_boot(status)  # a restart: reported once the link is ready again
 
     async def _restored(self) -> None:
         if self._restore is not None:

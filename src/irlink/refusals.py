@@ -218,10 +218,32 @@ def fault_names(bits: int) -> str:
 
 
 class PairingFailed(DeviceRefused):
-    """Pair setup refused: a wrong setup code, or too many of them lately."""
+    """Pair setup refused: a wrong setup code, or too many of them lately.
+
+    ``limit`` is the seconds the device refuses pair setup from now (0: try again at once;
+    -1: locked until a factory reset), ``attempts_left`` the wrong codes it still takes
+    before it locks (None when the device's answer did not say).
+    """
 
     CODE = ErrorCode.PAIRING_FAILED
     advice = "the setup code was wrong; check the code on the device's label and pair again"
+
+    def __init__(
+        self,
+        request: str,
+        field: str = "",
+        limit: int = 0,
+        code: ErrorCode | None = None,
+        *,
+        attempts_left: int | None = None,
+    ) -> None:
+        super().__init__(request, field, limit, code)
+        self.attempts_left = attempts_left
+        if attempts_left is not None and limit >= 0:
+            self.args = (f"{self.args[0]} ({attempts_left} attempts left before it locks)",)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_pairing_failed, (self.request, self.limit, self.attempts_left))
 
     @classmethod
     def explain(cls, limit: int) -> str:
@@ -272,6 +294,10 @@ _REFUSALS: dict[ErrorCode, type[DeviceRefused]] = {
         PairingFull,
     )
 }
+
+
+def _pairing_failed(request: str, limit: int, attempts_left: int | None) -> PairingFailed:
+    return PairingFailed(request, "", limit, attempts_left=attempts_left)
 
 
 def refusal(code: ErrorCode, request: str, field: str = "", limit: int = 0) -> DeviceRefused:

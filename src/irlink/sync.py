@@ -24,15 +24,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from irlink import device as _async
 from irlink.connection import LinkStats
 from irlink.connector import connect as _connect
+from irlink.connector import pair as _pair
 from irlink.events import DeviceEvent
 from irlink.limits import DurationLike
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol.messages import Mode
+from irlink.verified import PairedHost
 
 if TYPE_CHECKING:
+    from irlink.security.codes import SetupCode
+    from irlink.security.keystore import Pairing
     from irlink.sim import SimulatedDevice
 
-__all__ = ["Device", "connect"]
+__all__ = ["Device", "connect", "pair"]
 
 T = TypeVar("T")
 
@@ -115,6 +119,19 @@ class Device:
         """What the host's side of the link has seen."""
         return self._device.stats
 
+    @property
+    def secured(self) -> bool:
+        """Whether the link has a verified session (IRLink 1.2): every frame is sealed."""
+        return self._device.secured
+
+    def pairings(self) -> list[PairedHost]:
+        """The hosts the device is paired with (admin hosts only)."""
+        return self._run(self._device.pairings())
+
+    def remove_pairing(self, pairing_id: str | bytes) -> None:
+        """Make the device forget a host (admin hosts only)."""
+        self._run(self._device.remove_pairing(pairing_id))
+
     def status(self) -> Status:
         """Read the device's status now."""
         return self._run(self._device.status())
@@ -191,6 +208,15 @@ class Device:
         finally:
             if self._thread.loop.is_running():
                 self._run(stream.aclose())
+
+
+def pair(address: str, code: str | SetupCode, **options: Any) -> Pairing:
+    """Pair this host with the device at ``address``, blocking; see :func:`irlink.pair`."""
+    thread = _LoopThread()
+    try:
+        return thread.run(_pair(address, code, **options))
+    finally:
+        thread.stop()
 
 
 @contextmanager

@@ -1,14 +1,20 @@
-"""A minimal test host: the host codec over the in-process pipe, synchronous."""
+"""A minimal test host: the host codec over the in-process pipe, synchronous.
+
+Against a device with security (IRLink 1.2) it verifies first, with the pairing the
+test's key store keeps (every test's devices are provisioned with one), and then seals
+every request and opens every sealed frame (``tests/security/sealing.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from irlink.protocol import EventReceived, HostCodec, Refusal, Reply, Request
+from irlink.protocol import EventReceived, Refusal, Reply, Request
 from irlink.protocol.codec import HostIncoming
 from irlink.protocol.messages import ErrorCode
 from irlink.sim import SimulatedDevice
 from irlink.sim.serve import Pipe
+from tests.security.sealing import SealingCodec, session_lost, verify
 
 
 class TestHost:
@@ -18,10 +24,12 @@ class TestHost:
 
     def __init__(self, device: SimulatedDevice) -> None:
         self.device = device
-        self.codec = HostCodec(minor=device.protocol_minor)  # as if read from its get_info
+        self.codec = SealingCodec(minor=device.protocol_minor)  # as if read from its get_info
         self.pipe = Pipe(device)
         self.events: list[Any] = []  # event messages in arrival order
         self.counters: list[int] = []
+        if device.secure:
+            verify(self.codec, self.ok, device.serial)
 
     def pump(self) -> list[HostIncoming]:
         """Read what the device sent; events are kept, everything is returned."""
@@ -33,11 +41,19 @@ class TestHost:
         return incoming
 
     def ask(self, request: Request) -> Reply | Refusal:
-        """Send ``request``; return the device's answer to it."""
+        """Send ``request``; return the device's answer to it.
+
+        A device that lost the verified session (it restarted) is verified again first.
+        """
         seq, data = self.codec.request(request)
         self.pipe.write(data)
+        incoming = self.pump()
+        if self.codec.channel is not None and session_lost(incoming):
+            self.codec.channel = None
+            verify(self.codec, self.ok, self.device.serial)
+            return self.ask(request)
         answers = [
-            item for item in self.pump() if isinstance(item, Reply | Refusal) and item.seq == seq
+            item for item in incoming if isinstance(item, Reply | Refusal) and item.seq == seq
         ]
         assert len(answers) == 1, f"expected one answer to seq {seq}, got {answers}"
         return answers[0]

@@ -59,7 +59,9 @@ def test_a_powered_off_device_answers_nothing_and_boots_with_output_off() -> Non
 
 def test_the_same_impairment_seed_damages_the_same_bytes() -> None:
     def damage(seed: int) -> bytes:
-        device = SimulatedDevice("waistband")
+        # 1.1: a verified session's bytes are new each time (fresh keys), and a request
+        # sent twice under one counter is a replay; the link's damage is what is compared.
+        device = SimulatedDevice("waistband", protocol_minor=1)
         host = TestHost(device)
         device.impair(Impairment(corrupt_rate=0.05, seed=seed))
         host.pipe.write(host.codec.request(GetStatusRequest())[1] * 20)
@@ -71,7 +73,7 @@ def test_the_same_impairment_seed_damages_the_same_bytes() -> None:
 
 def test_each_link_of_a_device_has_damage_of_its_own_and_it_repeats() -> None:
     def damage_on_three_links(seed: int) -> list[bytes]:
-        device = SimulatedDevice("waistband")
+        device = SimulatedDevice("waistband", protocol_minor=1)  # plain bytes, as above
         device.impair(Impairment(corrupt_rate=0.05, seed=seed))
         damaged = []
         for _ in range(3):  # a host that reconnects: each link opened after the last closed

@@ -238,6 +238,7 @@ def test_noisy_link_damages_bytes_and_frames_then_cleans_up() -> None:
     assert stats.bits_flipped > 0
     assert stats.frames_dropped > 0
     clock.advance(10 * 60)
+    host.codec.decoder.feed(b"\0")  # a frame whose delimiter the noise flipped: resynchronise
     assert host.ok(GetStatusRequest()).ports[0].state == PortState.RUNNING
 
 

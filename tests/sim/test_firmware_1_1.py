@@ -42,7 +42,9 @@ NO_READING = -32768
 
 
 def test_booted_is_the_first_frame_after_a_boot_with_counter_0_and_its_cause() -> None:
-    rig = make_rig("waistband")
+    # 1.1: a device with security (1.2) sends it on no link, a boot ending every session
+    # (tests/security/test_device_security.py).
+    rig = make_rig("waistband", protocol_minor=1)
     listener = Pipe(rig.device)  # a UART: the link stays up across the reboot
     rig.device.reboot(cause=ResetCause.WATCHDOG)
     [frame] = FrameDecoder().feed(listener.read_now())
@@ -51,7 +53,7 @@ def test_booted_is_the_first_frame_after_a_boot_with_counter_0_and_its_cause() -
 
 
 def test_power_returning_is_announced_as_power_on() -> None:
-    rig = make_rig("firmat")
+    rig = make_rig("firmat", protocol_minor=1)  # 1.1's booted: see the test above
     rig.device.power_off()
     rig.device.power_on()
     assert rig.host.take_events(BootedEvent) == [

@@ -511,7 +511,9 @@ def test_a_request_split_across_writes_is_still_answered() -> None:
 @settings(max_examples=150)
 @given(noise=st.binary(max_size=700))
 def test_random_bytes_never_crash_the_device_and_it_answers_afterwards(noise: bytes) -> None:
-    rig = make_rig("multiport")
+    # Section 3's rules, on a 1.1 device: a secure one drops forged sealed frames unanswered
+    # (section 13.6; tests/security/test_device_security.py fuzzes those).
+    rig = make_rig("multiport", protocol_minor=1)
     reference = FrameDecoder()
     intact = reference.feed(noise + b"\0")
     rig.host.pipe.write(noise + b"\0")
@@ -533,7 +535,7 @@ def test_random_bytes_never_crash_the_device_and_it_answers_afterwards(noise: by
 def test_every_intact_frame_gets_exactly_one_answer(
     version: int, kind: int, msg_id: int, body: bytes
 ) -> None:
-    rig = make_rig("multiport")
+    rig = make_rig("multiport", protocol_minor=1)  # section 3: see the test above
     rig.host.pipe.write(frame_bytes(kind, SEQ, msg_id, body, version))
     data = rig.host.pipe.read_now()
     frames = [f for f in FrameDecoder().feed(data) if f.kind != FrameKind.EVENT]

@@ -171,10 +171,14 @@ class HostCodec:
             self._answers = {}
             self._readers = {}
 
-    def request(self, message: Request) -> tuple[int, bytes]:
-        """The sequence number given to ``message`` and the bytes to send."""
-        seq = self._seq
-        self._seq = (seq + 1) & 0xFFFF
+    def request(self, message: Request, seq: int | None = None) -> tuple[int, bytes]:
+        """The sequence number given to ``message`` and the bytes to send.
+
+        ``seq`` sends it again under the number it had (a sealed retry, IRLink 1.2).
+        """
+        if seq is None:
+            seq = self._seq
+            self._seq = (seq + 1) & 0xFFFF
         return seq, encode_message(message, seq)
 
     def feed(self, data: bytes) -> list[HostIncoming]:

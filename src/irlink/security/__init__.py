@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from irlink.security.codes import SetupCode, derive_setup_code, parse_setup_code
 from irlink.security.errors import (
+    AlreadyPaired,
     AuthenticationFailed,
     BadPairingMessage,
     CounterExhausted,
@@ -29,7 +30,10 @@ from irlink.security.errors import (
     InvalidSetupCode,
     KeyChanged,
     NotAuthorized,
+    NotPaired,
+    NotSecure,
     PairingListFull,
+    PairingRemoved,
     Refused,
     Replayed,
     SecurityError,
@@ -74,6 +78,10 @@ __all__ = [  # noqa: RUF022  (grouped by module, not sorted)
     "BadPairingMessage",
     "AuthenticationFailed",
     "KeyChanged",
+    "NotPaired",
+    "PairingRemoved",
+    "NotSecure",
+    "AlreadyPaired",
     "Forged",
     "Replayed",
     "CounterExhausted",

@@ -12,6 +12,7 @@ from irlink.errors import IRLinkError
 from irlink.protocol.messages import ErrorCode
 
 __all__ = [
+    "AlreadyPaired",
     "AuthenticationFailed",
     "BadPairingMessage",
     "CounterExhausted",
@@ -19,7 +20,10 @@ __all__ = [
     "InvalidSetupCode",
     "KeyChanged",
     "NotAuthorized",
+    "NotPaired",
+    "NotSecure",
     "PairingListFull",
+    "PairingRemoved",
     "Refused",
     "Replayed",
     "SecurityError",
@@ -109,6 +113,22 @@ class AuthenticationFailed(SecurityError):
 
 class KeyChanged(AuthenticationFailed):
     """Pair verify: the device's long-term key or id is not the one kept when it was paired."""
+
+
+class NotPaired(SecurityError):
+    """The device has security, and this host keeps no pairing of it: pair first."""
+
+
+class PairingRemoved(NotPaired):
+    """The device refuses this host's pair verify: it no longer keeps this host's pairing."""
+
+
+class NotSecure(SecurityError):
+    """Pairing asked of a device without security (IRLink 1.0, 1.1): it has nothing to pair."""
+
+
+class AlreadyPaired(SecurityError):
+    """Pairing asked of a device this host keeps a pairing of already."""
 
 
 # Sealed frames: each one refused is dropped and counted; the session goes on.

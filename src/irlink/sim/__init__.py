@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from irlink.sim.clock import Clock, ManualClock, RealClock
 from irlink.sim.device import SimulatedDevice, SimulationError
+from irlink.sim.guard import AuthStats
 from irlink.sim.link import Impairment, Link, LinkStats
+from irlink.sim.provision import trust_host
 
 __all__ = [
+    "AuthStats",
     "Clock",
     "Impairment",
     "Link",
@@ -22,4 +25,5 @@ __all__ = [
     "RealClock",
     "SimulatedDevice",
     "SimulationError",
+    "trust_host",
 ]

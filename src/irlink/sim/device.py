@@ -20,12 +20,16 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from irlink.errors import IRLinkError
 from irlink.protocol.messages import EndReason, PortState, ResetCause
+from irlink.security import Identity, Pairings, SetupCode, derive_setup_code, parse_setup_code
+from irlink.security.pairing import PAIRING_WINDOW_S
 from irlink.sim.clock import Clock, ManualClock, RealClock, seconds
 from irlink.sim.firmware import Firmware
+from irlink.sim.guard import AuthStats, Guard
 from irlink.sim.link import CLEAN, Impairment, Link
 from irlink.sim.memory import NonVolatile
 from irlink.sim.model import Hardware, SensorState
@@ -33,6 +37,10 @@ from irlink.sim.model.ports import OFF
 from irlink.sim.state import SIM_MINOR
 from irlink.spec import load_device_profile
 from irlink.spec.devices import DeviceProfile
+
+if TYPE_CHECKING:
+    from irlink.security.keystore import KeyStore
+    from irlink.security.keystore import Pairing as KeptPairing
 
 __all__ = ["SimulatedDevice", "SimulationError"]
 
@@ -60,6 +68,13 @@ class SimulatedDevice:
 
     Thread-safe: every entry point takes the device's lock, so serving adapters on other
     threads and a test advancing a :class:`ManualClock` can share it.
+
+    A device of IRLink 1.2 (``protocol_minor`` 2, the default) whose profile has the
+    ``secure`` capability enforces section 13 of the protocol: pairing with its
+    ``setup_code`` (default: derived from the serial; :attr:`setup_code` says it), a
+    verified session per link, sealed frames. Its refusals are counted in :attr:`auth`.
+    A device made while :func:`irlink.sim.trust_host` is on trusts that key store's host
+    from the start (a factory-provisioned pairing, see :mod:`irlink.sim.provision`).
     """
 
     def __init__(
@@ -70,6 +85,7 @@ class SimulatedDevice:
         serial: str = "0001",
         battery_pct: float = 100,
         protocol_minor: int = SIM_MINOR,
+        setup_code: str | SetupCode | None = None,
     ) -> None:
         self.profile = load_device_profile(family) if isinstance(family, str) else family
         if not 0 <= protocol_minor <= SIM_MINOR:
@@ -86,6 +102,17 @@ class SimulatedDevice:
                 "carries it"
             )
         self.serial = serial
+        self.secure = protocol_minor >= 2 and self.profile.info.has("secure")
+        """Whether the device enforces IRLink 1.2's security (pairing, verify, sealed frames)."""
+        if setup_code is None:
+            self.setup_code = derive_setup_code(serial)
+        else:
+            self.setup_code = (
+                setup_code if isinstance(setup_code, SetupCode) else parse_setup_code(setup_code)
+            )
+        self.auth = AuthStats()
+        """The refusals for authentication the device counted (and logged), since it was made."""
+        self._identity: Identity | None = None
         self.lock = threading.RLock()
         self.hardware = Hardware.build(self.profile, battery_pct)
         self.memory = NonVolatile()
@@ -108,6 +135,12 @@ class SimulatedDevice:
             self._unwatch: Callable[[], None] | None = self.clock.watch(self.advance_to)
         else:
             self._unwatch = None
+        if self.secure:
+            from irlink.sim.provision import trusted_store  # noqa: PLC0415  (a cycle otherwise)
+
+            store = trusted_store()
+            if store is not None:
+                self.provision(store)
 
     # Identity.
 
@@ -125,6 +158,13 @@ class SimulatedDevice:
     def manufacturer(self) -> str:
         """The Device Information service's manufacturer name."""
         return MANUFACTURER
+
+    @property
+    def identity(self) -> Identity:
+        """The device's id and long-term key pair: from its serial, new at each factory reset."""
+        if self._identity is None:
+            self._identity = Identity.derive(self.serial, self.memory.generation)
+        return self._identity
 
     def battery_pct(self) -> int | None:
         """State of charge in percent, or None for a device without a battery."""
@@ -205,11 +245,14 @@ class SimulatedDevice:
             return link
 
     def forget(self, link: Link) -> None:
-        """Called by a closing link."""
+        """Called by a closing link: its verified session, if any, ends."""
         with self.lock:
             if link in self.links:
                 self.links.remove(link)
                 self._sinks = tuple(self.links)
+            guard = self.guard
+            if guard is not None:
+                guard.forget(link)
 
     def receive(self, link: Link, data: bytes) -> None:
         """Bytes that reached the device's receiver on ``link``."""
@@ -227,7 +270,7 @@ class SimulatedDevice:
         firmware = self.firmware
         if firmware is None or link.closed:
             return  # powered off: nobody is listening
-        firmware.receive(data, link.send_to_host)  # answers go back on the link they came on
+        firmware.receive(data, link.send_to_host, link)  # answers go back on the link they came on
 
     def _broadcast(self, data: bytes) -> None:
         for link in self._sinks:  # a copy: a link may close while it is being sent to
@@ -236,15 +279,117 @@ class SimulatedDevice:
     # Power.
 
     def _boot(self, cause: ResetCause) -> Firmware:
+        guard = None
+        if self.secure:  # a boot ends every verified session: a new guard, RAM empty
+            guard = Guard(
+                identity=self.identity,
+                code=self.setup_code,
+                memory=self.memory,
+                clock=lambda: self.now,
+                stats=self.auth,
+                links=lambda: self._sinks,
+                status_before_verify=self.profile.security.status_before_verify,
+            )
         return Firmware(
             self.hardware,
             self.memory,
             self.serial,
             self.now,
-            self._broadcast,
+            self._broadcast if guard is None else guard.broadcast,
             minor=self.protocol_minor,
             cause=cause,
+            guard=guard,
         )
+
+    @property
+    def guard(self) -> Guard | None:
+        """This boot's security (None on a device without it, or while powered off)."""
+        firmware = self.firmware
+        return None if firmware is None else firmware.guard
+
+    # Security (IRLink 1.2).
+
+    @property
+    def pairings(self) -> Pairings:
+        """The hosts the device is paired with, in the order they paired (non-volatile)."""
+        return self.memory.pairings
+
+    def open_pairing_window(self, for_s: float | timedelta = PAIRING_WINDOW_S) -> None:
+        """Hold the pairing button: pair setup is accepted for ``for_s`` of device time.
+
+        A device that is paired with nobody accepts it without this.
+        """
+        with self.lock:
+            if not self.secure:
+                raise SimulationError(
+                    f"this {self.family} speaks IRLink 1.{self.protocol_minor} without "
+                    "security: it has no pairing window"
+                )
+            guard = self.guard
+            if guard is None:
+                raise SimulationError("the device is powered off: its button does nothing")
+            guard.pairing.open_window(seconds(for_s))
+
+    def factory_reset(self) -> None:
+        """Reset to the factory state: no pairings, no wrong-code count, a new id and key pair.
+
+        The device restarts (every session ends); its usage log is kept. Every host must
+        pair again, and a host that verifies meets a changed key.
+        """
+        with self.lock:
+            self.power_off()
+            self.memory.pairings = Pairings()
+            self.memory.pair_failures = 0
+            self.memory.generation += 1
+            self._identity = None
+            self.power_on(ResetCause.RESET)
+
+    def trust(self, pairing_id: bytes, public_key: bytes) -> bool:
+        """Write a host's pairing straight into the device's pairing list, as a factory would.
+
+        Returns whether the host is an admin (the first one paired is). The host side of
+        it is for the caller to keep; :meth:`provision` does both.
+        """
+        with self.lock:
+            return self.memory.pairings.add(pairing_id, public_key).admin
+
+    def provision(self, store: KeyStore, *, replace: bool = False) -> KeptPairing:
+        """Pair the device with ``store``'s host, both sides written directly: a factory pairing.
+
+        The device's pairing list gets the host (admin if it is the first), and the key
+        store the device's id and key under its serial. A store that keeps another device
+        under this serial is left alone (:class:`SimulationError`) unless ``replace``.
+        """
+        from irlink.security.keystore import Pairing as Kept  # noqa: PLC0415
+
+        host = store.identity
+        identity = self.identity
+        admin = self.trust(host.id, host.public_key)
+        kept = store.pairing_for(self.serial)
+        same = kept is not None and (kept.device_id, kept.device_public_key) == (
+            identity.id,
+            identity.public_key,
+        )
+        if kept is not None and not same and not replace:
+            raise SimulationError(
+                f"the key store {store.path} keeps another device under serial {self.serial} "
+                f"(device id {kept.device_id.hex()}): give this simulated device another serial, "
+                "or set IRLINK_CONFIG to another folder"
+            )
+        model = self.profile.identity.model
+        if kept is not None and same and (kept.admin, kept.model) == (admin, model):
+            return kept
+        pairing = Kept(
+            serial=self.serial,
+            device_id=identity.id,
+            device_public_key=identity.public_key,
+            admin=admin,
+            paired_at=datetime.now(UTC),
+            address=kept.address if kept is not None else "",
+            model=model,
+        )
+        store.remember(pairing)
+        return pairing
 
     @property
     def powered(self) -> bool:

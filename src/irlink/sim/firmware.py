@@ -1,9 +1,11 @@
-"""The simulated firmware: the device side of IRLink 1.1 (or 1.0) and its safety state machine.
+"""The simulated firmware: the device side of IRLink 1.2 (or 1.1, 1.0) and its safety state machine.
 
 Sans-I/O like the codec: :meth:`Firmware.receive` takes the bytes that arrived, and
 where its answers go (the link they came from), and :meth:`Firmware.advance_to` moves
 the device's time on; every other byte the device sends (events, to every link) goes
-out through ``broadcast``. The firmware owns each port's session timer and ends
+out through ``broadcast``. On a device with the ``secure`` capability a
+:class:`~irlink.sim.guard.Guard` stands between the links and the firmware (pairing,
+verified sessions, sealed frames). The firmware owns each port's session timer and ends
 sessions by itself; nothing the host does or fails to do keeps output on.
 """
 
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from irlink.protocol.body import writer
 from irlink.protocol.codec import DeviceCodec
 from irlink.protocol.errors import MessageError
+from irlink.protocol.framing import Frame
 from irlink.protocol.messages import (
     ERROR_CODE_SINCE,
     REQUESTS,
@@ -77,6 +80,10 @@ from irlink.sim.state import (
     port_status,
 )
 
+if TYPE_CHECKING:
+    from irlink.sim.guard import Guard
+    from irlink.sim.link import Link
+
 __all__ = ["MAX_STEP_S", "Firmware"]
 
 MAX_STEP_S = 1.0  # longest physics step: thresholds are noticed within a second
@@ -101,8 +108,10 @@ class Firmware(Safety):
         *,
         minor: int = SIM_MINOR,
         cause: ResetCause = ResetCause.POWER_ON,
+        guard: Guard | None = None,
     ) -> None:
         self.hw = hardware
+        self.guard = guard  # IRLink 1.2 security, on a device with the secure capability
         self.info = hardware.profile.info
         self.memory = memory
         self.serial = serial
@@ -214,36 +223,63 @@ class Firmware(Safety):
 
     # Bytes in.
 
-    def receive(self, data: bytes, reply: Callable[[bytes], None]) -> None:
-        """Serve every request in ``data``: ``reply`` gets each answer, then its events go out."""
+    def receive(
+        self, data: bytes, reply: Callable[[bytes], None], link: Link | None = None
+    ) -> None:
+        """Serve every request in ``data``: ``reply`` gets each answer, then its events go out.
+
+        On a device with the ``secure`` capability each frame passes the :attr:`guard`
+        first, with the ``link`` it came on (its verified session, or none).
+        """
+        guard = self.guard
+        if guard is not None:
+            assert link is not None, "a secure device serves frames of a link"
+            for frame in self.codec.decoder.feed(data):
+                guard.frame(self, frame, link, reply)
+            return
+        for frame in self.codec.decoder.feed(data):
+            out, events = self.answer(frame)
+            reply(out)  # answers go back on the link they came on
+            for event in events:
+                self._send_event(event)
+
+    def answer(self, frame: Frame) -> tuple[bytes, list[Event | bytes]]:
+        """The answer to one intact frame, and the events it caused, to send after it."""
         # The frames are read here rather than by DeviceCodec.feed: no RequestReceived, and
         # no list of them, per request.
         codec = self.codec
-        for frame in codec.decoder.feed(data):
-            try:
-                request = codec.read_request(frame)
-            except MessageError as exc:
-                reply(codec.rejected(frame, exc).reply)
-                continue
-            _, seq, msg_id, _, _ = frame
-            events: list[Event | bytes] = []
-            self._queued = events
-            try:
-                answer = _HANDLERS[msg_id](self, request)
+        try:
+            request = codec.read_request(frame)
+        except MessageError as exc:
+            return codec.rejected(frame, exc).reply, []
+        _, seq, msg_id, _, _ = frame
+        events: list[Event | bytes] = []
+        self._queued = events
+        try:
+            handler = _HANDLERS.get(msg_id)
+            if handler is None:
+                # A 1.2 pairing message on a device without the secure capability.
+                out = codec.error(seq, msg_id, ErrorCode.UNKNOWN_MESSAGE)
+            else:
+                answer = handler(self, request)
                 if isinstance(answer, bytes):
                     out = codec.response_body(seq, msg_id, answer)
                 else:
                     out = codec.response(seq, answer)
-            except Refused as refusal:
-                code, field, limit = refusal.code, refusal.field, refusal.limit
-                if ERROR_CODE_SINCE.get(code, 0) > self.minor:
-                    # An older revision had one code for every refusal of state.
-                    code, field, limit = ErrorCode.NOT_ALLOWED, 0, 0
-                out = codec.error(seq, msg_id, code, field, limit)
+        except Refused as refusal:
+            code, field, limit = refusal.code, refusal.field, refusal.limit
+            if ERROR_CODE_SINCE.get(code, 0) > self.minor:
+                # An older revision had one code for every refusal of state.
+                code, field, limit = ErrorCode.NOT_ALLOWED, 0, 0
+            out = codec.error(seq, msg_id, code, field, limit)
+        finally:
             self._queued = None
-            reply(out)
-            for event in events:
-                self._send_event(event)
+        return out, events
+
+    def send_events(self, events: list[Event | bytes]) -> None:
+        """Send the events a request caused, once its answer is out."""
+        for event in events:
+            self._send_event(event)
 
     # Requests.
 
@@ -528,8 +564,9 @@ class Firmware(Safety):
 
 
 # Each request's handler by message id, looked up once rather than by name per request.
+# The pairing messages of 1.2 are the guard's (irlink.sim.guard), served before these.
 _HANDLERS: dict[int, Callable[[Firmware, Any], Response | bytes]] = {
     request.MSG_ID: getattr(Firmware, f"_on_{request.NAME}")
     for request in REQUESTS.values()
-    if request.SINCE <= SIM_MINOR
+    if request.SINCE <= 1
 }

@@ -1,4 +1,5 @@
-"""What a simulated device keeps across power loss: boot count, usage log, session checkpoints."""
+"""What a simulated device keeps across power loss: boot count, usage log, session checkpoints,
+and (IRLink 1.2) its identity's generation, its pairing list and its count of wrong setup codes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from irlink.protocol.messages import EndReason, Mode, UsageRecord
+from irlink.security.pairing import Pairings
 
 __all__ = ["LOG_CAPACITY", "Checkpoint", "NonVolatile"]
 
@@ -40,6 +42,12 @@ class NonVolatile:
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)  # by port
     starts: dict[int, list[float]] = field(default_factory=dict)  # start times by port
     latched: dict[int, int] = field(default_factory=dict)  # heat fault bits by port
+    # IRLink 1.2 (a device with the secure capability): the factory resets so far (the
+    # device's id and keys are derived from its serial and this), the hosts it is paired
+    # with, and the wrong setup codes since the last right one (the guessing limit's count).
+    generation: int = 0
+    pairings: Pairings = field(default_factory=Pairings)
+    pair_failures: int = 0
 
     @property
     def oldest_index(self) -> int:

@@ -59,12 +59,9 @@ INTERNAL = int(FaultFlags.INTERNAL)
 HEAT = OVER_TEMPERATURE | BURN_DOSE
 LATCHED = HEAT | INTERNAL
 
-SIM_MINOR = 1
-"""The newest revision the simulated firmware speaks, 1.SIM_MINOR: 1.1 until it pairs and seals.
-
-The protocol package knows 1.2 (pairing, verify, sealed frames: issue 15); the firmware
-announces it once it implements them.
-"""
+SIM_MINOR = 2
+"""The newest revision the simulated firmware speaks, 1.SIM_MINOR: 1.2, with pairing, pair
+verify and sealed frames on a device whose profile has the ``secure`` capability."""
 
 
 class _FlagTable(dict[int, FaultFlags]):
@@ -205,10 +202,13 @@ def device_state(
 def info_response(hardware: Hardware, serial: str, minor: int = SIM_MINOR) -> GetInfoResponse:
     """The get_info answer of a device of revision 1.``minor``: its profile's identity and limits.
 
-    The fields 1.1 appended are left out (None) for a 1.0 device.
+    The fields 1.1 appended are left out (None) for a 1.0 device, and the ``secure``
+    capability (IRLink 1.2) for a 1.0 or 1.1 device.
     """
     profile = hardware.profile
     limits = profile.info.model_dump(mode="json")
+    if minor < 2:
+        limits["capabilities"] = [c for c in limits["capabilities"] if c != "secure"]
     if minor < 1:
         for name in ("max_starts_per_day", "setpoint_default_dc"):
             del limits[name]

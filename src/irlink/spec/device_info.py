@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, Strict, StringConstraints, model_val
 
 from irlink.spec._models import SpecModel, require
 
-Capability = Literal["battery", "sham", "heater", "light", "pulsed"]
+Capability = Literal["battery", "sham", "heater", "light", "pulsed", "secure"]
 
 # The wire types and ranges of device_info in protocols/irlink-v1.yaml, repeated here so
 # that a profile a device could not send fails when it is loaded, not on the wire.

@@ -19,13 +19,15 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
-from irlink.protocol import EventReceived, HostCodec, Refusal, Reply, Request
+from irlink.protocol import EventReceived, Refusal, Reply, Request
 from irlink.protocol.codec import HostIncoming
+from irlink.protocol.messages import CapabilityFlags, GetInfoRequest
 from irlink.sim import SimulatedDevice
 from irlink.sim.serve.ble_gatt import chunks, gatt
 from irlink.sim.serve.bleak_backend import SimRadio, sim_backends
 from irlink.sim.serve.bumble_bleak import bumble_backends
 from irlink.sim.serve.bumble_gatt import BumbleAir
+from tests.security.sealing import SealingCodec, averify
 
 BACKENDS = ["sim", "bumble"]
 FAMILIES = ["waistband", "multiport", "firmat"]
@@ -80,14 +82,19 @@ class BleHost:
 
     def __init__(self, client: BleakClient) -> None:
         self.client = client
-        self.codec = HostCodec()
+        self.codec = SealingCodec()
         self.notifications: list[bytes] = []
         self.threads: set[int] = set()  # where notification callbacks ran
         self._incoming: asyncio.Queue[HostIncoming] = asyncio.Queue()
 
-    async def start(self) -> BleHost:
-        """Subscribe to tx."""
+    async def start(self, *, verify: bool = True) -> BleHost:
+        """Subscribe to tx; then, for a device with security (IRLink 1.2), verify with the
+        pairing the test's key store keeps (its factory pairing), unless ``verify`` is off."""
         await self.client.start_notify(TX, self._notified)
+        if verify:
+            info = await self.ok(GetInfoRequest())
+            if info.capabilities & CapabilityFlags.SECURE:
+                await averify(self.codec, self.ok, info.serial)
         return self
 
     def _notified(self, _: BleakGATTCharacteristic, data: bytearray) -> None:

@@ -1,4 +1,8 @@
-"""A blocking test host over a real pyserial port: the host codec, every wait bounded."""
+"""A blocking test host over a real pyserial port: the host codec, every wait bounded.
+
+Against a device with security (IRLink 1.2) it verifies as it starts, with the pairing
+the test's key store keeps, and seals from then on (``tests/security/sealing.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from typing import Any
 
 import serial
 
-from irlink.protocol import EventReceived, Garbled, HostCodec, Refusal, Reply, Request
+from irlink.protocol import EventReceived, Garbled, Refusal, Reply, Request
 from irlink.protocol.codec import HostIncoming
+from irlink.protocol.messages import CapabilityFlags, GetInfoRequest
+from tests.security.sealing import SealingCodec, verify
 
 TIMEOUT_S = 5.0  # how long any one answer may take; the device answers in milliseconds
 
@@ -23,11 +29,15 @@ class SerialHost:
 
     __test__ = False  # not a test class
 
-    def __init__(self, port: serial.SerialBase) -> None:
+    def __init__(self, port: serial.SerialBase, *, secure: bool = True) -> None:
         assert hasattr(port, "in_waiting"), "a port that can say how much it holds"
         self.port = port
-        self.codec = HostCodec()
+        self.codec = SealingCodec()
         self.events: list[Any] = []
+        if secure:
+            info = self.ok(GetInfoRequest())
+            if info.capabilities & CapabilityFlags.SECURE:
+                verify(self.codec, self.ok, info.serial)
 
     def receive(self) -> list[HostIncoming]:
         """Block until bytes arrive (at most TIMEOUT_S); return what they said."""

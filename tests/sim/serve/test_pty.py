@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import serial
 
-from irlink.protocol import EventReceived, HostCodec
+from irlink.protocol import EventReceived
 from irlink.protocol.messages import (
     DeviceState,
     GetInfoRequest,
@@ -155,7 +155,8 @@ def test_a_host_that_does_not_read_loses_what_overruns_then_gets_the_rest(
 ) -> None:
     monkeypatch.setattr(pty_module, "MAX_BUFFER", 4096)
     with serial.Serial(server.path, timeout=TIMEOUT_S) as port:
-        SerialHost(port).ok(SubscribeRequest(period_ms=1000))
+        host = SerialHost(port)
+        host.ok(SubscribeRequest(period_ms=1000))
         link = server.link
         assert link is not None
         before = link.stats.bytes_to_host
@@ -166,7 +167,7 @@ def test_a_host_that_does_not_read_loses_what_overruns_then_gets_the_rest(
         expected = sent - server.bytes_overrun
         data = port.read(expected)
     assert len(data) == expected
-    incoming = HostCodec().feed(data)  # the frame the overrun cut short never ends
+    incoming = host.codec.feed(data)  # the frame the overrun cut short never ends
     assert len(incoming) == data.count(0)
     events = [item for item in incoming if isinstance(item, EventReceived)]
     assert len(events) == len(incoming)
@@ -187,9 +188,9 @@ def test_a_request_the_device_fails_on_leaves_the_server_serving(
             raise RuntimeError("a firmware bug")
         write(self, data)
 
-    monkeypatch.setattr(Link, "write", failing_once)
     with caplog.at_level(logging.ERROR), serial.Serial(server.path, timeout=TIMEOUT_S) as port:
         host = SerialHost(port)
+        monkeypatch.setattr(Link, "write", failing_once)
         port.write(host.codec.request(GetInfoRequest())[1])  # lost to the bug
         assert failed.wait(TIMEOUT_S)
         status = host.ok(GetStatusRequest())

@@ -1,0 +1,289 @@
+"""Authenticated control on every link (IRLink 1.2): pair verify, pair setup, the pairing list.
+
+:class:`Verified` is the part of :class:`irlink.Device` between the engine
+(:class:`~irlink.connection.Connection`, which seals and opens frames) and the device's
+API. On every new link, once ``get_info`` has been read, a device with the ``secure``
+capability is verified (pair verify) with this host's identity and the device's key
+kept in the key store (:mod:`irlink.security.keystore`), before anything else is read;
+from then on every frame both ways is sealed. When the device loses the session (it
+restarted), the link verifies again by itself. Nothing of it needs the caller.
+
+A device this host keeps no pairing of is refused with
+:class:`~irlink.security.errors.NotPaired` (pair with ``irlink pair``, or
+:func:`irlink.pair`); one whose key is not the one kept with
+:class:`~irlink.security.errors.KeyChanged`. A device without security (IRLink 1.0,
+1.1) still works: irlink logs, once per connection, that anyone who can reach the link
+can control it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from irlink.connection import Backoff, Connection, Connector
+from irlink.protocol import messages as wire
+from irlink.protocol.framing import Frame
+from irlink.protocol.messages import CapabilityFlags
+from irlink.refusals import Unauthorized
+from irlink.security import (
+    AlreadyPaired,
+    KeyChanged,
+    NotPaired,
+    NotSecure,
+    PairedDevice,
+    PairingRemoved,
+    PairSetupHost,
+    SetupCode,
+    VerifyHost,
+)
+from irlink.security.keys import ID_SIZE
+
+if TYPE_CHECKING:
+    from irlink.model import Info
+    from irlink.security.keystore import KeyStore, Pairing
+
+__all__ = ["PairedHost", "Verified"]
+
+log = logging.getLogger("irlink.device")
+
+_EARLY_MAX = 32  # sealed frames kept while a verify finishes (events sent right after it)
+
+
+@dataclass(frozen=True, slots=True)
+class PairedHost:
+    """A host the device is paired with, as its pairing list says (:meth:`Verified.pairings`).
+
+    ``pairing_id`` is the host's id, lower-case hex (32 digits); ``admin`` whether it may
+    list and remove pairings; ``this_host`` whether it is the host asking.
+    """
+
+    pairing_id: str
+    admin: bool
+    this_host: bool
+
+
+class Verified(Connection):
+    """A :class:`~irlink.connection.Connection` that verifies each link of a secure device.
+
+    ``keys`` is the key store holding this host's identity and the devices it is paired
+    with (default: the user's, opened when a secure device is first met).
+    """
+
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        address: str,
+        timeout: float = 1.0,
+        retries: int = 3,
+        reconnect: Backoff | None = None,
+        keys: KeyStore | None = None,
+    ) -> None:
+        super().__init__(
+            connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
+        )
+        self._keys = keys
+        # A pairing held in memory, not in the key store: that of a sim:// device this
+        # process made and paired with (it lives no longer than the process).
+        self._held: Pairing | None = None
+        self._pair_first: SetupCode | None = None  # pair setup on the first link (sim://)
+        self._pairing: SetupCode | None = None  # irlink.pair(): pair setup, then stop
+        self.paired: Pairing | None = None
+        """What :func:`irlink.pair` made: the pairing kept in the key store."""
+        self._warned = False
+        self._early: list[Frame] = []
+        self._verifying = False
+
+    @property
+    def keys(self) -> KeyStore:
+        """The key store this host's identity and pairings come from (opened on first use)."""
+        if self._keys is None:
+            from irlink.security.keystore import KeyStore  # noqa: PLC0415
+
+            self._keys = KeyStore.open()
+        return self._keys
+
+    @property
+    def secured(self) -> bool:
+        """Whether the link has a verified session: every frame both ways is sealed."""
+        return self._channel is not None
+
+    # After get_info, on every new link.
+
+    async def _secure(self, info: Info) -> None:
+        """Verify the device on this new link (or say plainly that it has no security)."""
+        if not info.has(CapabilityFlags.SECURE):
+            if self._pairing is not None:
+                raise NotSecure(
+                    f"{self._named(info)} speaks IRLink 1.{info.protocol_minor} without "
+                    "security: it has no setup code and nothing to pair; irlink controls it "
+                    "as it is, and so can anyone who can reach its link"
+                )
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "%s has no security (IRLink 1.%d): anyone who can reach its link can "
+                    "control it",
+                    self._named(info),
+                    info.protocol_minor,
+                )
+            return
+        if self._pairing is not None:
+            await self._pair(info, self._pairing)
+            return
+        if self._pair_first is not None:
+            code, self._pair_first = self._pair_first, None
+            self._held = await self._pair_setup(info, code)
+        kept = self._kept(info)
+        if kept is None:
+            raise NotPaired(
+                f"{self._named(info)} has security and this host is not paired with it: "
+                f"run `irlink pair -d {self.address}` with the setup code on its label "
+                f"(or irlink.pair()); pairings are kept in {self.keys.path}"
+            )
+        await self._verify(info, kept)
+
+    def _kept(self, info: Info) -> Pairing | None:
+        held = self._held
+        if held is not None and held.serial == info.serial:
+            return held
+        return self.keys.pairing_for(info.serial)
+
+    def _named(self, info: Info) -> str:
+        return f"{self.address} ({info.model} {info.serial})"
+
+    async def _verify(self, info: Info, kept: Pairing) -> None:
+        """Pair verify with the kept pairing; the link's session, sealed from now on."""
+        host = VerifyHost(self.keys.identity, kept.device_id, kept.device_public_key)
+        request: wire.PairVerifyRequest | None = host.start()
+        self._verifying, self._early = True, []
+        try:
+            while request is not None:
+                answer = await self.request(request, wire.PairVerifyResponse, resync=True)
+                request = host.receive(answer)
+        except KeyChanged:
+            raise KeyChanged(
+                f"{self._named(info)} is not the device paired under serial {info.serial} "
+                f"(device id {kept.device_id.hex()[:8]}): its key changed. The device was "
+                f"reset, or it is another device: `irlink pairings remove {info.serial}`, "
+                f"then pair again (`irlink pair -d {self.address}`)"
+            ) from None
+        except Unauthorized:
+            raise PairingRemoved(
+                f"{self._named(info)} no longer knows this host: its pairing was removed "
+                f"on the device. `irlink pairings remove {info.serial}`, then pair again "
+                f"(`irlink pair -d {self.address}`; hold the device's pairing button if "
+                "it is paired with other hosts)"
+            ) from None
+        finally:
+            self._verifying = False
+        assert host.keys is not None
+        self._channel = host.keys.host()
+        self.stats.verifies += 1
+        early, self._early = self._early, []
+        for frame in early:  # sealed right after the verify, before the channel was set
+            self._frame(frame)
+
+    def _unsealable(self, frame: Frame) -> bool:
+        if self._verifying and len(self._early) < _EARLY_MAX:
+            self._early.append(frame)
+            return True
+        return False
+
+    # Pair setup.
+
+    async def _pair_setup(self, info: Info, code: SetupCode) -> Pairing:
+        """Pair setup with ``code`` over this link; the pairing made (not yet kept)."""
+        from irlink.security.keystore import Pairing as Kept  # noqa: PLC0415
+
+        identity = self.keys.identity
+        host = PairSetupHost(code, identity)
+        request: wire.PairSetupRequest | None = host.start()
+        while request is not None:
+            answer = await self.request(request, wire.PairSetupResponse, resync=True)
+            request = host.receive(answer)
+        device: PairedDevice | None = host.device
+        assert device is not None
+        log.info("%s: paired", self._named(info))
+        return Kept(
+            serial=info.serial,
+            device_id=device.device_id,
+            device_public_key=device.public_key,
+            admin=False,  # known once verified: list_pairings answers an admin only
+            paired_at=datetime.now(UTC),
+            address=self.address,
+            model=info.model,
+        )
+
+    async def _pair(self, info: Info, code: SetupCode) -> None:
+        """What :func:`irlink.pair` does on the link: pair, verify, keep the pairing."""
+        kept = self.keys.pairing_for(info.serial)
+        if kept is not None:
+            raise AlreadyPaired(
+                f"{self._named(info)} is paired with this host already (since "
+                f"{kept.paired_at:%Y-%m-%d %H:%M} UTC); to pair again, `irlink pairings "
+                f"remove {info.serial}` first"
+            )
+        made = await self._pair_setup(info, code)
+        await self._verify(info, made)
+        self.paired = replace(made, admin=await self._is_admin())
+        self.keys.remember(self.paired)
+
+    async def _is_admin(self) -> bool:
+        """Whether this host is an admin of the device (only an admin may list pairings)."""
+        try:
+            await self.request(wire.ListPairingsRequest(), wire.ListPairingsResponse, resync=True)
+        except Unauthorized:
+            return False
+        return True
+
+    # The device's pairing list (admin hosts only).
+
+    async def pairings(self) -> list[PairedHost]:
+        """The hosts the device is paired with, in the order they paired (admins only).
+
+        Raises :class:`~irlink.refusals.Unauthorized` when this host is not an admin of the
+        device, and :class:`~irlink.security.errors.NotSecure` for a device without
+        security (it has no pairings).
+        """
+        self._need_security("pairings")
+        answer = await self.request(wire.ListPairingsRequest(), wire.ListPairingsResponse)
+        ids = bytes(answer.pairing_ids)
+        me = self.keys.identity.id
+        return [
+            PairedHost(
+                pairing_id=ids[at : at + ID_SIZE].hex(),
+                admin=bool(answer.admins >> (at // ID_SIZE) & 1),
+                this_host=ids[at : at + ID_SIZE] == me,
+            )
+            for at in range(0, len(ids) - ID_SIZE + 1, ID_SIZE)
+        ]
+
+    async def remove_pairing(self, pairing_id: str | bytes) -> None:
+        """Make the device forget the host with ``pairing_id`` (bytes, or 32 hex digits).
+
+        Its verified sessions end at once; removing this host's own pairing ends this
+        connection's session too (after the answer), and removing the last admin leaves
+        the device paired with nobody. Admins only (:class:`~irlink.refusals.Unauthorized`).
+        """
+        self._need_security("remove_pairing")
+        raw = bytes.fromhex(pairing_id) if isinstance(pairing_id, str) else bytes(pairing_id)
+        if len(raw) != ID_SIZE:
+            raise ValueError(
+                f"a pairing id is {ID_SIZE} bytes ({2 * ID_SIZE} hex digits), not {len(raw)}; "
+                "device.pairings() lists them"
+            )
+        await self.request(
+            wire.RemovePairingRequest(pairing_id=tuple(raw)), wire.RemovePairingResponse
+        )
+
+    def _need_security(self, what: str) -> None:
+        info: Info | None = getattr(self, "_info", None)
+        if info is not None and not info.has(CapabilityFlags.SECURE):
+            raise NotSecure(
+                f"{self._named(info)} has no security (IRLink 1.{info.protocol_minor}): it "
+                f"keeps no pairings, so there is nothing for {what}"
+            )
