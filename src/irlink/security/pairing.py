@@ -325,7 +325,7 @@ class PairSetupHost:
             return reply
         srp = self._srp
         if srp is None:
-            raise AuthenticationFailed("pair setup has not started: call start() first")
+            raise AuthenticationFailed("an answer before pair setup began: it begins with step 1")
         step = response.step
         if step == 2:
             return self._parts.send(3, self._prove(srp, reply))
