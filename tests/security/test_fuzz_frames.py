@@ -588,3 +588,44 @@ def test_no_forged_replayed_reordered_or_unauthenticated_frame_is_acted_on(
         f"  device counters: {sim.auth}; audit log lines: {tally.log_lines:,}"
     )
     assert wall < WALL_LIMIT_S * 2  # a budget: 60 s aimed at, twice that before failing
+
+
+def test_a_replayed_handshake_ends_the_links_session_and_controls_nothing(lines: _Lines) -> None:
+    """A captured pair verify step 1, replayed on the verified link, is a new verify: it ends
+    the link's session (section 13: a serial link has no connection, so a host that
+    restarted must be able to verify again) and gets a step 2 no one can finish. It is the
+    one unauthenticated frame that changes anything, and what it changes is the session,
+    never output: the running session runs on, the old session's frames are refused, and
+    the genuine host verifies again at its next request and carries on."""
+    sim = SimulatedDevice(unlimited("multiport"), clock=ManualClock(), serial="F016")
+    sim.provision(KeyStore.open())
+    host = TestHost(sim)
+    captured = Captured()
+    _recording(host, captured)
+    assert verify(host.codec, host.ok, sim.serial)
+    host.ok(_configure(1, 20))
+    host.ok(StartRequest(port=1, session_id=7))
+    stop = captured.sealed_to_device()[-1]
+    step_1, _ = captured.verify_requests()
+    state = _state(sim)
+    link = host.pipe.link
+    assert guard_of(sim).verified(link) is not None
+
+    link.write(step_1)  # the attacker's replay
+    assert guard_of(sim).verified(link) is None
+    assert sim.output_on(1)
+    link.write(stop)
+    assert _state(sim) == state
+    assert _counts(sim) == Counter(forged=1)
+    answers = [decode_frame(f[:-1]) for f in _frames_of(host.pipe.read_now())]
+    assert [(f.kind, f.msg_id) for f in answers] == [
+        (_RESPONSE, PairVerifyRequest.MSG_ID),  # step 2, under a key the attacker lacks
+        (_ERROR, 0),  # "no verified session on this link"
+    ]
+
+    verifies = lines.count
+    assert isinstance(host.ask(GetStatusRequest()), Reply)  # verified again, then answered
+    assert guard_of(sim).verified(link) is not None
+    assert lines.count == verifies + 1  # the one sealed frame refused while it verified
+    host.ok(StopRequest(port=1))
+    assert not sim.output_on(1)
