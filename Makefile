@@ -53,6 +53,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_noisy_link.py
 	$(BIN)/python bench/bench_record.py
 	$(BIN)/python bench/bench_study.py
+	$(BIN)/python bench/bench_security.py
+	$(BIN)/python bench/bench_security_link.py
 
 ## generate: rewrite what is made from the sources: code, vectors (security's too) and the protocol's catalogue from protocols/, the --json schema, the regimen schema
 generate: $(STAMP)
