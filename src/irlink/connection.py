@@ -56,7 +56,7 @@ from irlink.protocol.messages import (
 )
 from irlink.protocol.wire import Event as WireEvent
 from irlink.protocol.wire import Request
-from irlink.refusals import PairingFailed, refusal
+from irlink.refusals import PairingFailed, PairingWindowClosed, refusal
 from irlink.security.errors import Forged, Replayed, SecurityError
 from irlink.security.sealed import Channel
 from irlink.transport.base import Transport
@@ -98,6 +98,8 @@ def _refused(error: ErrorReply, sent: type[Request]) -> Exception:
     if error.code == ErrorCode.PAIRING_FAILED and issubclass(sent, PairingPart):
         # Its field is no position: the attempts left before pair setup locks.
         return PairingFailed(sent.NAME, "", error.limit, attempts_left=error.field)
+    if error.code == ErrorCode.UNAUTHORIZED and sent.NAME == "pair_setup":
+        return PairingWindowClosed(sent.NAME)
     names = list(sent.model_fields)
     field = names[error.field - 1] if 0 < error.field <= len(names) else ""
     return refusal(error.code, sent.NAME, field, error.limit)
@@ -350,7 +352,16 @@ class Connection:
                         silent = []
                     else:
                         if not silent:
-                            silent_limit = liveness.silent_limit(number, tries, most)
+                            silent_limit = (
+                                # Pair verify's and pair setup's requests are long (step 3 of
+                                # verify: 96 bytes, ten times a get_status): on a link that
+                                # damages 1 % of bytes most tries of them arrive damaged, and
+                                # go unanswered. The device answered get_info on this link
+                                # just before: their silence is that, not a lost link.
+                                most
+                                if request.NAME in _PLAIN
+                                else liveness.silent_limit(number, tries, most)
+                            )
                         silent.append(number)
                 except (_Dropped, TransportError) as exc:
                     last, silent = exc, []
