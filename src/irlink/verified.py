@@ -145,6 +145,17 @@ class Verified(Connection):
                 f"(or irlink.pair()); pairings are kept in {self.keys.path}"
             )
         await self._verify(info, kept)
+        if kept is not self._held and kept.address != self.address:
+            self._note_address(kept)
+
+    def _note_address(self, kept: Pairing) -> None:
+        """Keep the address the device was last reached at (``irlink pairings list``)."""
+        from irlink.security.keystore import KeyStoreError  # noqa: PLC0415
+
+        try:
+            self.keys.remember(replace(kept, address=self.address))
+        except KeyStoreError as exc:  # the device is verified: a note not kept is no failure
+            log.warning("%s: the address it was reached at was not kept: %s", self.address, exc)
 
     def _kept(self, info: Info) -> Pairing | None:
         held = self._held
