@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from irlink.connection import Backoff, Connection, Connector
+from irlink.connection import Connection
 from irlink.protocol import messages as wire
 from irlink.protocol.framing import Frame
 from irlink.protocol.messages import CapabilityFlags
@@ -68,23 +68,13 @@ class PairedHost:
 class Verified(Connection):
     """A :class:`~irlink.connection.Connection` that verifies each link of a secure device.
 
-    ``keys`` is the key store holding this host's identity and the devices it is paired
-    with (default: the user's, opened when a secure device is first met).
+    Its ``keys`` (given to :meth:`_init_verified`) is the key store holding this host's
+    identity and the devices it is paired with (default: the user's, opened when a
+    secure device is first met).
     """
 
-    def __init__(
-        self,
-        connector: Connector,
-        *,
-        address: str,
-        timeout: float = 1.0,
-        retries: int = 3,
-        reconnect: Backoff | None = None,
-        keys: KeyStore | None = None,
-    ) -> None:
-        super().__init__(
-            connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
-        )
+    def _init_verified(self, keys: KeyStore | None) -> None:
+        """Set up what verifying needs; the subclass's ``__init__`` calls it."""
         self._keys = keys
         # A pairing held in memory, not in the key store: that of a sim:// device this
         # process made and paired with (it lives no longer than the process).

@@ -34,8 +34,9 @@ from irlink.protocol.messages import (
 from irlink.security import Identity, parse_setup_code
 from irlink.security.pairing import MAX_PAIRINGS
 from irlink.sim import SimulatedDevice
-from tests.security.wire import configure, fresh, pair, paired_host, refusal, verify
+from tests.security.wire import fresh, pair, paired_host, refusal, verify
 from tests.sim.host import TestHost
+from tests.sim.rig import configure
 
 UNAUTHORIZED = ErrorCode.UNAUTHORIZED
 WRONG = parse_setup_code("482-19-737")

@@ -8,18 +8,12 @@ through it and :func:`verify` pair verify, after which its codec seals and opens
 from __future__ import annotations
 
 from irlink.protocol import Refusal, Reply
-from irlink.protocol.messages import (
-    ConfigureRequest,
-    ErrorCode,
-    Mode,
-    PairSetupRequest,
-    PairVerifyRequest,
-)
+from irlink.protocol.messages import ErrorCode, PairSetupRequest, PairVerifyRequest
 from irlink.security import Identity, PairedDevice, PairSetupHost, SetupCode, VerifyHost
 from irlink.sim import ManualClock, SimulatedDevice
 from tests.sim.host import TestHost
 
-__all__ = ["configure", "fresh", "pair", "paired_host", "refusal", "verify"]
+__all__ = ["fresh", "pair", "paired_host", "refusal", "verify"]
 
 
 def fresh(family: str = "waistband", **kwargs: object) -> tuple[ManualClock, SimulatedDevice]:
@@ -73,17 +67,3 @@ def refusal(answer: Reply | Refusal) -> tuple[ErrorCode, int, int]:
     """The (code, field, limit) of a refusal."""
     assert isinstance(answer, Refusal), answer
     return ErrorCode(answer.error.code), answer.error.field, answer.error.limit
-
-
-def configure(port: int = 1) -> ConfigureRequest:
-    """A waistband session every test may start: 10 minutes at level 1."""
-    return ConfigureRequest(
-        port=port,
-        duration_s=600,
-        intensity=1,
-        mode=Mode.CONTINUOUS,
-        pulse_hz=0,
-        sham=False,
-        setpoint_dc=0,
-        override=False,
-    )

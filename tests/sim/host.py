@@ -30,6 +30,7 @@ class TestHost:
         self.counters: list[int] = []
         # Verified with the factory pairing the test's key store keeps: then verified again
         # whenever the device loses the session (it restarted).
+        self.reverify = False
         self.reverify = device.secure and verify(self.codec, self.ok, device.serial)
 
     def pump(self) -> list[HostIncoming]:
