@@ -43,6 +43,7 @@ from irlink.security.keys import ID_SIZE
 
 if TYPE_CHECKING:
     from irlink.model import Info
+    from irlink.security.keys import Identity
     from irlink.security.keystore import KeyStore, Pairing
 
 __all__ = ["PairedHost", "Verified"]
@@ -76,6 +77,7 @@ class Verified(Connection):
     def _init_verified(self, keys: KeyStore | None) -> None:
         """Set up what verifying needs; the subclass's ``__init__`` calls it."""
         self._keys = keys
+        self._identity: Identity | None = None  # a host identity of its own (irlink.connector.hold)
         # A pairing held in memory, not in the key store: that of a sim:// device this
         # process made and paired with (it lives no longer than the process).
         self._held: Pairing | None = None
@@ -95,6 +97,11 @@ class Verified(Connection):
 
             self._keys = KeyStore.open()
         return self._keys
+
+    @property
+    def host(self) -> Identity:
+        """This host's identity: the key store's (made there the first time it is asked for)."""
+        return self._identity if self._identity is not None else self.keys.identity
 
     @property
     def secured(self) -> bool:
@@ -158,7 +165,7 @@ class Verified(Connection):
 
     async def _verify(self, info: Info, kept: Pairing) -> None:
         """Pair verify with the kept pairing; the link's session, sealed from now on."""
-        host = VerifyHost(self.keys.identity, kept.device_id, kept.device_public_key)
+        host = VerifyHost(self.host, kept.device_id, kept.device_public_key)
         request: wire.PairVerifyRequest | None = host.start()
         self._verifying, self._early = True, []
         try:
@@ -200,8 +207,7 @@ class Verified(Connection):
         """Pair setup with ``code`` over this link; the pairing made (not yet kept)."""
         from irlink.security.keystore import Pairing as Kept  # noqa: PLC0415
 
-        identity = self.keys.identity
-        host = PairSetupHost(code, identity)
+        host = PairSetupHost(code, self.host)
         request: wire.PairSetupRequest | None = host.start()
         while request is not None:
             answer = await self.request(request, wire.PairSetupResponse, resync=True)
@@ -253,7 +259,7 @@ class Verified(Connection):
         self._need_security("pairings")
         answer = await self.request(wire.ListPairingsRequest(), wire.ListPairingsResponse)
         ids = bytes(answer.pairing_ids)
-        me = self.keys.identity.id
+        me = self.host.id
         return [
             PairedHost(
                 pairing_id=ids[at : at + ID_SIZE].hex(),

@@ -239,7 +239,7 @@ def _remove_on_device(ctx: typer.Context, address: str, which: str, json_here: b
                 f"the device at {address} is {info.model} serial {info.serial}, not serial "
                 f"{kept.serial}: give the address of the device to forget"
             )
-        await device.remove_pairing(device.keys.identity.id)
+        await device.remove_pairing(device.host.id)
 
     run(ctx, body, address, json_here)
 
