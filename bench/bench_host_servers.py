@@ -91,7 +91,9 @@ def echo(request_size: int, reply: bytes) -> None:
 
 def device() -> None:
     """Answer each request through the device codec with a body cached from a simulator."""
-    simulator = Pipe(SimulatedDevice("waistband", clock=ManualClock()))
+    simulator = Pipe(
+        SimulatedDevice("waistband", clock=ManualClock(), protocol_minor=1)
+    )  # plain frames
     host, codec = HostCodec(), DeviceCodec()
     bodies: dict[type[object], tuple[int, bytes]] = {}
 

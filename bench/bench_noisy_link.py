@@ -35,6 +35,7 @@ from tests.host.noisy import FAMILY, NOISY, Figures, run_workload, unlimited
 
 import irlink
 from bench_host_proc import OtherLoad, machine
+from factory import trust_this_run
 from irlink.errors import IRLinkError
 from irlink.sim import Impairment, SimulatedDevice
 from irlink.sim.serve.tcp import TcpServer
@@ -171,6 +172,7 @@ def report(runs: list[Run], timeout: float) -> None:
 
 def main() -> None:
     """Measure and print the figures for bench/RESULTS.md."""
+    trust_this_run()  # the simulators are paired with this run (bench/factory.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests a run (2000)")
     parser.add_argument("--seeds", type=int, default=5, help="noisy runs, each seeded (5)")

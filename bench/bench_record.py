@@ -71,6 +71,7 @@ from typing import Any
 from unittest import mock
 
 from bench_host_proc import OtherLoad, cpu_s, machine
+from factory import trust_this_run
 from irlink.device import Device
 from irlink.events import DeviceEvent, StatusUpdate
 from irlink.journal import Command
@@ -892,6 +893,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     """Run every measurement and print the figures for bench/RESULTS.md."""
+    trust_this_run()  # the simulators are paired with this run (bench/factory.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=256, help="devices recorded at once (256)")
     parser.add_argument("--span", type=float, default=15, help="seconds a span (15)")

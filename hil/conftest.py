@@ -19,6 +19,7 @@ import pytest
 from hil.rig import CAPABILITIES, Dut, Target, connected, identity, missing
 from irlink.durations import format_duration
 from irlink.errors import AddressError
+from irlink.sim.provision import TRUST_ENV
 
 ENV = "IRLINK_HIL_DEVICE"
 TARGETS = pytest.StashKey[list[Target]]()
@@ -32,6 +33,7 @@ ORDER = [
     "test_link",
     "test_capabilities",
     "test_revision",
+    "test_security",
 ]
 _NEED = re.compile(rf"({'|'.join(CAPABILITIES)}|ports>=[1-4])")
 
@@ -121,6 +123,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "target", targets, ids=[t.label for t in targets], indirect=True, scope="session"
         )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _simulators_trust_the_suite(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Against simulators (sim://, made in this process): a key store in a temporary folder,
+    and every simulated device provisioned with a pairing of its host (a factory pairing,
+    :mod:`irlink.sim.provision`), so each test's fresh simulator is verified at once.
+    Against a device, the user's own key store: pair with it first (`irlink pair`)."""
+    if not all(target.simulated for target in request.config.stash[TARGETS]):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IRLINK_CONFIG", str(tmp_path_factory.mktemp("config") / "irlink"))
+        patch.setenv(TRUST_ENV, "1")
+        yield
 
 
 @pytest.fixture(scope="session")

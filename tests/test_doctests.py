@@ -21,6 +21,7 @@ MODULES = [
     "irlink.security.sealed",
     "irlink.sim",
     "irlink.sim.device",
+    "irlink.sim.provision",
     "irlink.sim.serve.pty",
     "irlink.sim.serve.tcp",
     "irlink.sim.serve.runner",

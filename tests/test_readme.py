@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from irlink.cli import app
+from irlink.sim import trust_host
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
 CONSOLE_BLOCKS = re.findall(r"```console\n(.*?)```", README, re.DOTALL)
+
+
+@pytest.fixture(autouse=True)
+def _as_a_user_runs_them() -> Iterator[None]:
+    """The examples run as a user runs them: simulated devices fresh from the factory (no
+    factory pairing, see tests/conftest.py), and sim:// ones pairing in process."""
+    previous = trust_host(False)
+    yield
+    trust_host(previous)
 
 
 def test_readme_has_examples() -> None:

@@ -32,7 +32,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from irlink.errors import (
     DeviceMismatch,
@@ -45,7 +45,7 @@ from irlink.errors import (
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
 from irlink.liveness import LIVELY_RETRIES, Liveness, frames_in
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
-from irlink.protocol.framing import Frame, FrameDecoder
+from irlink.protocol.framing import Frame, FrameDecoder, encode_frame
 from irlink.protocol.messages import (
     PROTOCOL_VERSION,
     BootedEvent,
@@ -56,10 +56,13 @@ from irlink.protocol.messages import (
 )
 from irlink.protocol.wire import Event as WireEvent
 from irlink.protocol.wire import Request
-from irlink.refusals import PairingFailed, refusal
+from irlink.refusals import PairingFailed, PairingWindowClosed, refusal
 from irlink.security.errors import Forged, Replayed, SecurityError
 from irlink.security.sealed import Channel
 from irlink.transport.base import Transport
+
+if TYPE_CHECKING:
+    from irlink.trace import FrameTracer
 
 __all__ = ["Backoff", "Connection", "Connector", "LinkStats"]
 
@@ -98,6 +101,8 @@ def _refused(error: ErrorReply, sent: type[Request]) -> Exception:
     if error.code == ErrorCode.PAIRING_FAILED and issubclass(sent, PairingPart):
         # Its field is no position: the attempts left before pair setup locks.
         return PairingFailed(sent.NAME, "", error.limit, attempts_left=error.field)
+    if error.code == ErrorCode.UNAUTHORIZED and sent.NAME == "pair_setup":
+        return PairingWindowClosed(sent.NAME)
     names = list(sent.model_fields)
     field = names[error.field - 1] if 0 < error.field <= len(names) else ""
     return refusal(error.code, sent.NAME, field, error.limit)
@@ -181,6 +186,7 @@ class Connection:
         # The verified session of this link (IRLink 1.2): sealer and opener, or None.
         self._channel: Channel | None = None
         self._reverifying = False
+        self._tracer: FrameTracer | None = None  # the link's, if it is traced
 
     @property
     def connected(self) -> bool:
@@ -203,6 +209,7 @@ class Connection:
         self._codec.decoder = FrameDecoder()
         self._last_counter = None
         self._channel = None  # every link verifies afresh
+        self._tracer = getattr(transport, "tracer", None)
         self._transport = transport
         transport.listen(self._received_bytes)
         self._spawn(self._watch(transport))
@@ -320,6 +327,8 @@ class Connection:
                 else:
                     # Sealed: a retry is the same inner request under a new counter.
                     seq, data = self._codec.request(request, seqs[0] if seqs else None)
+                    if self._tracer is not None:
+                        self._tracer.inner("send", data, channel.sealer.counter)
                     data = channel.sealer.seal_encoded(data)
                 seqs.append(seq)
                 future: asyncio.Future[Any] = loop.create_future()
@@ -350,7 +359,16 @@ class Connection:
                         silent = []
                     else:
                         if not silent:
-                            silent_limit = liveness.silent_limit(number, tries, most)
+                            silent_limit = (
+                                # Pair verify's and pair setup's requests are long (step 3 of
+                                # verify: 96 bytes, ten times a get_status): on a link that
+                                # damages 1 % of bytes most tries of them arrive damaged, and
+                                # go unanswered. The device answered get_info on this link
+                                # just before: their silence is that, not a lost link.
+                                most
+                                if request.NAME in _PLAIN
+                                else liveness.silent_limit(number, tries, most)
+                            )
                         silent.append(number)
                 except (_Dropped, TransportError) as exc:
                     last, silent = exc, []
@@ -496,13 +514,17 @@ class Connection:
                 log.debug("%s: a sealed frame with no verified session dropped", self.address)
                 return None
             try:
-                return channel.opener.open(frame)
+                inner = channel.opener.open(frame)
             except Forged as exc:
                 self.stats.forged += 1
                 log.warning("%s: %s; dropped", self.address, exc)
             except Replayed as exc:
                 self.stats.replayed += 1
                 log.warning("%s: %s; dropped", self.address, exc)
+            else:
+                if self._tracer is not None:
+                    self._tracer.inner("recv", encode_frame(inner), channel.opener.last)
+                return inner
             return None
         assert channel is not None
         kind, seq, msg_id = frame.kind, frame.seq, frame.msg_id

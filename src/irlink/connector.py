@@ -19,6 +19,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from irlink.address import (
@@ -36,14 +37,16 @@ from irlink.journal import JournalFactory
 from irlink.limits import DurationLike
 from irlink.masking import Blind
 from irlink.security.codes import SetupCode, parse_setup_code
+from irlink.security.keystore import Pairing
 from irlink.trace import TraceSink, traced
 from irlink.transport.base import Transport
 
 if TYPE_CHECKING:
-    from irlink.security.keystore import KeyStore, Pairing
+    from irlink.security.keys import Identity
+    from irlink.security.keystore import KeyStore
     from irlink.sim import Clock, SimulatedDevice
 
-__all__ = ["connect", "pair"]
+__all__ = ["connect", "hold", "pair"]
 
 
 @asynccontextmanager
@@ -107,9 +110,8 @@ async def connect(
             blind=blind,
             keys=keys,
         )
-        device.simulator = simulator
         if simulator is not None:
-            _pair_in_process(device, simulator)
+            hold(device, simulator)
             if simulator.clock.speed:
                 device.time_scale = 1 / simulator.clock.speed
         stack.push_async_callback(device.close)
@@ -117,21 +119,41 @@ async def connect(
         yield device
 
 
-def _pair_in_process(device: Device, simulator: SimulatedDevice) -> None:
-    """A sim:// device this process made pairs with this host on the first link, in process.
+def hold(device: Device, simulator: SimulatedDevice, *, identity: Identity | None = None) -> None:
+    """``device`` reaches ``simulator``, a simulated device this process made and holds.
 
-    Through the real pair-setup messages, with the device's own setup code; unless it
-    trusts this host already (:func:`irlink.sim.trust_host`). The pairing is held by the
-    device for the connection, not kept in the key store: the simulator lives no longer.
+    A simulator with security is paired with the host in process, as a user would pair a
+    device, but with no one to type the code: when it does not trust the host yet, pair
+    setup runs on the first link, through the real pair-setup messages, with the
+    simulator's own setup code (its pairing button held if it has other pairings).
+    Either way the pairing is held in memory by ``device``, for as long as it lives,
+    never kept in the key store; and pair verify runs on every link as for any device.
+
+    ``identity`` is the host's identity to use instead of the key store's, for a
+    process that makes simulators of its own and trusts them from the factory
+    (:meth:`~irlink.sim.SimulatedDevice.trust`): a rehearsal's, a regimen check's.
     """
+    device.simulator = simulator
     if not simulator.secure:
         return
-    host = device.keys.identity
-    if simulator.pairings.find(host.id) is not None:
+    device._identity = identity
+    host = identity if identity is not None else device.keys.identity
+    kept = simulator.pairings.find(host.id)
+    if kept is None:
+        if simulator.pairings:
+            simulator.open_pairing_window()  # the process holds the device: and its button
+        device._pair_first = simulator.setup_code
         return
-    if simulator.pairings:
-        simulator.open_pairing_window()  # the process holds the device: it holds the button
-    device._pair_first = simulator.setup_code
+    made = simulator.identity  # this process made the device: it knows the key it proves
+    device._held = Pairing(
+        serial=simulator.serial,
+        device_id=made.id,
+        device_public_key=made.public_key,
+        admin=kept.admin,
+        paired_at=datetime.now(UTC),
+        address=device.address,
+        model=simulator.profile.identity.model,
+    )
 
 
 async def pair(

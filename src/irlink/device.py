@@ -131,13 +131,9 @@ class Device(Verified):
         keys: KeyStore | None = None,
     ) -> None:
         super().__init__(
-            connector,
-            address=address,
-            timeout=timeout,
-            retries=retries,
-            reconnect=reconnect,
-            keys=keys,
+            connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
         )
+        self._init_verified(keys)
         self._info: Info | None = None
         self._status: Status | None = None
         self._period = status_period

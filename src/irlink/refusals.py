@@ -32,6 +32,7 @@ __all__ = [
     "OverrideRequired",
     "PairingFailed",
     "PairingFull",
+    "PairingWindowClosed",
     "SessionActive",
     "Unauthorized",
     "ValueInvalid",
@@ -203,6 +204,15 @@ class Unauthorized(DeviceRefused):
 
     CODE = ErrorCode.UNAUTHORIZED
     advice = "the link is not authenticated; pair with the device and reconnect"
+
+
+class PairingWindowClosed(Unauthorized):
+    """Pair setup refused as unauthorized: the device is paired already, its window closed."""
+
+    advice = (
+        "the device's pairing window is closed (it is paired with another host already): "
+        "hold its pairing button, then pair again within 2 minutes"
+    )
 
 
 class OverrideRequired(DeviceRefused):

@@ -8,7 +8,9 @@ sent and received, with the time, the direction, its bytes and what they mean::
 ``sink`` is a text stream (a line and a newline are written and flushed per frame) or
 a function that takes each line. Bytes are cut into frames at their ``00`` delimiter;
 a partial frame waits for the rest, and what never got its delimiter is written when
-the link closes. Lines that start with ``#`` note the link opening and closing.
+the link closes. Lines that start with ``#`` note the link opening and closing, and,
+in a verified session (IRLink 1.2), what each sealed frame carries: the host knows it,
+and writes the plain frame inside after the sealed one's line.
 :func:`read_trace` reads such lines back (``irlink decode --file`` does), skipping
 anything else in the text, such as log lines around a trace captured from stderr.
 
@@ -65,8 +67,10 @@ def describe_frame(packet: bytes) -> dict[str, Any]:
     """What one frame (its bytes without the ``00`` delimiter) means, as plain data.
 
     ``kind``, ``seq``, ``msg_id``, ``message`` and ``fields``; for an error reply also
-    ``refuses`` (the request it refuses). A body laid out as an older revision sends it
-    (a 1.0 device's status) is read so, with ``minor`` saying which. A frame that breaks
+    ``refuses`` (the request it refuses). A sealed frame (IRLink 1.2) is ``kind``
+    ``sealed`` with its ``counter`` and ``sealed_bytes``: what it carries is encrypted.
+    A body laid out as an older revision sends it (a 1.0 device's status) is read so,
+    with ``minor`` saying which. A frame that breaks
     the spec has ``error`` (the exception's name) and ``detail`` instead of a message.
     """
     from irlink.protocol import BadLength, MessageError, decode_frame, decode_message  # noqa: PLC0415
@@ -86,6 +90,16 @@ def describe_frame(packet: bytes) -> dict[str, Any]:
         return {"hex": (packet + b"\x00").hex(" "), "error": type(exc).__name__, "detail": str(exc)}
     known = FrameKind._value2member_map_.get(frame.kind)
     kind = known.name.lower() if isinstance(known, FrameKind) else frame.kind
+    if known == FrameKind.SEALED and frame.version == 1:
+        # IRLink 1.2: encrypted; the counter is in the clear, the rest only its keys open.
+        from irlink.protocol.framing import frame_content  # noqa: PLC0415
+
+        content = frame_content(frame)
+        return {
+            "kind": kind,
+            "counter": int.from_bytes(content[2:6], "little"),
+            "sealed_bytes": max(0, len(content) - 6),
+        }
     out: dict[str, Any] = {"kind": kind, "seq": frame.seq, "msg_id": frame.msg_id}
     minor = PROTOCOL_MINOR
     try:
@@ -117,6 +131,8 @@ def _meaning(packet: bytes) -> str:
     if not packet:
         return "a lone delimiter"
     about = describe_frame(packet)
+    if about.get("kind") == "sealed" and "counter" in about:
+        return f"sealed counter {about['counter']}: {about['sealed_bytes']} bytes encrypted"
     if "error" in about:
         where = f"{about['kind']} seq {about['seq']}: " if "kind" in about else ""
         return f"{where}malformed, {about['error']}: {about['detail']}"
@@ -147,6 +163,17 @@ class FrameTracer:
     def note(self, text: str) -> None:
         """A ``#`` line: the link opened, closed."""
         self._write(f"# {self._clock()} {text}")
+
+    def inner(self, direction: Direction, frame: bytes, counter: int) -> None:
+        """A ``#`` line: what the sealed frame ``counter`` just sent or received carries.
+
+        ``frame`` is the plain frame inside it (as its bytes on a link would be): the host
+        opened it, or sealed it, with the session's keys, which never reach a trace.
+        """
+        self._write(
+            f"# {self._clock()} {direction} sealed counter {counter} carries "
+            f"{frame.hex(' ')}  # {_meaning(frame[:-1])}"
+        )
 
     def opened(self, address: str) -> None:
         """A new link: partial frames of an old one are written and forgotten."""

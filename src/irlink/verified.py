@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from irlink.connection import Backoff, Connection, Connector
+from irlink.connection import Connection
 from irlink.protocol import messages as wire
 from irlink.protocol.framing import Frame
 from irlink.protocol.messages import CapabilityFlags
@@ -43,6 +43,7 @@ from irlink.security.keys import ID_SIZE
 
 if TYPE_CHECKING:
     from irlink.model import Info
+    from irlink.security.keys import Identity
     from irlink.security.keystore import KeyStore, Pairing
 
 __all__ = ["PairedHost", "Verified"]
@@ -68,24 +69,15 @@ class PairedHost:
 class Verified(Connection):
     """A :class:`~irlink.connection.Connection` that verifies each link of a secure device.
 
-    ``keys`` is the key store holding this host's identity and the devices it is paired
-    with (default: the user's, opened when a secure device is first met).
+    Its ``keys`` (given to :meth:`_init_verified`) is the key store holding this host's
+    identity and the devices it is paired with (default: the user's, opened when a
+    secure device is first met).
     """
 
-    def __init__(
-        self,
-        connector: Connector,
-        *,
-        address: str,
-        timeout: float = 1.0,
-        retries: int = 3,
-        reconnect: Backoff | None = None,
-        keys: KeyStore | None = None,
-    ) -> None:
-        super().__init__(
-            connector, address=address, timeout=timeout, retries=retries, reconnect=reconnect
-        )
+    def _init_verified(self, keys: KeyStore | None) -> None:
+        """Set up what verifying needs; the subclass's ``__init__`` calls it."""
         self._keys = keys
+        self._identity: Identity | None = None  # a host identity of its own (irlink.connector.hold)
         # A pairing held in memory, not in the key store: that of a sim:// device this
         # process made and paired with (it lives no longer than the process).
         self._held: Pairing | None = None
@@ -105,6 +97,11 @@ class Verified(Connection):
 
             self._keys = KeyStore.open()
         return self._keys
+
+    @property
+    def host(self) -> Identity:
+        """This host's identity: the key store's (made there the first time it is asked for)."""
+        return self._identity if self._identity is not None else self.keys.identity
 
     @property
     def secured(self) -> bool:
@@ -145,6 +142,17 @@ class Verified(Connection):
                 f"(or irlink.pair()); pairings are kept in {self.keys.path}"
             )
         await self._verify(info, kept)
+        if kept is not self._held and kept.address != self.address:
+            self._note_address(kept)
+
+    def _note_address(self, kept: Pairing) -> None:
+        """Keep the address the device was last reached at (``irlink pairings list``)."""
+        from irlink.security.keystore import KeyStoreError  # noqa: PLC0415
+
+        try:
+            self.keys.remember(replace(kept, address=self.address))
+        except KeyStoreError as exc:  # the device is verified: a note not kept is no failure
+            log.warning("%s: the address it was reached at was not kept: %s", self.address, exc)
 
     def _kept(self, info: Info) -> Pairing | None:
         held = self._held
@@ -157,7 +165,7 @@ class Verified(Connection):
 
     async def _verify(self, info: Info, kept: Pairing) -> None:
         """Pair verify with the kept pairing; the link's session, sealed from now on."""
-        host = VerifyHost(self.keys.identity, kept.device_id, kept.device_public_key)
+        host = VerifyHost(self.host, kept.device_id, kept.device_public_key)
         request: wire.PairVerifyRequest | None = host.start()
         self._verifying, self._early = True, []
         try:
@@ -199,8 +207,7 @@ class Verified(Connection):
         """Pair setup with ``code`` over this link; the pairing made (not yet kept)."""
         from irlink.security.keystore import Pairing as Kept  # noqa: PLC0415
 
-        identity = self.keys.identity
-        host = PairSetupHost(code, identity)
+        host = PairSetupHost(code, self.host)
         request: wire.PairSetupRequest | None = host.start()
         while request is not None:
             answer = await self.request(request, wire.PairSetupResponse, resync=True)
@@ -252,7 +259,7 @@ class Verified(Connection):
         self._need_security("pairings")
         answer = await self.request(wire.ListPairingsRequest(), wire.ListPairingsResponse)
         ids = bytes(answer.pairing_ids)
-        me = self.keys.identity.id
+        me = self.host.id
         return [
             PairedHost(
                 pairing_id=ids[at : at + ID_SIZE].hex(),

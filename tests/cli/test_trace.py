@@ -85,8 +85,13 @@ def test_the_library_traces_every_frame_of_a_connection_in_order() -> None:
     assert [f.direction for f in frames[:4]] == ["send", "recv", "send", "recv"]
     assert "get_info" in written[1]
     assert " send " in written[1]
+    # In the verified session the status crosses sealed; a note says what each carries.
     status = encode_message(GetStatusRequest(), 2)
-    assert any(f.data == status for f in frames)
+    assert not any(f.data == status for f in frames)
+    assert any("sealed counter" in line and "# request seq" in line for line in written)
+    notes = [line for line in written if line.startswith("# ") and "carries" in line]
+    assert any("get_status" in line and " send " in line for line in notes)
+    assert any("response seq" in line and " recv " in line for line in notes)
 
 
 def test_read_trace_skips_other_lines_and_names_a_broken_one() -> None:

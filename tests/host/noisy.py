@@ -64,6 +64,8 @@ class Figures:
     links_lost: int = 0  # LinkDown events
     links_restored: int = 0
     connected_at_end: bool = False
+    secured: bool = False  # the link was a verified session at the end (IRLink 1.2)
+    verifies: int = 0  # pair verifies the host made: one per link, one per session lost
     tries: int = 0  # request attempts sent, retries included
     seconds_completed: float = 0.0  # wall time spent in requests that completed
     seconds: float = 0.0  # the whole workload, connection included
@@ -203,6 +205,8 @@ async def run_workload(requests: int, impairment: Impairment | None, *, timeout:
         try:
             await work.run(requests)
             work.figures.connected_at_end = device.connected
+            work.figures.secured = device.secured
+            work.figures.verifies = device.stats.verifies
             work.figures.tries = device.stats.requests
         finally:
             counting.cancel()

@@ -30,6 +30,7 @@ from irlink.durations import format_duration
 from irlink.limits import configure_request
 from irlink.protocol.codec import HostCodec
 from irlink.protocol.messages import CapabilityFlags, ConfigureRequest, GetStatusRequest, Mode
+from irlink.security import Sealer
 from irlink.sim.checks import Refused, check_configure
 from irlink.sim.model import Hardware
 from irlink.sim.state import info_response
@@ -38,7 +39,8 @@ from irlink.spec.device_info import AdvertisedLimits
 from tests.host.links import FAMILIES, WAIT_S, Host, connected, run
 
 LINK = "pty"
-STATUS_FRAME = len(HostCodec().request(GetStatusRequest())[1])  # bytes of one get_status
+# Bytes of one get_status, sealed (the devices have security: a verified session seals it).
+STATUS_FRAME = len(Sealer(bytes(32)).seal_encoded(HostCodec().request(GetStatusRequest())[1]))
 
 Body = Callable[[Host], Awaitable[None]]
 

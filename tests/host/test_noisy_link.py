@@ -42,6 +42,9 @@ def test_2000_mixed_requests_over_a_noisy_link_complete_rightly_and_the_link_sta
         # No permanent outage: the last requests went through and the link is up.
         assert figures.failed_in_a_row_at_end == 0
         assert figures.connected_at_end
+        # Inside a verified session (IRLink 1.2): every frame sealed, each link verified.
+        assert figures.secured
+        assert figures.verifies == figures.links_lost + 1
         assert figures.links_restored == figures.links_lost
         assert figures.tries > 2 * REQUESTS  # the noise was real: most requests took retries
 

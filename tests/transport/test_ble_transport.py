@@ -28,32 +28,47 @@ from irlink.address import BleAddress
 from irlink.errors import ConnectError, DeviceNotFound, LinkLost, TransportError
 from irlink.protocol import HostCodec, Reply, Request
 from irlink.protocol.messages import (
+    CapabilityFlags,
     GetInfoRequest,
     GetInfoResponse,
     GetStatusRequest,
     GetStatusResponse,
 )
+from irlink.security import Sealer
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim.serve.bleak_radio import Backends
 from irlink.transport.ble import BleTransport
 from irlink.transport.ble_retry import Failure, classify, retry_delay
+from tests.security.sealing import SealingCodec, averify
 from tests.sim.serve.ble_host import BACKENDS, WAIT_S, Bench, bench, run
 
 on_both = pytest.mark.parametrize("backend", BACKENDS)
+# Bytes of one get_status sealed (the devices have security: a verified session seals it).
+SEALED_STATUS = len(Sealer(bytes(32)).seal_encoded(HostCodec().request(GetStatusRequest())[1]))
 FAST: dict[str, Any] = {"backoff": (0.001, 0.004), "scan_timeout": WAIT_S}
 Fail = Callable[[int], BaseException | None]  # the error for connect call n (1 first), if any
 
 
 class Host:
-    """Requests written through a transport, answers decoded from what it received."""
+    """Requests written through a transport, answers decoded from what it received.
+
+    Against a device with security it verifies first, with the test's factory pairing
+    (tests/security/sealing.py), and seals from then on.
+    """
 
     def __init__(self, link: BleTransport) -> None:
         self.link = link
-        self.codec = HostCodec()
+        self.codec = SealingCodec()
         self.stream = link.received()
+        self._checked = False
 
     async def ask(self, *requests: Request) -> list[Any]:
         """Write ``requests`` in one write; their responses, in order."""
+        if not self._checked:
+            self._checked = True
+            [info] = await self.ask(GetInfoRequest())
+            if info.capabilities & CapabilityFlags.SECURE:
+                await averify(self.codec, self._one, info.serial)
         sent = [self.codec.request(request) for request in requests]
         await self.link.write(b"".join(data for _, data in sent))
         answers: dict[int, Any] = {}
@@ -63,6 +78,10 @@ class Host:
                     assert isinstance(item, Reply), item
                     answers[item.seq] = item.message
         return [answers[seq] for seq, _ in sent]
+
+    async def _one(self, request: Request) -> Any:
+        [answer] = await self.ask(request)
+        return answer
 
 
 def injected(base: type[BaseBleakClient], fail: Fail, calls: list[int]) -> type[BaseBleakClient]:
@@ -192,12 +211,16 @@ def test_writes_are_cut_at_the_mtu_and_reassembled(backend: str, att_mtu: int) -
             address = BleAddress(address=await air.serve(device))
             link = transport(air, address, client=Recording, client_kwargs={"att_mtu": att_mtu})
             await link.open()
-            requests = [GetStatusRequest()] * 3  # 27 bytes: more than one ATT_MTU 23 write
-            answers = await Host(link).ask(*requests)
+            host = Host(link)
+            await host.ask(GetInfoRequest())  # and pair verify: their writes are not counted
+            writes.clear()
+            requests = [GetStatusRequest()] * 3  # 3 x 30 bytes sealed: several writes at 23
+            answers = await host.ask(*requests)
             assert all(isinstance(answer, GetStatusResponse) for answer in answers)
             size = att_mtu - 3
-            assert sum(writes) == 27
-            assert writes == [min(size, 27 - at) for at in range(0, 27, size)]
+            total = 3 * SEALED_STATUS
+            assert sum(writes) == total
+            assert writes == [min(size, total - at) for at in range(0, total, size)]
             await link.close()
 
     run(body())

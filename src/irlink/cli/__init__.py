@@ -11,7 +11,19 @@ from typing import Annotated, Any
 import typer
 
 from irlink import __version__
-from irlink.cli import decode, log, look, pairings, regimen, report, session, sim, study, values
+from irlink.cli import (
+    decode,
+    log,
+    look,
+    pair,
+    pairings,
+    regimen,
+    report,
+    session,
+    sim,
+    study,
+    values,
+)
 from irlink.cli.common import Options, setup_logging
 from irlink.cli.exits import Group
 
@@ -163,6 +175,7 @@ _command("demo", _demo)
 _command("decode", decode.decode)
 _command("report", report.report)
 _command("schema", look.schema)
+_command("pair", pair.pair)
 app.add_typer(session.app, name="session")
 app.add_typer(sim.app, name="sim")
 app.add_typer(log.app, name="log")

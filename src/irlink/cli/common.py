@@ -107,6 +107,9 @@ def setup_logging(verbose: int) -> None:
 
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="irlink: %(message)s", stream=sys.stderr)
+    # A sim:// device's own audit trail (what it refused, for authentication) is the
+    # device's business: -v shows it, and `irlink sim serve` prints it.
+    logging.getLogger("irlink.sim.guard").setLevel(logging.ERROR if verbose == 0 else level)
 
 
 def run(

@@ -27,9 +27,10 @@ DEMO_INTENSITY = 2
 
 NEXT_STEPS = (
     "next: in one terminal, `irlink sim serve waistband --pty` serves a simulated waistband "
-    "and prints its /dev/pts/N; in another, `irlink status --watch -d /dev/pts/N` watches "
-    "it (Ctrl-C ends the watch), then `irlink start -d /dev/pts/N --duration 10m --wait` "
-    "runs a session on it. `irlink --help` lists every command."
+    "and prints its /dev/pts/N and its setup code; in another, `irlink pair -d /dev/pts/N` "
+    "pairs this host with it, once (it asks for the code), `irlink status --watch -d "
+    "/dev/pts/N` watches it (Ctrl-C ends the watch), then `irlink start -d /dev/pts/N "
+    "--duration 10m --wait` runs a session on it. `irlink --help` lists every command."
 )
 
 

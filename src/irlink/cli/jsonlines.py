@@ -18,7 +18,13 @@ from enum import IntEnum, IntFlag
 from typing import Any
 
 from irlink.cli.logged import Exported, LoggedCommand, LoggedEvent, LoggedSamples, LoggedSession
-from irlink.cli.paired import PairingLine, PairingRemoved
+from irlink.cli.paired import (
+    DevicePairingLine,
+    DevicePairingRemoved,
+    Paired,
+    PairingLine,
+    PairingRemoved,
+)
 from irlink.cli.results import Cleared, Configured, Done, Error, Reported, Started, Summary
 from irlink.cli.study_lines import STUDY_KINDS
 from irlink.cli.study_report_lines import StudyExported, StudyReported
@@ -99,6 +105,9 @@ KINDS: dict[str, type[Any]] = {
     "rehearsal": Rehearsal,
     "pairing": PairingLine,
     "pairing_removed": PairingRemoved,
+    "paired": Paired,
+    "device_pairing": DevicePairingLine,
+    "device_pairing_removed": DevicePairingRemoved,
     "error": Error,
     **{_snake(event.__name__): event for event in _EVENTS},
 }

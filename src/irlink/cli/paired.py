@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from irlink.security.keystore import Pairing
 
-__all__ = ["PairingLine", "PairingRemoved", "pairing_line"]
+__all__ = [
+    "DevicePairingLine",
+    "DevicePairingRemoved",
+    "Paired",
+    "PairingLine",
+    "PairingRemoved",
+    "pairing_line",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,39 @@ class PairingLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Paired(PairingLine):
+    """``irlink pair``: the device this host has just paired with, as kept on this host.
+
+    irlink verifies the device with ``device_id`` and ``device_public_key`` on every
+    connection from now on; ``admin`` is true for the first host a device pairs with.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePairingLine:
+    """``irlink pairings list -d ADDRESS``: a host the device is paired with, as it says.
+
+    ``pairing_id`` is the host's id (32 hex digits); ``admin`` whether it may list and
+    remove pairings; ``this_host`` whether it is the host that asked.
+    """
+
+    serial: str
+    model: str
+    pairing_id: str
+    admin: bool
+    this_host: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePairingRemoved:
+    """``irlink pairings remove --host ID -d ADDRESS``: a host the device no longer keeps."""
+
+    serial: str
+    model: str
+    pairing_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class PairingRemoved:
     """``irlink pairings remove``: the pairing this host forgot.
 
@@ -49,9 +89,9 @@ class PairingRemoved:
     still_on_device: bool
 
 
-def pairing_line(pairing: Pairing) -> PairingLine:
-    """A kept pairing as its ``pairing`` line."""
-    return PairingLine(
+def pairing_line(pairing: Pairing, kind: type[PairingLine] = PairingLine) -> PairingLine:
+    """A kept pairing as its ``pairing`` line (or ``paired``, with ``kind`` :class:`Paired`)."""
+    return kind(
         serial=pairing.serial,
         model=pairing.model,
         device_id=pairing.device_id.hex(),

@@ -68,10 +68,39 @@ def serve(
         str,
         typer.Option(metavar="S", help="Serial number of the first device; the rest count up."),
     ] = "0001",
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code",
+            metavar="XXX-XX-XXX",
+            help="The setup code of every device (default: each one's own, derived from its "
+            "serial); `irlink pair -d ADDRESS --code ...` pairs with it.",
+            show_default=False,
+        ),
+    ] = None,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            metavar="1.N",
+            help="The IRLink revision the devices speak: 1.2 (with security: pairing, "
+            "verified sessions), 1.1 or 1.0 (without).",
+        ),
+    ] = "1.2",
+    trust_host: Annotated[
+        bool,
+        typer.Option(
+            "--trust-host",
+            envvar="IRLINK_SIM_TRUST_HOST",
+            help="Pair every device with this host's key store as a factory would (both "
+            "sides written directly), so `irlink` commands need no `irlink pair` first.",
+        ),
+    ] = False,
 ) -> None:
     """Serve devices until Ctrl-C or SIGTERM; print one line per device: family, serial, address.
 
     The address is a pty path (/dev/pts/5) or a pyserial URL (socket://127.0.0.1:7000).
+    Each device's setup code, which `irlink pair` asks for, is printed on stderr;
+    `kill -USR1 PID` holds every device's pairing button (to pair a second host).
     """
     from irlink.spec.devices import FAMILIES  # noqa: PLC0415  (keeps --help quick)
 
@@ -91,7 +120,37 @@ def serve(
                 f"serial {name!r} is not 1..{MAX_SERIAL} printable ASCII characters; "
                 "give one like 0001"
             )
-    _run(families, port=port, speed=rate, scenario=scenario, serial=serial)
+    minor = _protocol(protocol)
+    if code is not None:
+        from irlink.security.codes import parse_setup_code  # noqa: PLC0415
+        from irlink.security.errors import InvalidSetupCode  # noqa: PLC0415
+
+        try:
+            code = str(parse_setup_code(code))
+        except InvalidSetupCode as exc:
+            _fail(f"--code: {exc}")
+    from irlink.sim.provision import trust_host as trusting  # noqa: PLC0415
+
+    previous = trusting(trust_host)
+    try:
+        _run(
+            families,
+            port=port,
+            speed=rate,
+            scenario=scenario,
+            serial=serial,
+            code=code,
+            minor=minor,
+        )
+    finally:
+        trusting(previous)
+
+
+def _protocol(text: str) -> int:
+    revisions = {"1.0": 0, "1.1": 1, "1.2": 2}
+    if text not in revisions:
+        _fail(f"--protocol {text!r} is not one of {', '.join(revisions)}")
+    return revisions[text]
 
 
 # An hour a second: the simulator keeps up with this on one core, even mid-session.
@@ -126,7 +185,14 @@ def _port(text: str, count: int) -> int:
 
 
 def _run(
-    families: list[str], *, port: int | None, speed: float, scenario: str | None, serial: str
+    families: list[str],
+    *,
+    port: int | None,
+    speed: float,
+    scenario: str | None,
+    serial: str,
+    code: str | None = None,
+    minor: int = 2,
 ) -> None:
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415  (not needed by `irlink --help`)
@@ -147,7 +213,15 @@ def _run(
     propagate, logger.propagate = logger.propagate, False  # only this handler prints
     level = logger.level
     logger.setLevel(logging.INFO)
-    devices = build_devices(families, speed=speed, first_serial=serial)
+    guard = logging.getLogger("irlink.sim.guard")  # the devices' audit trail: shown
+    guard_level = guard.level
+    guard.setLevel(logging.NOTSET)
+    try:
+        devices = build_devices(
+            families, speed=speed, first_serial=serial, setup_code=code, protocol_minor=minor
+        )
+    except IRLinkError as exc:  # a key store that keeps another device under a serial
+        _fail(str(exc))
     try:
         if scenario is not None:
             try:
@@ -169,6 +243,7 @@ def _run(
         logger.removeHandler(handler)
         logger.propagate = propagate
         logger.setLevel(level)
+        guard.setLevel(guard_level)
     typer.echo(f"irlink sim: stopped; {len(devices)} device(s) closed", err=True)
 
 
@@ -176,3 +251,19 @@ def _announce(fleet: Fleet) -> None:
     for line in fleet.describe():
         typer.echo(line)
     sys.stdout.flush()
+    for server in fleet.servers:  # stdout stays family, serial, address: scripts read it
+        device = server.device
+        if device.secure:
+            paired = "; paired with this host already" if device.pairings else ""
+            typer.echo(
+                f"irlink sim: {device.family} {device.serial} at {server.address}: setup code "
+                f"{device.setup_code} (irlink pair -d {server.address} --code "
+                f"{device.setup_code}){paired}",
+                err=True,
+            )
+        else:
+            typer.echo(
+                f"irlink sim: {device.family} {device.serial} at {server.address}: IRLink "
+                f"1.{device.protocol_minor}, no security: anyone who can open it controls it",
+                err=True,
+            )

@@ -70,6 +70,10 @@ _REQUESTS = {
     "get_info": "info",
     "subscribe": "the status reports",
     "heartbeat": "the heartbeat",
+    "pair_setup": "pairing",
+    "pair_verify": "verification",
+    "list_pairings": "its pairing list",
+    "remove_pairing": "removing a pairing",
 }
 
 # Python in library messages, and what a person at a shell does instead. Each library
@@ -96,6 +100,8 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"\braise the timeout\b", "raise --timeout"),
         (r"\bwith blind=True\b", "through `irlink study visit`, which blinds it"),
         (r" \(reconnection is off\)", ""),
+        (r" \(or irlink\.pair\(\)\)", ""),
+        (r"\bdevice\.pairings\(\) lists them\b", "`irlink pairings list -d ADDRESS` lists them"),
         (
             r"\bconnect to it by its address\b",
             "give its address with -d (`irlink scan` lists them)",
@@ -189,6 +195,8 @@ def failure(error: BaseException) -> Failure:
         return Failure(str(error), EXIT_NO_DEVICE if lost else EXIT_USAGE)
     if isinstance(error, IRLinkError) and type(error).__module__ == "irlink.security.keystore":
         return Failure(str(error), EXIT_USAGE)  # the pairings file: its message says the fix
+    if type(error).__name__ in ("AlreadyPaired", "NotSecure", "InvalidSetupCode"):
+        return Failure(translate(str(error)), EXIT_USAGE)  # nothing to pair, or no code
     if isinstance(error, IRLinkError) and type(error).__name__ == "RecordingFailed":
         return Failure(str(error), EXIT_RECORD, option="--db")
     if isinstance(error, IRLinkError):

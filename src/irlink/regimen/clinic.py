@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from irlink.connector import hold
 from irlink.device import Device
 from irlink.errors import LimitError
 from irlink.limits import configure_request
@@ -27,6 +28,7 @@ from irlink.regimen.files import RegimenError
 from irlink.regimen.model import Regimen
 from irlink.regimen.runner import Answer, VisitDone, run_visit
 from irlink.regimen.studies import Participant, StudyRecord, sealed_arm
+from irlink.security.keys import Identity
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.transport.pipe import pipe_connector
 
@@ -43,7 +45,10 @@ async def check_settings(regimen: Regimen, source: str = "<regimen>") -> None:
     """Refuse, before anything is written, a session the regimen's devices would refuse:
     the :class:`~irlink.regimen.RegimenError` names the setting and what to change."""
     simulator = SimulatedDevice(regimen.family)
-    async with Device(pipe_connector(simulator), address="sim://check", reconnect=None) as device:
+    host = _trusted(simulator)
+    device = Device(pipe_connector(simulator), address="sim://check", reconnect=None)
+    hold(device, simulator, identity=host)
+    async with device:
         settings = regimen.session
         for port in settings.ports:
             try:
@@ -72,6 +77,9 @@ class Clinic:
     ) -> None:
         self.log, self.study, self.start, self.record = log, study, start, record
         self.clock = ManualClock()
+        # The rehearsal's host: its devices trust it from the factory (no pairing to type,
+        # nothing kept in the user's key store); each visit still verifies, and seals.
+        self.host = Identity.create()
         self.devices: dict[str, SimulatedDevice] = {}
         self.ports = study.regimen.session.ports
         self._under_way: dict[asyncio.Future[VisitDone], _UnderWay] = {}
@@ -92,6 +100,7 @@ class Clinic:
         device = SimulatedDevice(
             self.study.regimen.family, clock=self.clock, serial=f"R{self.study.id}-{code}"
         )
+        _trusted(device, self.host)
         device.close()  # in its drawer it follows no clock: a visit brings it up to date
         device.power_off()
         _charge(device, True)
@@ -194,7 +203,7 @@ class Clinic:
                 journal=self.log.journal(address) if self.record else None,
                 blind=self.study.blinded,
             )
-            device.simulator = simulator
+            hold(device, simulator, identity=self.host)
             async with device:
                 return await run_visit(
                     self.log, self.study, participant, device, answers=answers, clock=self.now
@@ -203,6 +212,15 @@ class Clinic:
             unwatch()
             simulator.power_off()
             _charge(simulator, True)
+
+
+def _trusted(device: SimulatedDevice, host: Identity | None = None) -> Identity:
+    """``host`` (a new identity if None), written into ``device``'s pairing list as a
+    factory would: the simulators a process makes for itself trust it from the start."""
+    host = host if host is not None else Identity.create()
+    if device.secure:
+        device.trust(host.id, host.public_key)
+    return host
 
 
 def _charge(device: SimulatedDevice, on: bool) -> None:

@@ -28,6 +28,7 @@ from irlink.sim.device import SimulatedDevice
 from irlink.sim.serve.pty import PtyServer
 from irlink.sim.serve.tcp import TcpServer
 from irlink.sim.serve.threads import Served
+from irlink.sim.state import SIM_MINOR
 
 __all__ = [
     "Fleet",
@@ -36,6 +37,7 @@ __all__ = [
     "Transport",
     "apply_scenario",
     "build_devices",
+    "hold_pairing_buttons",
     "serials",
     "serve_until_stopped",
 ]
@@ -81,12 +83,23 @@ def build_devices(
     speed: float = 1.0,
     first_serial: str = "0001",
     clock: Clock | None = None,
+    setup_code: str | None = None,
+    protocol_minor: int = SIM_MINOR,
 ) -> list[SimulatedDevice]:
-    """One device per family, all on one clock (real time at ``speed`` unless one is given)."""
+    """One device per family, all on one clock (real time at ``speed`` unless one is given).
+
+    Each has its own setup code, derived from its serial, unless ``setup_code`` is given.
+    """
     shared = clock if clock is not None else RealClock(speed)
     names = serials(first_serial, len(families))
     return [
-        SimulatedDevice(family, clock=shared, serial=serial)
+        SimulatedDevice(
+            family,
+            clock=shared,
+            serial=serial,
+            setup_code=setup_code,
+            protocol_minor=protocol_minor,
+        )
         for family, serial in zip(families, names, strict=True)
     ]
 
@@ -171,6 +184,18 @@ class Fleet(Served):
         self.servers = []
 
 
+def hold_pairing_buttons(fleet: Fleet) -> None:
+    """Hold the pairing button of every device with security (``kill -USR1`` a server)."""
+    for device in fleet.devices:
+        if device.secure and device.powered:
+            device.open_pairing_window()
+            log.info(
+                "%s %s: pairing button held: pair setup accepted for 2 minutes",
+                device.family,
+                device.serial,
+            )
+
+
 async def serve_until_stopped(
     fleet: Fleet,
     on_ready: Callable[[Fleet], None] | None = None,
@@ -178,15 +203,25 @@ async def serve_until_stopped(
 ) -> None:
     """Serve ``fleet`` until SIGINT or SIGTERM (or until ``stop`` is set), then close it.
 
+    SIGUSR1 holds every device's pairing button (:func:`hold_pairing_buttons`).
+
     ``on_ready`` is called once every device is being served (to print the addresses).
     """
     loop = asyncio.get_running_loop()
     stop = stop if stop is not None else asyncio.Event()
     handled: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    actions: list[tuple[str, Callable[[], None]]] = [
+        ("SIGINT", stop.set),
+        ("SIGTERM", stop.set),
+        ("SIGUSR1", lambda: hold_pairing_buttons(fleet)),
+    ]
+    for name, action in actions:
+        sig = getattr(signal, name, None)  # no SIGUSR1 on Windows
+        if sig is None:
+            continue
         # Only the main thread can take signals; elsewhere the caller sets ``stop``.
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, action)
             handled.append(sig)
     try:
         async with fleet:
