@@ -44,7 +44,7 @@ from bumble.device import Connection, Device
 from bumble.gatt import GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR as CCCD
 from bumble.gatt import Characteristic, Descriptor, Service
 from bumble.host import Host
-from bumble.keys import PairingKeys
+from bumble.keys import MemoryKeyStore, PairingKeys
 from bumble.link import LocalLink
 from bumble.pairing import PairingConfig, PairingDelegate
 from bumble.smp import OobContext, OobLegacyContext, OobSharedData, PairingMethod
@@ -214,6 +214,26 @@ class _DeviceDelegate(PairingDelegate):
         return await self.security.compare_numbers(self.peer, number)
 
 
+class _BondKeyStore(MemoryKeyStore):
+    """The device's keystore: it gives a key only for a bond its LinkSecurity keeps.
+
+    bumble stores the keys of every pairing that completes; a central asking to encrypt
+    with one the device did not keep as a bond (or has forgotten) finds no key.
+    """
+
+    def __init__(self, security: LinkSecurity) -> None:
+        super().__init__()
+        self.security = security
+
+    async def get(self, name: str) -> PairingKeys | None:
+        """The keys of ``name``'s bond; None (and a refusal logged) if it has none."""
+        keys = await super().get(name)
+        if keys is not None and keys.ltk is not None and self.security.key(name) == keys.ltk.value:
+            return keys
+        self.security.refuse(name, Refused.ENCRYPTION, "it holds no bond for this host")
+        return None
+
+
 class BumblePeripheral:
     """A simulated device served by a bumble GATT server on a :class:`BumbleAir`."""
 
@@ -232,6 +252,7 @@ class BumblePeripheral:
         self._oob = None if display else OobContext()
         self.bumble = air.add_device(device.ble_name, address)
         self.bumble.pairing_config_factory = self._pairing_config
+        self.bumble.keystore = _BondKeyStore(self.security)
         self.address = str(self.bumble.random_address)
         self.served: dict[int, _Served] = {}  # by connection handle
         # Pairing in progress, by connection handle: LE Secure Connections, method, bonding.
