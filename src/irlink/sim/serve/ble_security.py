@@ -49,6 +49,7 @@ from irlink.sim.device import SimulatedDevice, SimulationError
 from irlink.sim.serve.ble_gatt import gatt
 
 __all__ = [
+    "DEFAULT_ADAPTER",
     "INSUFFICIENT_AUTHENTICATION",
     "INSUFFICIENT_ENCRYPTION",
     "LinkSecurity",
@@ -57,6 +58,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("irlink.sim.ble")
+
+# The host adapter a simulated client is on unless bleak's bluez={"adapter": ...} names
+# another: each adapter is one host, with its own address and keys.
+DEFAULT_ADAPTER = "hci0"
 
 # The ATT errors gatt.yaml answers a request on too weak a link with.
 INSUFFICIENT_AUTHENTICATION = 0x05  # no bond of this host: pair

@@ -50,9 +50,8 @@ from irlink.sim.serve.ble_gatt import (
     needs_authentication,
     read_value,
 )
-from irlink.sim.serve.ble_security import DIGITS, Refused
+from irlink.sim.serve.ble_security import DEFAULT_ADAPTER, DIGITS, Refused
 from irlink.sim.serve.bleak_radio import (
-    DEFAULT_ADAPTER,
     Backends,
     SimBleakScanner,
     SimHost,
@@ -68,7 +67,6 @@ __all__ = [
     "Backends",
     "SimBleakClient",
     "SimBleakScanner",
-    "SimHost",
     "SimPeripheral",
     "SimRadio",
     "advertise",
@@ -193,18 +191,16 @@ class SimBleakClient(BaseBleakClient):
             elif pair:
                 await self.pair()
         except BaseException:
-            self._drop()
+            self._drop(report=False)  # torn down while connecting: connect() raises instead
             raise
         self.services = self._discover(peripheral.device, connection)
 
     def _encrypt(self, connection: _Connection) -> None:
         # A bonded host encrypts with its stored key as soon as it connects.
-        key, security = (
-            connection.host.keys[connection.peripheral.address],
-            connection.peripheral.security,
-        )
-        if security.key(connection.host.address) != key:
-            security.refuse(connection.host.address, Refused.ENCRYPTION, "it holds no such key")
+        host, security = connection.host, connection.peripheral.security
+        key = host.keys[connection.peripheral.address]
+        if security.key(host.address) != key:
+            security.refuse(host.address, Refused.ENCRYPTION, "it holds no bond for this host")
             raise BleakError(
                 f"encrypting the link to {self.address} failed: PIN or Key Missing (0x06); "
                 "the device no longer holds this host's bond"
@@ -215,13 +211,13 @@ class SimBleakClient(BaseBleakClient):
         if connection is self._connection:
             self._drop()
 
-    def _drop(self) -> None:
+    def _drop(self, *, report: bool = True) -> None:
         connection, self._connection = self._connection, None
         if connection is None:
             return
         connection.link.close()
         self.services = None
-        if self._disconnected_callback is not None:
+        if report and self._disconnected_callback is not None:
             self._disconnected_callback()
 
     async def disconnect(self) -> None:

@@ -35,10 +35,9 @@ from irlink.sim.serve.ble_gatt import (
     parse_advertising,
     scan_response_data,
 )
-from irlink.sim.serve.ble_security import LinkSecurity
+from irlink.sim.serve.ble_security import DEFAULT_ADAPTER, LinkSecurity
 
 __all__ = [
-    "DEFAULT_ADAPTER",
     "Backends",
     "SimBleakScanner",
     "SimHost",
@@ -47,8 +46,6 @@ __all__ = [
     "advertise",
     "default_radio",
 ]
-
-DEFAULT_ADAPTER = "hci0"  # the host a client is on unless bleak's bluez= names another
 
 
 class Backends(NamedTuple):

@@ -38,8 +38,9 @@ from bumble.gatt import GATT_GENERIC_ACCESS_SERVICE, GATT_GENERIC_ATTRIBUTE_SERV
 from bumble.gatt_client import CharacteristicProxy, DescriptorProxy
 
 from irlink.sim.serve.ble_gatt import DEFAULT_ATT_MTU, HOST_ATT_MTU, check_att_mtu
+from irlink.sim.serve.ble_security import DEFAULT_ADAPTER
 from irlink.sim.serve.bleak_radio import Backends
-from irlink.sim.serve.bumble_gatt import DEFAULT_ADAPTER, BumbleAir
+from irlink.sim.serve.bumble_gatt import BumbleAir
 from irlink.sim.serve.bumble_scanner import BumbleBleakScanner
 
 __all__ = ["BumbleBleakClient", "BumbleBleakScanner", "bumble_backends"]

@@ -59,12 +59,10 @@ from irlink.sim.serve.ble_gatt import (
     read_value,
     scan_response_data,
 )
-from irlink.sim.serve.ble_security import LinkSecurity, Refused
+from irlink.sim.serve.ble_security import DEFAULT_ADAPTER, LinkSecurity, Refused
 from irlink.sim.serve.bumble_radio import ScanResponseController, host_pairing_config
 
-__all__ = ["DEFAULT_ADAPTER", "BumbleAir", "BumblePeripheral"]
-
-DEFAULT_ADAPTER = "hci0"  # the central a client uses unless bleak's bluez= names another
+__all__ = ["BumbleAir", "BumblePeripheral"]
 
 _airs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BumbleAir] = weakref.WeakKeyDictionary()
 
@@ -331,14 +329,16 @@ class BumblePeripheral:
     def authenticated(self, connection: Connection) -> bool:
         """Whether ``connection`` is encrypted with the key of this central's own bond.
 
-        The bond is one an LE Secure Connections pairing with MITM protection made; a
-        link in the middle of pairing again is not, until that pairing ends.
+        The bond is one an LE Secure Connections pairing with MITM protection made. While
+        a pairing runs, the link is as strong as that pairing: encrypted with its key, it
+        is authenticated only if the pairing is one that makes such a bond.
         """
-        return (
-            connection.is_encrypted
-            and connection.handle not in self._pairing
-            and self.security.bonded(str(connection.peer_address))
-        )
+        if not connection.is_encrypted:
+            return False
+        started = self._pairing.get(connection.handle)
+        if started is not None:
+            return _makes_a_bond(*started)
+        return self.security.bonded(str(connection.peer_address))
 
     def _refused(self, connection: Connection, what: Refused) -> ATT_Error | None:
         """None if ``connection`` may do ``what``; else the logged and counted refusal."""
@@ -414,9 +414,10 @@ class BumblePeripheral:
         self._pairing[connection.handle] = started
 
     def _paired(self, connection: Connection, keys: PairingKeys) -> None:
-        sc, method, bonding = self._pairing.pop(connection.handle, (False, None, False))
+        started = self._pairing.pop(connection.handle, (False, PairingMethod.JUST_WORKS, False))
+        sc, _, bonding = started
         peer, ltk = str(connection.peer_address), keys.ltk
-        if sc and bonding and method != PairingMethod.JUST_WORKS and ltk and ltk.authenticated:
+        if _makes_a_bond(*started) and ltk is not None and ltk.authenticated:
             self.security.bond(peer, ltk.value)
             return
         if not sc:
@@ -443,6 +444,11 @@ class BumblePeripheral:
     async def _disconnect(self, connection: Connection) -> None:
         if connection.handle in self.bumble.connections:
             await connection.disconnect(hci.HCI_CONNECTION_TIMEOUT_ERROR)
+
+
+def _makes_a_bond(sc: bool, method: PairingMethod, bonding: bool) -> bool:
+    """Whether a pairing so started gives an irlink bond: LE SC, MITM protection, bonding."""
+    return sc and bonding and method != PairingMethod.JUST_WORKS
 
 
 def _refuse_read(connection: Connection) -> bytes:
