@@ -106,6 +106,16 @@ def test_advertised_name_of_every_profile_fits_the_scan_response() -> None:
         assert len(name) <= 29  # 31-byte scan response minus the AD header
 
 
+def test_a_pairing_window_is_bounded() -> None:
+    pairing = load_gatt().pairing
+    assert 0 < pairing.window_s <= 600
+    assert "window_s" in pairing.doc
+    for window_s in (0, 601, 60.5):
+        data = _raw()
+        data["pairing"]["window_s"] = window_s
+        _rejects(data, "window_s")
+
+
 def test_unknown_service_is_a_key_error_naming_the_known_ones() -> None:
     with pytest.raises(KeyError, match="device_information"):
         load_gatt().service("heart_rate")

@@ -114,6 +114,7 @@ CLASSES = [
     (REFUSED_PAIRING, Failure.REFUSED),
     (BleakError("ProtocolError(smp/CONFIRM_VALUE_FAILED [0x4])"), Failure.REFUSED),
     (BleakError("Peer removed pairing information"), Failure.REFUSED),
+    (BleakError("HCI_Error(hci/PIN_OR_KEY_MISSING_ERROR [0x6])"), Failure.REFUSED),
     (BleakDeviceNotFoundError("CA:FE:00:00:00:01"), Failure.MISSING),
     (BleakDBusError("org.freedesktop.DBus.Error.UnknownObject", []), Failure.MISSING),
     (BleakError("No backend with an available connection slot"), Failure.OUT_OF_SLOTS),
@@ -278,6 +279,35 @@ def test_refused_link_security_is_a_connect_error_not_retried(backend: str, how:
             assert isinstance(refused.value.__cause__, BleakError)
             assert calls == [1]  # retrying cannot help
             assert sum(each.stats.bytes_to_device for each in device.links) == 0
+
+    run(body())
+
+
+@on_both
+def test_a_second_host_pairs_only_once_the_device_button_is_pressed(backend: str) -> None:
+    async def body() -> None:
+        device = SimulatedDevice("waistband", clock=ManualClock())
+        calls: list[int] = []
+        async with bench(backend) as air:
+            where = await air.serve(device)
+            address = BleAddress(address=where)
+            first = transport(air, address)
+            await first.open()  # out of the box: the first host bonds
+            await first.close()
+            second_host = {"bluez": {"adapter": "hci1"}}
+            client = injected(air.client, lambda _: None, calls)
+            link = transport(air, address, client=client, client_kwargs=second_host)
+            with pytest.raises(ConnectError, match="pairing button") as refused:
+                await link.open()
+            assert isinstance(refused.value.__cause__, BleakError)
+            assert calls == [1]  # retrying cannot help
+            air.security(where).open_pairing_window()
+            link = transport(air, address, client_kwargs=second_host)
+            await link.open()
+            (status,) = await Host(link).ask(GetStatusRequest())
+            assert isinstance(status, GetStatusResponse)
+            await link.close()
+            assert len(air.security(where).bonds) == 2
 
     run(body())
 

@@ -15,6 +15,7 @@ __all__ = [
     "Advertising",
     "Characteristic",
     "GattSpec",
+    "Pairing",
     "Property",
     "SecurityLevel",
     "Service",
@@ -104,12 +105,21 @@ class Advertising(SpecModel):
     doc: Text
 
 
+class Pairing(SpecModel):
+    """How a device takes a new bond: per host, and without a display only in its window."""
+
+    doc: Text
+    # Seconds of the device's clock a press of its pairing button keeps new bonds possible.
+    window_s: Annotated[int, Strict(), Field(ge=1, le=600)]
+
+
 class GattSpec(SpecModel):
     """The GATT database every irlink device exposes, from protocols/gatt.yaml."""
 
     doc: Text
     security_levels: dict[SecurityLevel, Text]
     services: Annotated[tuple[Service, ...], Field(min_length=1)]
+    pairing: Pairing
     advertising: Advertising
     preferred_att_mtu: Annotated[int, Strict(), Field(ge=23, le=517)]  # the ATT_MTU range
     notes: Annotated[tuple[Text, ...], Field(min_length=1)]

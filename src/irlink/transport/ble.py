@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 DISCONNECT_TIMEOUT_S = 5.0  # a stack that hangs on disconnect must not hang close()
 _IN_RANGE = "switch the device on and bring it closer, then try again"
 _PAIR = (
-    "pair with the device (LE Secure Connections, confirming the number it shows); if it "
+    "pair with the device (LE Secure Connections, confirming the number it shows; a device "
+    "without a display takes a new pairing only after its pairing button is pressed); if it "
     "was paired before, remove the pairing on both sides and pair again"
 )
 # Readable Device Information keys: the characteristic's name without its SIG suffix.

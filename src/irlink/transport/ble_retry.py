@@ -25,8 +25,12 @@ _SECURITY_CODES = {Code.INSUFFICIENT_AUTHENTICATION, Code.INSUFFICIENT_AUTHORIZA
 _SECURITY_CODES |= {Code.INSUFFICIENT_ENCRYPTION, Code.INSUFFICIENT_ENCRYPTION_KEY_SIZE}
 # What the stacks say when pairing fails or a bond is stale: BlueZ (org.bluez.Error.
 # Authentication*), CoreBluetooth ("Peer removed pairing information", "... is insufficient"),
-# WinRT ("Could not pair"), bumble ("smp/...", the SMP failure reason).
-_REFUSED_WORDS = ("authentication", "pair", "smp/", "insufficient encryption", "is insufficient")
+# WinRT ("Could not pair"), bumble ("smp/...", the SMP failure reason; HCI PIN or Key Missing
+# when the device no longer holds the bond the host encrypts with).
+_REFUSED_WORDS = (
+    *("authentication", "pair", "smp/", "insufficient encryption", "is insufficient"),
+    *("key missing", "key_missing"),
+)
 # ESPHome proxies ("no backend with an available connection slot"), BlueZ and controllers
 # (HCI 0x09 Connection Limit Exceeded, 0x0D Rejected due to Limited Resources).
 _SLOTS_WORDS = ("connection slot", "available connection", "connection limit", "limited resources")

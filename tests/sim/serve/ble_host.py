@@ -24,6 +24,7 @@ from irlink.protocol.codec import HostIncoming
 from irlink.protocol.messages import CapabilityFlags, GetInfoRequest
 from irlink.sim import SimulatedDevice
 from irlink.sim.serve.ble_gatt import chunks, gatt
+from irlink.sim.serve.ble_security import LinkSecurity
 from irlink.sim.serve.bleak_backend import SimRadio, sim_backends
 from irlink.sim.serve.bumble_bleak import bumble_backends
 from irlink.sim.serve.bumble_gatt import BumbleAir
@@ -38,33 +39,53 @@ TX = STREAM.characteristic("tx").uuid
 WAIT_S = 5  # no await on the device may take longer than this
 
 
+Serve = Callable[..., Awaitable[str]]  # (device, *, display=False): the device's address
+
+
 @dataclass
 class Bench:
     """One air: the backend classes to hand bleak, and how to put a device on the air."""
 
     scanner: type[BaseBleakScanner]
     client: type[BaseBleakClient]
-    serve: Callable[[SimulatedDevice], Awaitable[str]]  # returns the device's address
+    serve: Serve
+    host_address: Callable[[str], Awaitable[str]]  # the address of the host of an adapter
+    securities: dict[str, LinkSecurity]  # each served device's, by its address
     air: BumbleAir | None = None
+
+    def security(self, address: str) -> LinkSecurity:
+        """The bonds, pairing window and refusals of the device served at ``address``."""
+        return self.securities[address]
 
 
 @asynccontextmanager
 async def bench(kind: str) -> AsyncIterator[Bench]:
     """A fresh air of the ``kind`` backend ("sim" or "bumble")."""
+    securities: dict[str, LinkSecurity] = {}
     if kind == "sim":
         radio = SimRadio()
 
-        async def advertise(device: SimulatedDevice) -> str:
-            return radio.advertise(device).address
+        async def advertise(device: SimulatedDevice, *, display: bool = False) -> str:
+            peripheral = radio.advertise(device, display=display)
+            securities[peripheral.address] = peripheral.security
+            return peripheral.address
 
-        yield Bench(*sim_backends(radio), advertise)
+        async def host(adapter: str) -> str:
+            return radio.host(adapter).address
+
+        yield Bench(*sim_backends(radio), advertise, host, securities)
         return
     async with BumbleAir() as air:
 
-        async def serve(device: SimulatedDevice) -> str:
-            return (await air.serve(device)).address
+        async def serve(device: SimulatedDevice, *, display: bool = False) -> str:
+            peripheral = await air.serve(device, display=display)
+            securities[peripheral.address] = peripheral.security
+            return peripheral.address
 
-        yield Bench(*bumble_backends(air), serve, air)
+        async def central(adapter: str) -> str:
+            return str((await air.central(adapter)).random_address)
+
+        yield Bench(*bumble_backends(air), serve, central, securities, air)
 
 
 def run(body: Awaitable[None]) -> None:

@@ -59,7 +59,10 @@ def test_an_mtu_outside_att_limits_is_refused(att_mtu: int) -> None:
             BleakClient("CA:FE:00:00:00:01", backend=client, att_mtu=att_mtu)
 
 
-@pytest.mark.parametrize("name", ["irlink.sim.serve.ble_gatt", "irlink.sim.serve.bleak_radio"])
+@pytest.mark.parametrize(
+    "name",
+    ["irlink.sim.serve.ble_gatt", "irlink.sim.serve.bleak_radio", "irlink.sim.serve.ble_security"],
+)
 def test_docstring_examples_run(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), raise_on_error=True)
     assert result.attempted >= 2

@@ -1,16 +1,21 @@
-"""The simulated air of the bleak backend: devices advertising at addresses, and a scanner.
+"""The simulated air of the bleak backend: devices advertising at addresses, hosts, a scanner.
 
 A :class:`SimRadio` holds the simulated devices a host can find; :func:`advertise`
-puts one on the default radio. :class:`SimBleakScanner` is the bleak scanner backend
-that hears them, with the advertising and scan response payloads of gatt.yaml (a
-passive scan gets no scan response, so no name). The client backend is in
-:mod:`irlink.sim.serve.bleak_backend`.
+puts one on the default radio. Each peripheral keeps its bonds per host and its
+pairing window in a :class:`~irlink.sim.serve.ble_security.LinkSecurity`; each host
+(a :class:`SimHost`, one per adapter name, as bleak's ``bluez={"adapter": ...}``
+picks it) keeps its own keys. :class:`SimBleakScanner` is the bleak scanner backend
+that hears the peripherals, with the advertising and scan response payloads of
+gatt.yaml (a passive scan gets no scan response, so no name). The client backend is
+in :mod:`irlink.sim.serve.bleak_backend`.
 
 >>> from irlink.sim import SimulatedDevice
 >>> radio = SimRadio()
 >>> peripheral = radio.advertise(SimulatedDevice("firmat"))
 >>> peripheral.address, peripheral.advertisement(active=True).local_name
 ('CA:FE:00:00:00:01', 'IRL-F1-0001')
+>>> radio.host().address, radio.host("hci1").address
+('C0:FF:EE:00:00:01', 'C0:FF:EE:00:00:02')
 """
 
 from __future__ import annotations
@@ -30,8 +35,17 @@ from irlink.sim.serve.ble_gatt import (
     parse_advertising,
     scan_response_data,
 )
+from irlink.sim.serve.ble_security import DEFAULT_ADAPTER, LinkSecurity
 
-__all__ = ["Backends", "SimBleakScanner", "SimPeripheral", "SimRadio", "advertise", "default_radio"]
+__all__ = [
+    "Backends",
+    "SimBleakScanner",
+    "SimHost",
+    "SimPeripheral",
+    "SimRadio",
+    "advertise",
+    "default_radio",
+]
 
 
 class Backends(NamedTuple):
@@ -41,16 +55,41 @@ class Backends(NamedTuple):
     client: type[BaseBleakClient]
 
 
-class SimPeripheral:
-    """A simulated device on a :class:`SimRadio`: its address, signal and bond with the host."""
+class SimHost:
+    """A host's Bluetooth adapter on a :class:`SimRadio`: its address and the keys it keeps."""
 
-    def __init__(self, radio: SimRadio, device: SimulatedDevice, address: str, rssi: int) -> None:
+    def __init__(self, adapter: str, address: str) -> None:
+        self.adapter = adapter
+        self.address = address
+        self.keys: dict[str, bytes] = {}  # by peripheral address: the bond's long-term key
+
+
+class SimPeripheral:
+    """A simulated device on a :class:`SimRadio`: its address, signal and link security.
+
+    ``display``: the device has a display and a yes/no input, so it pairs by Numeric
+    Comparison; without one it pairs with out-of-band data inside its pairing window.
+    """
+
+    def __init__(
+        self,
+        radio: SimRadio,
+        device: SimulatedDevice,
+        address: str,
+        rssi: int,
+        *,
+        display: bool = False,
+    ) -> None:
         self.radio = radio
         self.device = device
         self.address = address
         self.rssi = rssi
-        self.bonded = False  # the host paired with it; both keep the keys
+        self.security = LinkSecurity(device, display=display)
         self.advertising = True
+
+    def open_pairing_window(self, seconds: float | None = None) -> None:
+        """Press the device's pairing button (see :meth:`LinkSecurity.open_pairing_window`)."""
+        self.security.open_pairing_window(seconds)
 
     @property
     def in_range(self) -> bool:
@@ -82,21 +121,33 @@ class SimRadio:
 
     def __init__(self) -> None:
         self._peripherals: dict[str, SimPeripheral] = {}
+        self._hosts: dict[str, SimHost] = {}
         self._numbers = itertools.count(1)
+        self._host_numbers = itertools.count(1)
 
     def advertise(
-        self, device: SimulatedDevice, address: str | None = None, *, rssi: int = -60
+        self,
+        device: SimulatedDevice,
+        address: str | None = None,
+        *,
+        rssi: int = -60,
+        display: bool = False,
     ) -> SimPeripheral:
         """Put ``device`` on the air at ``address`` (a fresh random static one if None)."""
         if address is None:
-            number = next(self._numbers)
-            address = f"CA:FE:00:00:{number >> 8 & 0xFF:02X}:{number & 0xFF:02X}"
+            address = _address("CA:FE:00", next(self._numbers))
         address = address.upper()
         if address in self._peripherals:
             raise ValueError(f"{address} is already on the air")
-        peripheral = SimPeripheral(self, device, address, rssi)
+        peripheral = SimPeripheral(self, device, address, rssi, display=display)
         self._peripherals[address] = peripheral
         return peripheral
+
+    def host(self, adapter: str = DEFAULT_ADAPTER) -> SimHost:
+        """The host adapter of this name on this air (made on first use, with its own address)."""
+        if adapter not in self._hosts:
+            self._hosts[adapter] = SimHost(adapter, _address("C0:FF:EE", next(self._host_numbers)))
+        return self._hosts[adapter]
 
     def withdraw(self, peripheral: SimPeripheral) -> None:
         """Take a peripheral off the air."""
@@ -122,10 +173,14 @@ def default_radio() -> SimRadio:
 
 
 def advertise(
-    device: SimulatedDevice, address: str | None = None, *, rssi: int = -60
+    device: SimulatedDevice, address: str | None = None, *, rssi: int = -60, display: bool = False
 ) -> SimPeripheral:
     """Put ``device`` on the default radio; use the result as a context manager to remove it."""
-    return _default.advertise(device, address, rssi=rssi)
+    return _default.advertise(device, address, rssi=rssi, display=display)
+
+
+def _address(prefix: str, number: int) -> str:
+    return f"{prefix}:00:{number >> 8 & 0xFF:02X}:{number & 0xFF:02X}"
 
 
 class SimBleakScanner(BaseBleakScanner):

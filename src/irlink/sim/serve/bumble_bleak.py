@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 from bleak.args import SizedBuffer
+from bleak.args.bluez import BlueZClientArgs
 from bleak.assigned_numbers import CHARACTERISTIC_PROPERTIES
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
@@ -37,6 +38,7 @@ from bumble.gatt import GATT_GENERIC_ACCESS_SERVICE, GATT_GENERIC_ATTRIBUTE_SERV
 from bumble.gatt_client import CharacteristicProxy, DescriptorProxy
 
 from irlink.sim.serve.ble_gatt import DEFAULT_ATT_MTU, HOST_ATT_MTU, check_att_mtu
+from irlink.sim.serve.ble_security import DEFAULT_ADAPTER
 from irlink.sim.serve.bleak_radio import Backends
 from irlink.sim.serve.bumble_gatt import BumbleAir
 from irlink.sim.serve.bumble_scanner import BumbleBleakScanner
@@ -57,6 +59,8 @@ class BumbleBleakClient(BaseBleakClient):
 
     Extra keyword arguments (through ``BleakClient(..., **kwargs)``): ``att_mtu``, the
     MTU asked for after connecting (default 247; 23 skips the exchange), and ``air``.
+    bleak's ``bluez={"adapter": ...}`` picks the air's central, a host with its own
+    address and keys (``hci0`` if not given).
     """
 
     bound_air: ClassVar[BumbleAir | None] = None
@@ -70,6 +74,7 @@ class BumbleBleakClient(BaseBleakClient):
         services: set[str] | None = None,
         att_mtu: int = HOST_ATT_MTU,
         air: BumbleAir | None = None,
+        bluez: BlueZClientArgs | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -78,6 +83,7 @@ class BumbleBleakClient(BaseBleakClient):
         check_att_mtu(att_mtu)
         self._name = getattr(address_or_ble_device, "name", None)
         self._air = air or self.bound_air
+        self._adapter = (bluez or {}).get("adapter", DEFAULT_ADAPTER)
         self._wanted = services
         self._att_mtu = att_mtu
         self._connection: Connection | None = None
@@ -99,7 +105,7 @@ class BumbleBleakClient(BaseBleakClient):
         return self._connection is not None
 
     async def _central(self) -> Device:
-        return await (self._air or BumbleAir.current()).central()
+        return await (self._air or BumbleAir.current()).central(self._adapter)
 
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         """Connect; encrypt if bonded (else pair if ``pair``); exchange the MTU; discover."""
@@ -172,7 +178,7 @@ class BumbleBleakClient(BaseBleakClient):
             await _guarded(self._connection.disconnect())
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
-        """Pair and bond: LE Secure Connections, numeric comparison accepted at once."""
+        """Pair and bond: LE Secure Connections, by numeric comparison or out-of-band data."""
         await _guarded(self._require_connection().pair())
 
     async def unpair(self) -> None:

@@ -1,10 +1,12 @@
-"""bumble's virtual radio as irlink uses it: true scan responses, and the pairing policy.
+"""bumble's virtual radio as irlink uses it: true scan responses, and the host's pairing.
 
 bumble's virtual controller answers an active scan with the advertising data again;
 :class:`ScanResponseController` gives the advertiser's real scan response, where
-gatt.yaml puts the device name. :func:`pairing_config` is what both ends of an irlink
-link pair with: LE Secure Connections, bonding, MITM protection by numeric comparison
-(confirmed at once, as a user pressing yes), and Just Works refused.
+gatt.yaml puts the device name. :func:`host_pairing_config` is what the host pairs
+with: LE Secure Connections, bonding, MITM protection by numeric comparison (its user
+says yes to the number it shows; the device's user checks it is the one the device
+shows) or by the device's out-of-band data, and Just Works refused. The device's own
+side is in :mod:`irlink.sim.serve.bumble_gatt`.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import dataclasses
 from bumble import hci
 from bumble.controller import Controller
 from bumble.pairing import PairingConfig, PairingDelegate
+from bumble.smp import OobContext, OobSharedData
 
-__all__ = ["ScanResponseController", "pairing_config"]
+__all__ = ["ScanResponseController", "host_pairing_config"]
 
 _Report = hci.HCI_LE_Extended_Advertising_Report_Event
 
 
-class _YesNoDelegate(PairingDelegate):
-    """A display and a yes/no button whose user always confirms the number shown."""
+class _HostDelegate(PairingDelegate):
+    """The host's display and yes/no buttons: its user says yes to the number it shows."""
 
     def __init__(self) -> None:
         super().__init__(PairingDelegate.IoCapability.DISPLAY_OUTPUT_AND_YES_NO_INPUT)
@@ -31,9 +34,17 @@ class _YesNoDelegate(PairingDelegate):
         return False
 
 
-def pairing_config() -> PairingConfig:
-    """LE Secure Connections, bonding, MITM by numeric comparison (auto-accepted)."""
-    return PairingConfig(sc=True, mitm=True, bonding=True, delegate=_YesNoDelegate())
+def host_pairing_config(oob: OobSharedData | None = None) -> PairingConfig:
+    """LE Secure Connections, bonding, MITM by numeric comparison or by ``oob``.
+
+    ``oob`` is the device's out-of-band data (its NFC tag or QR code), for a device
+    without a display; the host sends none of its own (its random value is 0).
+    """
+    config = None
+    if oob is not None:
+        ours = OobContext(r=bytes(16))
+        config = PairingConfig.OobConfig(our_context=ours, peer_data=oob, legacy_context=None)
+    return PairingConfig(sc=True, mitm=True, bonding=True, delegate=_HostDelegate(), oob=config)
 
 
 class ScanResponseController(Controller):
