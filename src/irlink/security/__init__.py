@@ -40,14 +40,8 @@ from irlink.security.errors import (
     SetupCodeRejected,
 )
 from irlink.security.keys import Identity, verify_signature
-from irlink.security.pairing import (
-    MAX_PAIRINGS,
-    DevicePairing,
-    PairedDevice,
-    Pairing,
-    Pairings,
-    PairSetupHost,
-)
+from irlink.security.pairing import DevicePairing, PairedDevice, PairSetupHost
+from irlink.security.pairings import MAX_PAIRINGS, Pairing, Pairings
 from irlink.security.sealed import Channel, Opener, Sealer
 from irlink.security.verify import SessionKeys, VerifyDevice, VerifyHost
 

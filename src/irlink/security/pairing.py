@@ -1,4 +1,4 @@
-"""Pair setup: the host's and the device's state machines, and the device's pairing list.
+"""Pair setup: the host's and the device's state machines, the window and the guessing limit.
 
 Steps 1 to 4 are SRP-6a with the setup code (:mod:`irlink.security.srp`); in steps 5 and
 6 the host and the device exchange their ids and long-term public keys, each signed and
@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
-from irlink.protocol.messages import (
-    ListPairingsResponse,
-    PairSetupRequest,
-    PairSetupResponse,
-    RemovePairingRequest,
-)
+from irlink.protocol.messages import PairSetupRequest, PairSetupResponse
 from irlink.security._crypto import decrypt, encrypt, hkdf
 from irlink.security._parts import DeviceParts, HostParts
 from irlink.security.codes import SetupCode
@@ -38,25 +33,21 @@ from irlink.security.keys import (
     Random,
     verify_signature,
 )
+from irlink.security.pairings import MAX_PAIRINGS, Pairings
 from irlink.security.srp import GROUP_3072, SrpClient, SrpServer
 
 __all__ = [
     "FREE_FAILURES",
     "MAX_FAILURES",
-    "MAX_PAIRINGS",
     "MAX_WAIT_S",
     "PAIRING_WINDOW_S",
     "Clock",
     "DevicePairing",
     "PairSetupHost",
     "PairedDevice",
-    "Pairing",
-    "Pairings",
     "wait_after",
 ]
 
-MAX_PAIRINGS = 8
-"""Hosts a device keeps pairings for."""
 PAIRING_WINDOW_S = 120.0
 """How long the pairing window stays open after the button is held (device clock)."""
 FREE_FAILURES = 5
@@ -91,87 +82,11 @@ def wait_after(failures: int) -> int:
     return int(min(2 ** (failures - FREE_FAILURES), MAX_WAIT_S))
 
 
-class Pairing(NamedTuple):
-    """A host the device is paired with: its pairing id, long-term public key, admin flag."""
-
-    pairing_id: bytes
-    public_key: bytes
-    admin: bool
-
-
 class PairedDevice(NamedTuple):
     """What a host keeps of a device after pair setup: its id and long-term public key."""
 
     device_id: bytes
     public_key: bytes
-
-
-class Pairings:
-    """The hosts a device is paired with, in the order they paired; at most MAX_PAIRINGS."""
-
-    def __init__(self, entries: Iterable[Pairing] = ()) -> None:
-        self._entries = list(entries)
-
-    def __iter__(self) -> Iterator[Pairing]:
-        return iter(list(self._entries))
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @property
-    def full(self) -> bool:
-        """Whether another host can pair."""
-        return len(self._entries) >= MAX_PAIRINGS
-
-    def find(self, pairing_id: bytes) -> Pairing | None:
-        """The pairing of the host with ``pairing_id``, if there is one."""
-        return next((p for p in self._entries if p.pairing_id == pairing_id), None)
-
-    def add(self, pairing_id: bytes, public_key: bytes) -> Pairing:
-        """Keep a newly paired host; the first one is an admin."""
-        known = self.find(pairing_id)
-        if known is not None:
-            if known.public_key != public_key:
-                raise NotAuthorized(f"pairing id {pairing_id.hex()} is paired with another key")
-            return known
-        if self.full:
-            raise PairingListFull(
-                f"the device keeps {MAX_PAIRINGS} pairings already", limit=MAX_PAIRINGS
-            )
-        pairing = Pairing(pairing_id, public_key, admin=not self._entries)
-        self._entries.append(pairing)
-        return pairing
-
-    def list_pairings(self, requester: bytes) -> ListPairingsResponse:
-        """The answer to ``list_pairings`` from the verified host ``requester`` (admins only)."""
-        self._admin(requester)
-        admins = sum(1 << i for i, p in enumerate(self._entries) if p.admin)
-        ids = b"".join(p.pairing_id for p in self._entries)
-        return ListPairingsResponse(admins=admins, pairing_ids=tuple(ids))
-
-    def remove_pairing(self, requester: bytes, request: RemovePairingRequest) -> list[bytes]:
-        """Carry out ``remove_pairing`` from ``requester``; the ids whose sessions must end.
-
-        Removing a pairing the device does not have succeeds; removing the last admin
-        removes every pairing (the device is then unpaired, its pairing window open).
-        """
-        self._admin(requester)
-        pairing_id = bytes(request.pairing_id)
-        if len(pairing_id) != ID_SIZE:
-            raise BadPairingMessage(
-                f"a pairing id is {ID_SIZE} bytes, not {len(pairing_id)}", field=1
-            )
-        kept = [p for p in self._entries if p.pairing_id != pairing_id]
-        if not any(p.admin for p in kept):
-            kept = []
-        removed = [p.pairing_id for p in self._entries if p not in kept]
-        self._entries = kept
-        return removed
-
-    def _admin(self, requester: bytes) -> None:
-        pairing = self.find(requester)
-        if pairing is None or not pairing.admin:
-            raise NotAuthorized("only an admin host may list or remove pairings")
 
 
 class DevicePairing:
@@ -325,7 +240,7 @@ class PairSetupHost:
             return reply
         srp = self._srp
         if srp is None:
-            raise AuthenticationFailed("pair setup has not started: its step 1 was never sent")
+            raise AuthenticationFailed("an answer before pair setup began: it begins with step 1")
         step = response.step
         if step == 2:
             return self._parts.send(3, self._prove(srp, reply))

@@ -31,7 +31,7 @@ from irlink.security.keys import (
     Random,
     verify_signature,
 )
-from irlink.security.pairing import Pairings
+from irlink.security.pairings import Pairings
 from irlink.security.sealed import Channel, Opener, Sealer
 
 __all__ = ["SessionKeys", "VerifyDevice", "VerifyHost"]

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from irlink.protocol.messages import EndReason, Mode, UsageRecord
-from irlink.security.pairing import Pairings
+from irlink.security.pairings import Pairings
 
 __all__ = ["LOG_CAPACITY", "Checkpoint", "NonVolatile"]
 
