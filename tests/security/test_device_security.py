@@ -32,7 +32,7 @@ from irlink.protocol.messages import (
     SubscribeRequest,
 )
 from irlink.security import Identity, parse_setup_code
-from irlink.security.pairing import MAX_PAIRINGS
+from irlink.security.pairings import MAX_PAIRINGS
 from irlink.sim import SimulatedDevice
 from tests.security.wire import fresh, pair, paired_host, refusal, verify
 from tests.sim.host import TestHost

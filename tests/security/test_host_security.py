@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,11 @@ import irlink.sync
 from irlink.events import LinkDown, LinkRestored, Restarted, SessionEnded
 from irlink.protocol.framing import Frame, frame_content
 from irlink.protocol.messages import PortState, RemovePairingRequest, StartRequest
+from irlink.record import SessionLog
 from irlink.refusals import PairingFailed, PairingWindowClosed, Unauthorized
+from irlink.regimen import example, load_regimen
+from irlink.regimen.clinic import check_settings
+from irlink.regimen.rehearsal import simulate
 from irlink.security import (
     AlreadyPaired,
     Forged,
@@ -326,3 +331,16 @@ def test_a_non_admin_cannot_read_or_change_the_device_s_list() -> None:
                     await old.pairings()
 
     run(body())
+
+
+def test_the_simulators_a_process_makes_for_itself_need_no_pairing(tmp_path: Path) -> None:
+    """A rehearsal and a regimen check hold their simulators: they trust the process from
+    the factory; each visit verifies and seals; the user's key store is left alone."""
+    regimen = load_regimen(example("gale-2006"))
+    asyncio.run(check_settings(regimen, "gale-2006"))
+    with SessionLog.open(tmp_path / "log.db") as log:
+        done = asyncio.run(
+            simulate(example("gale-2006").read_text(), log=log, participants=2, seed=1)
+        )
+    assert done.sessions >= 2
+    assert not KeyStore.open().path.exists()  # no identity made, no pairing kept
