@@ -7,9 +7,9 @@ against a simulated waistband paired at the factory with this run's host (a key 
 a temporary folder), and the same waistband announcing IRLink 1.1 (no security):
 
 1. ``await device.status()`` through ``irlink.connect`` over a **pty**, to a simulator in
-   another process (``bench_security_servers.py``, what ``irlink sim serve --pty`` runs):
-   in a verified session (1.2) and without security (1.1); and the same secured status
-   through the **sync facade** (``irlink.sync``, its own loop thread) to a third server.
+   another process (``irlink sim serve --pty --trust-host``): in a verified session
+   (``--protocol 1.2``) and without security (``--protocol 1.1``); and the same secured
+   status through the **sync facade** (``irlink.sync``, its own loop thread) to a third.
 2. The same over bumble's virtual **BLE** link (LE Secure Connections, bonded; the device
    and the radio in this process), against the floor: a raw bumble GATT write without
    response and its notification back, between bumble's own central and a peripheral
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -47,19 +46,18 @@ from bumble.gatt import Characteristic, Service
 
 import irlink
 import irlink.sync
-from bench_host import Subject, paired
+from bench_host import Subject, irlink_command, paired
 from bench_host_proc import OtherLoad, machine, served
+from factory import trust_this_run
 from irlink.connection import Connection
 from irlink.security.keystore import KeyStore
 from irlink.security.sealed import OVERHEAD
 from irlink.sim import ManualClock, SimulatedDevice, trust_host
-from irlink.sim.provision import TRUST_ENV
 from irlink.sim.serve.bumble_bleak import bumble_backends
 from irlink.sim.serve.bumble_gatt import BumbleAir
 from irlink.sim.serve.pty import PtyServer
 from irlink.verified import Verified
 
-SERVERS = str(Path(__file__).with_name("bench_security_servers.py"))
 FAMILY = "waistband"  # as bench_host.py: its status answer is 48 bytes plain
 WARM_UP = 200  # round trips before each timed round, at least
 TARGET = 1.25  # the issue's: a verified status round trip at most 1.25x the plain one
@@ -70,19 +68,13 @@ ECHO_TX = "0b8e0003-5e1f-4a8b-9d3c-15ec0b0e0001"
 BYTES_CALLS = 100  # status round trips counted on the device's link for the bytes
 
 
-@contextmanager
-def key_store() -> Iterator[KeyStore]:
-    """This run's host identity, in a temporary folder the server processes share."""
-    with tempfile.TemporaryDirectory(prefix="irlink-bench-") as folder:
-        os.environ["IRLINK_CONFIG"] = str(Path(folder) / "irlink")
-        os.environ[TRUST_ENV] = "1"  # every secure simulator made trusts this host
-        store = KeyStore.open()
-        _ = store.identity  # made and written now, before any server reads the store
-        previous = trust_host(store)
-        try:
-            yield store
-        finally:
-            trust_host(previous)
+def key_store() -> KeyStore:
+    """This run's host identity, in a temporary folder the servers it starts share, every
+    simulator it makes paired with it at the factory (``bench/factory.py``)."""
+    trust_this_run()
+    store = KeyStore.open()
+    _ = store.identity  # made and written now, before any server reads the store
+    return store
 
 
 class _Echo:
@@ -387,13 +379,14 @@ def report(subjects: list[Subject], shakes: Handshakes, sizes: Bytes) -> None:
 async def run(args: argparse.Namespace) -> None:
     """Every measurement, then the report."""
     load = OtherLoad()
-    python = sys.executable
+    serve = [irlink_command(), "sim", "serve", FAMILY, "--pty", "--trust-host", "--protocol"]
     commands = {
-        "plain": [python, SERVERS, FAMILY, "1", "--serial", "0011"],
-        "secure": [python, SERVERS, FAMILY, "2", "--serial", "0012"],
-        "sync": [python, SERVERS, FAMILY, "2", "--serial", "0013"],
+        "plain": [*serve, "1.1", "--serial", "0011"],
+        "secure": [*serve, "1.2", "--serial", "0012"],
+        "sync": [*serve, "1.2", "--serial", "0013"],
     }
-    with key_store() as store, ExitStack() as servers:
+    store = key_store()
+    with ExitStack() as servers:
         paths = {name: servers.enter_context(served(c, 1))[1][0] for name, c in commands.items()}
         subjects, sizes = await round_trips(paths, store, args.rounds, args.calls)
         shakes = await handshakes(paths, store, args.handshakes)

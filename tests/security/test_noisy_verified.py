@@ -11,10 +11,11 @@ a retry is the same inner request sealed again under a new counter. The same fig
 ``tests/host/test_noisy_link.py`` must hold: at least 99.9 % of the requests complete,
 none wrongly, and every session the host reported ran once and no other ran.
 
-Measured on the project's 2-core VM (December 2026), six runs: 1,997, 1,999, 1,988,
-2,000, 1,999 and 2,000 of 2,000 completed (the same workload on IRLink 1.1, three runs:
-2,000 each), none wrong, no duplicate, missing or phantom session, at most one link lost
-(and restored) a run; 4.1 to 4.3 tries a request against 2.55 without security. The cause is
+Measured on the project's 2-core VM (December 2026), eight runs: 1,997, 1,999, 1,988,
+2,000, 1,999, 2,000, 1,997 and 1,999 of 2,000 completed (the same workload on IRLink
+1.1, three runs: 2,000 each), none wrong, no duplicate, missing or phantom session, at
+most one link lost (and restored) a run; 4.1 to 4.3 tries a request against 2.55
+without security. The cause is
 the 21 bytes a sealed frame adds: at 1 % of bytes damaged a sealed status round trip
 gets through a try about 25 % of the time against 39 % (its answer is 96 bytes, not 75),
 so now and then a status runs out of its 25 tries, or enough tries in a row go silent
@@ -86,7 +87,9 @@ def test_2000_requests_over_a_noisy_link_in_a_verified_session_complete_rightly(
         # The figures of the lossy link, as without security: those that must always hold.
         assert figures.requests == REQUESTS
         assert figures.wrong == []
-        assert figures.sessions_reported == REQUESTS // 8
+        # One start in each cycle of 8; a start that failed reported no session.
+        failed_starts = sum(1 for failure in figures.failures if failure.split()[1] == "start:")
+        assert figures.sessions_reported == REQUESTS // 8 - failed_starts
         assert (figures.duplicates, figures.missing, figures.phantoms) == (0, 0, 0)
         assert figures.failed_in_a_row_at_end == 0
         assert figures.connected_at_end
