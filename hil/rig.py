@@ -87,7 +87,11 @@ class Target:
         """The default: one accelerated simulator of each family, and a 1.0 waistband (a
         device of the older revision, which a 1.1 host still serves)."""
         addresses = [(f"sim://{family}?speed={SIM_SPEED}", family) for family in SIM_FAMILIES]
-        addresses.append((f"sim://waistband?speed={SIM_SPEED}&protocol=1.0", "waistband-1.0"))
+        # Its own serial: a host paired with the secure waistband 0001 refuses a device that
+        # announces no security under that serial (a downgrade).
+        addresses.append(
+            (f"sim://waistband?speed={SIM_SPEED}&protocol=1.0&serial=0010", "waistband-1.0")
+        )
         return [
             cls(address, name, "default", SIM_SPEED, simulated=True) for address, name in addresses
         ]

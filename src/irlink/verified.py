@@ -36,6 +36,7 @@ from irlink.security import (
     PairedDevice,
     PairingRemoved,
     PairSetupHost,
+    SecurityDowngrade,
     SetupCode,
     VerifyHost,
 )
@@ -118,6 +119,17 @@ class Verified(Connection):
                     f"{self._named(info)} speaks IRLink 1.{info.protocol_minor} without "
                     "security: it has no setup code and nothing to pair; irlink controls it "
                     "as it is, and so can anyone who can reach its link"
+                )
+            kept = self._kept(info)
+            if kept is not None or self.stats.verifies:
+                # get_info is not authenticated: a forged one must not turn off security.
+                raise SecurityDowngrade(
+                    f"{self._named(info)} announces no security (IRLink "
+                    f"1.{info.protocol_minor}), but this host "
+                    + ("is paired with it" if kept is not None else "verified it before")
+                    + ": refused, never controlled unauthenticated. If the device really was "
+                    f"replaced by one without security, `irlink pairings remove {info.serial}` "
+                    "first; otherwise something on the link is pretending to be it"
                 )
             if not self._warned:
                 self._warned = True

@@ -18,6 +18,7 @@ from irlink.protocol.framing import HEADER, crc16, frame_content
 from irlink.protocol.messages import (
     REQUESTS,
     CapabilityFlags,
+    EndReason,
     ErrorCode,
     FrameKind,
     GetInfoRequest,
@@ -383,3 +384,23 @@ def test_a_forged_crc_is_a_corrupted_frame_not_a_security_event() -> None:
     assert host.pipe.read_now() == b""
     assert (device.auth.forged, device.auth.replayed) == (0, 0)
     assert HEADER.size == 5  # the plain header the sealed layout relocates
+
+
+def test_a_used_up_counter_ends_the_link_s_session_never_the_device_s_own_cut_off() -> None:
+    """Security never stands between a participant and the timer: a sealer that runs out
+    of counters (2**32 frames) ends that link's session; the device runs on and its own
+    timer ends the session on time."""
+    clock, device = fresh()
+    host = paired_host(device)
+    host.ok(configure())
+    host.ok(StartRequest(port=1, session_id=5))
+    host.ok(SubscribeRequest(period_ms=1000))
+    assert device.output_on(1)
+    planned = device.remaining_s(1)
+    session = device.guard._sessions[host.pipe.link]
+    assert session.channel is not None
+    session.channel.sealer.counter = 2**32  # the next status event cannot be sealed
+    clock.advance(planned + 60)  # raised out of the device's tick before the fix
+    assert session.channel is None  # that link's session ended
+    assert not device.output_on(1)
+    assert device.end_reasons() == [EndReason.COMPLETED]

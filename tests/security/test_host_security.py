@@ -30,6 +30,7 @@ from irlink.security import (
     NotPaired,
     NotSecure,
     PairingRemoved,
+    SecurityDowngrade,
 )
 from irlink.security.keystore import KeyStore
 from irlink.security.sealed import Opener
@@ -154,6 +155,28 @@ def test_a_device_whose_key_changed_is_refused_with_what_to_do() -> None:
             message = str(changed.value)
             assert "`irlink pairings remove 0042`" in message
             assert "reset, or it is another device" in message
+
+    run(body())
+
+
+def test_a_paired_device_that_announces_no_security_is_refused_never_run_in_plain() -> None:
+    """get_info is not authenticated: a device (or whatever answers for it) that says it has
+    no security, under the serial of a device this host is paired with, is not controlled."""
+    secure = device(serial="0042")
+    impostor = SimulatedDevice("waistband", clock=ManualClock(), serial="0042", protocol_minor=1)
+
+    async def body() -> None:
+        async with PtyServer(secure) as pty:
+            await irlink.pair(pty.path, CODE)
+        async with PtyServer(impostor) as pty:
+            with pytest.raises(SecurityDowngrade) as refused:
+                async with irlink.connect(pty.path, reconnect=None) as dev:
+                    await dev.start()
+            message = str(refused.value)
+            assert "announces no security" in message
+            assert "`irlink pairings remove 0042`" in message
+        assert not impostor.output_on(1)
+        assert impostor.end_reasons() == []
 
     run(body())
 
@@ -326,7 +349,7 @@ def test_a_non_admin_cannot_read_or_change_the_device_s_list() -> None:
             async with irlink.connect(pty.path, reconnect=None, keys=other) as dev:
                 with pytest.raises(Unauthorized):
                     await dev.pairings()
-            async with irlink.connect("sim://waistband?protocol=1.1") as old:
+            async with irlink.connect("sim://waistband?protocol=1.1&serial=0099") as old:
                 with pytest.raises(NotSecure):
                     await old.pairings()
 

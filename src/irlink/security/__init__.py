@@ -36,6 +36,7 @@ from irlink.security.errors import (
     PairingRemoved,
     Refused,
     Replayed,
+    SecurityDowngrade,
     SecurityError,
     SetupCodeRejected,
 )
@@ -75,6 +76,7 @@ __all__ = [  # noqa: RUF022  (grouped by module, not sorted)
     "NotPaired",
     "PairingRemoved",
     "NotSecure",
+    "SecurityDowngrade",
     "AlreadyPaired",
     "Forged",
     "Replayed",

@@ -115,6 +115,11 @@ class KeyChanged(AuthenticationFailed):
     """Pair verify: the device's long-term key or id is not the one kept when it was paired."""
 
 
+class SecurityDowngrade(AuthenticationFailed):
+    """A device this host is paired with (or verified on this connection) now announces no
+    security: refused, never controlled in plain (a forged ``get_info`` could say so)."""
+
+
 class NotPaired(SecurityError):
     """The device has security, and this host keeps no pairing of it: pair first."""
 

@@ -39,6 +39,7 @@ from irlink.protocol.messages import (
 )
 from irlink.security import (
     Channel,
+    CounterExhausted,
     DevicePairing,
     Forged,
     Identity,
@@ -108,6 +109,26 @@ class _Session:
     def end(self) -> None:
         self.verify.end()
         self.keys = self.channel = None
+
+    def sealer(self, channel: Channel, link: Link) -> Callable[[bytes], bytes]:
+        """Seal with ``channel``; a counter used up ends the session, never the firmware:
+        security must not stand between a participant and the device's own cut-off."""
+
+        def seal(data: bytes) -> bytes:
+            try:
+                return channel.sealer.seal_encoded(data)
+            except CounterExhausted:
+                log.warning("link %d: 2**32 frames sealed: the session ends", link.number)
+                self.end()
+                return b""
+
+        return seal
+
+
+def _sent(reply: Callable[[bytes], None], sealed: bytes) -> None:
+    """Send a sealed answer; nothing when sealing ended the session (see Session.sealer)."""
+    if sealed:
+        reply(sealed)
 
 
 class Guard:
@@ -200,17 +221,17 @@ class Guard:
         except Replayed:
             self._count(link, "sealed frame with a spent counter dropped", "replayed")
             return
-        seal = channel.sealer.seal_encoded  # kept: removing this host's pairing ends the session
+        seal = session.sealer(channel, link)  # kept: removing this host's pairing ends it
         kind, seq, msg_id, _, _ = inner
         if kind == _REQUEST and msg_id in (_SETUP, _VERIFY):
             # Their own cryptography protects them: they travel in plain frames only.
-            reply(seal(firmware.codec.error(seq, msg_id, ErrorCode.NOT_ALLOWED)))
+            _sent(reply, seal(firmware.codec.error(seq, msg_id, ErrorCode.NOT_ALLOWED)))
             return
         if kind == _REQUEST and msg_id in (_LIST, _REMOVE):
             self._admin(firmware, inner, link, session, seal, reply)
             return
         out, events = firmware.answer(inner)
-        reply(seal(out))
+        _sent(reply, seal(out))
         firmware.send_events(events)
 
     # Pairing.
@@ -303,7 +324,7 @@ class Guard:
         try:
             request = codec.read_request(inner)
         except MessageError as exc:
-            reply(seal(codec.rejected(inner, exc).reply))
+            _sent(reply, seal(codec.rejected(inner, exc).reply))
             return
         requester = session.verify.host_id or b""
         try:
@@ -316,7 +337,7 @@ class Guard:
             if isinstance(refusal, NotAuthorized):
                 self._count(link, f"{REQUESTS[msg_id].NAME} refused: {refusal}", "unauthorized")
             out = codec.error(seq, msg_id, refusal.code, refusal.field, refusal.limit)
-        reply(seal(out))  # a host that removes itself gets its answer first
+        _sent(reply, seal(out))  # a host that removes itself gets its answer first
         for pairing_id in removed:
             log.info("link %d: pairing %s removed", link.number, pairing_id.hex())
         if removed:
@@ -331,7 +352,9 @@ class Guard:
         for link in self._links():
             session = self._sessions.get(link)
             if session is not None and session.channel is not None:
-                link.send_to_host(session.channel.sealer.seal_encoded(data))
+                sealed = session.sealer(session.channel, link)(data)
+                if sealed:
+                    link.send_to_host(sealed)
 
     # The audit trail.
 
