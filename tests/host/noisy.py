@@ -180,10 +180,16 @@ class _Workload:
         figures.phantoms = sum(n for sid, n in ran.items() if sid not in reported)
 
 
-async def run_workload(requests: int, impairment: Impairment | None, *, timeout: float) -> Figures:
-    """``requests`` mixed requests to a simulated multiport behind ``impairment``."""
+async def run_workload(
+    requests: int, impairment: Impairment | None, *, timeout: float, minor: int | None = None
+) -> Figures:
+    """``requests`` mixed requests to a simulated multiport behind ``impairment``; one that
+    speaks IRLink 1.``minor`` if given (1: no security), else the newest (1.2, verified)."""
     clock = ManualClock()
-    sim = SimulatedDevice(unlimited(FAMILY), clock=clock)
+    if minor is None:
+        sim = SimulatedDevice(unlimited(FAMILY), clock=clock)
+    else:
+        sim = SimulatedDevice(unlimited(FAMILY), clock=clock, protocol_minor=minor)
     sim.impair(impairment)
     began = time.perf_counter()
     async with (

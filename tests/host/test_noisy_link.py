@@ -33,7 +33,9 @@ TRY_S = 0.02
 
 def test_2000_mixed_requests_over_a_noisy_link_complete_rightly_and_the_link_stays() -> None:
     async def body() -> None:
-        figures = await run_workload(REQUESTS, NOISY, timeout=TRY_S)
+        # IRLink 1.1, the protocol issue 12 measured; tests/security/test_noisy_verified.py
+        # runs the same workload in a verified session (1.2).
+        figures = await run_workload(REQUESTS, NOISY, timeout=TRY_S, minor=1)
         assert figures.requests == REQUESTS
         assert figures.completion >= 0.999, figures.failures
         assert figures.wrong == []
@@ -42,9 +44,7 @@ def test_2000_mixed_requests_over_a_noisy_link_complete_rightly_and_the_link_sta
         # No permanent outage: the last requests went through and the link is up.
         assert figures.failed_in_a_row_at_end == 0
         assert figures.connected_at_end
-        # Inside a verified session (IRLink 1.2): every frame sealed, each link verified.
-        assert figures.secured
-        assert figures.verifies == figures.links_lost + 1
+        assert not figures.secured  # a 1.1 device: nothing to verify
         assert figures.links_restored == figures.links_lost
         assert figures.tries > 2 * REQUESTS  # the noise was real: most requests took retries
 
