@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from irlink.security import Identity, InvalidSetupCode, derive_setup_code, parse_setup_code
+from irlink.security import (
+    Identity,
+    InvalidSetupCode,
+    SessionKeys,
+    derive_setup_code,
+    parse_setup_code,
+)
 from irlink.security.codes import TRIVIAL_CODES, SetupCode
 from irlink.security.keys import verify_signature
 
@@ -100,3 +106,15 @@ def test_a_simulated_devices_identity_survives_a_restart_and_changes_at_a_reset(
 def test_an_id_must_be_16_bytes() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         Identity.from_seed(b"short", bytes(32))
+
+
+def test_the_reprs_of_a_setup_code_and_of_session_keys_keep_the_secrets() -> None:
+    """A repr reaches logs and tracebacks: the code and the session keys never do."""
+    code = parse_setup_code("482-19-736")
+    keys = SessionKeys.derive(bytes(range(32)))
+    shown = repr(code) + repr(keys) + repr((code, keys))
+    for secret in ("48219736", "482-19-736", keys.write.hex(), keys.read.hex()):
+        assert secret not in shown
+    for key in (keys.write, keys.read):
+        assert repr(key) not in shown
+    assert str(code) == "482-19-736"  # where it is meant to be shown

@@ -47,6 +47,9 @@ class SetupCode:
                 "(not one digit eight times, not 123-45-678 or 876-54-321)"
             )
 
+    def __repr__(self) -> str:
+        return "SetupCode(<secret>)"  # str() writes it, where it is meant to be shown
+
     def __str__(self) -> str:
         d = self.digits
         return f"{d[:3]}-{d[3:5]}-{d[5:]}"

@@ -51,6 +51,9 @@ class SessionKeys(NamedTuple):
     write: bytes
     read: bytes
 
+    def __repr__(self) -> str:
+        return "SessionKeys(write=<secret>, read=<secret>)"  # never in a log or a traceback
+
     @classmethod
     def derive(cls, shared: bytes) -> SessionKeys:
         """The session keys of a pair verify whose X25519 shared secret is ``shared``."""
