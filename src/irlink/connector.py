@@ -69,9 +69,10 @@ async def connect(
     """Connect to the device at ``address``; closes the link when the block ends.
 
     ``timeout`` is per attempt of a request, ``retries`` how often a request is sent
-    again when nothing comes back, eight times as often while the device is heard (every
-    v1 request is safe to repeat; :mod:`irlink.liveness`). ``reconnect`` is how to come back
-    after a lost link (None: do not). ``status_period`` subscribes to pushed status and
+    again when nothing comes back, eight times as often while the device is heard
+    (sixteen in a verified session; every v1 request is safe to repeat;
+    :mod:`irlink.liveness`). ``reconnect`` is how to come back after a lost link (None:
+    do not). ``status_period`` subscribes to pushed status and
     ``heartbeat`` arms the device's heartbeat policy, both kept across reconnections.
     ``ble_backends`` (bleak scanner and client backend classes, as a ``.scanner`` /
     ``.client`` pair) replaces bleak's platform backend; ``sim_clock`` drives a ``sim://``

@@ -9,8 +9,10 @@ marks idempotent (every v1 request) and ``retries`` (3 by default):
 - It is tried at least ``1 + retries`` times (4), unless the link drops.
 - After those, it is tried again while the link is up and the device is heard, up to
   ``1 + LIVELY_RETRIES * retries`` tries in all (25): a noisy link, whose answers come
-  back damaged, gets more persistence. Every try of a request sends the same request
-  (a retried ``start`` carries the same session id), so the device never does it twice.
+  back damaged, gets more persistence. In a verified session (IRLink 1.2) every frame
+  is 21 bytes longer, so more of them are damaged: twice that many (49). Every try of a
+  request sends the same request (a retried ``start`` carries the same session id), so
+  the device never does it twice.
 - It ends when ``n`` tries in a row were silent: the link is then taken as lost. ``n``
   is ``1 + retries`` on a link whose tries have not gone silent lately. On a link where a
   share p of the last :data:`SILENCE_WINDOW` tries went silent and the device was then
