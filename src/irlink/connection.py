@@ -45,7 +45,7 @@ from irlink.errors import (
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
 from irlink.liveness import LIVELY_RETRIES, Liveness, frames_in
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
-from irlink.protocol.framing import Frame, FrameDecoder, encode_frame
+from irlink.protocol.framing import Frame, FrameDecoder, encode_frame, frame_bytes
 from irlink.protocol.messages import (
     PROTOCOL_VERSION,
     BootedEvent,
@@ -333,10 +333,13 @@ class Connection:
                     seq, data = self._codec.request(request)
                 else:
                     # Sealed: a retry is the same inner request under a new counter.
-                    seq, data = self._codec.request(request, seqs[0] if seqs else None)
+                    seq, kind, msg_id, body = self._codec.request_parts(
+                        request, seqs[0] if seqs else None
+                    )
                     if self._tracer is not None:
-                        self._tracer.inner("send", data, channel.sealer.counter)
-                    data = channel.sealer.seal_encoded(data)
+                        plain = frame_bytes(kind, seq, msg_id, body)
+                        self._tracer.inner("send", plain, channel.sealer.counter)
+                    data = channel.sealer.seal_parts(kind, seq, msg_id, body)
                 seqs.append(seq)
                 future: asyncio.Future[Any] = loop.create_future()
                 decoder = self._codec.decoder

@@ -42,13 +42,19 @@ def encode_message(message: Message, seq: int, minor: int = PROTOCOL_MINOR) -> b
 
     ``minor`` is the revision whose layout the body takes (a device's own).
     """
+    kind, msg_id, body = message_parts(message, minor)
+    return frame_bytes(kind, seq, msg_id, body)
+
+
+def message_parts(message: Message, minor: int = PROTOCOL_MINOR) -> tuple[int, int, bytes]:
+    """The frame kind, message id and body of ``message`` at revision ``minor``."""
     key = (type(message), minor)
     sender = _SENDERS.get(key)
     if sender is None:
         cls = type(message)
         sender = _SENDERS[key] = (cls.KIND, cls.MSG_ID, writer(cls, minor))
     kind, msg_id, write = sender
-    return frame_bytes(kind, seq, msg_id, write(message))
+    return kind, msg_id, write(message)
 
 
 # Kind, id and body writer of each message class at each minor, looked up once.
@@ -180,6 +186,15 @@ class HostCodec:
             seq = self._seq
             self._seq = (seq + 1) & 0xFFFF
         return seq, encode_message(message, seq)
+
+    def request_parts(
+        self, message: Request, seq: int | None = None
+    ) -> tuple[int, int, int, bytes]:
+        """:meth:`request` as the frame's parts, ``seq, kind, msg_id, body``: to seal."""
+        if seq is None:
+            seq = self._seq
+            self._seq = (seq + 1) & 0xFFFF
+        return (seq, *message_parts(message))
 
     def feed(self, data: bytes) -> list[HostIncoming]:
         """Everything the device said in ``data`` (and earlier unfinished bytes)."""

@@ -27,20 +27,16 @@ irlink.security.errors.Replayed: sealed frame counter 0 is not above 0, the last
 from __future__ import annotations
 
 import struct
+from binascii import crc_hqx
 from typing import NamedTuple
 
+from cobs import cobs
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from irlink.protocol.framing import (
-    CRC_SIZE,
-    HEADER,
-    Frame,
-    content_bytes,
-    decode_frame,
-    frame_content,
-)
-from irlink.protocol.messages import MAX_PAYLOAD, PROTOCOL_VERSION, FrameKind
+from irlink.protocol.errors import FrameTooLong
+from irlink.protocol.framing import CRC_SIZE, HEADER, Frame
+from irlink.protocol.messages import CRC_INIT, MAX_PAYLOAD, PROTOCOL_VERSION, FrameKind
 from irlink.security.errors import CounterExhausted, Forged, Replayed
 
 __all__ = ["MAX_INNER_BODY", "OVERHEAD", "Channel", "Opener", "Sealer"]
@@ -51,11 +47,17 @@ _NONCE = struct.Struct("<4xQ")
 _TAG = 16
 _SEALED = int(FrameKind.SEALED)
 _MAX_COUNTER = 0xFFFF_FFFF
+_CRC = struct.Struct("<H")
+_cobs_encode = cobs.encode
+_cobs_decode = cobs.decode
+_new_tuple = tuple.__new__
 
 OVERHEAD = _OUTER.size + _INNER.size + _TAG - HEADER.size
 """Bytes a sealed frame's payload has beyond the plain frame it carries: 21 (before COBS)."""
 MAX_INNER_BODY = MAX_PAYLOAD - _OUTER.size - _INNER.size - _TAG - CRC_SIZE
 """The longest body a sealed frame carries: 228 bytes."""
+_MAX_INNER = _INNER.size + MAX_INNER_BODY
+_SHORTEST_BODY = _OUTER.size + _INNER.size + _TAG - HEADER.size  # a sealed frame's, decoded
 
 
 class Sealer:
@@ -68,17 +70,33 @@ class Sealer:
 
     def seal(self, frame: Frame) -> bytes:
         """The bytes on the link of ``frame`` sealed: COBS-encoded, delimiter included."""
+        return self._seal(_INNER.pack(frame.kind, frame.seq, frame.msg_id) + frame.body)
+
+    def seal_parts(self, kind: int, seq: int, msg_id: int, body: bytes) -> bytes:
+        """:meth:`seal` of the frame with these parts, without building it first (sending)."""
+        return self._seal(_INNER.pack(kind, seq, msg_id) + body)
+
+    def seal_encoded(self, data: bytes) -> bytes:
+        """Seal a plain frame already on its way to the link (a codec's output, delimited).
+
+        The frame is the sender's own, so its CRC is not checked again: the inner frame
+        is its payload without the version byte and the CRC.
+        """
+        return self._seal(_cobs_decode(data[:-1])[1:-CRC_SIZE])
+
+    def _seal(self, inner: bytes) -> bytes:
         counter = self.counter
         if counter > _MAX_COUNTER:
             raise CounterExhausted("2**32 frames sealed under one key: verify the session again")
+        if len(inner) > _MAX_INNER:
+            raise FrameTooLong(
+                f"a sealed frame carries a body of at most {MAX_INNER_BODY} bytes, not "
+                f"{len(inner) - _INNER.size}"
+            )
         self.counter = counter + 1
         header = _OUTER.pack(PROTOCOL_VERSION, _SEALED, counter)
-        inner = _INNER.pack(frame.kind, frame.seq, frame.msg_id) + frame.body
-        return content_bytes(header + self._aead.encrypt(_NONCE.pack(counter), inner, header))
-
-    def seal_encoded(self, data: bytes) -> bytes:
-        """Seal a plain frame already on its way to the link (a codec's output, delimited)."""
-        return self.seal(decode_frame(data[:-1]))
+        content = header + self._aead.encrypt(_NONCE.pack(counter), inner, header)
+        return _cobs_encode(content + _CRC.pack(crc_hqx(content, CRC_INIT))) + b"\0"
 
 
 class Opener:
@@ -100,17 +118,18 @@ class Opener:
         sealed frame whose tag matches is forged. The tag is checked before the counter,
         so ``replayed`` counts only frames that were authentic.
         """
-        content = frame_content(frame)
-        if frame.version != PROTOCOL_VERSION or frame.kind != _SEALED:
+        kind, seq, msg_id, body, version = frame
+        if version != PROTOCOL_VERSION or kind != _SEALED:
             self.forged += 1
-            raise Forged(f"version {frame.version}, kind {frame.kind}: not a sealed frame")
-        if len(content) < _OUTER.size + _INNER.size + _TAG:
+            raise Forged(f"version {version}, kind {kind}: not a sealed frame")
+        if len(body) < _SHORTEST_BODY:
             self.forged += 1
-            raise Forged(f"a sealed frame of {len(content)} bytes is too short to be one")
-        header = content[: _OUTER.size]
-        _, _, counter = _OUTER.unpack(header)
+            raise Forged(f"a sealed frame of {len(body) + 5} bytes is too short to be one")
+        # The decoder read the counter's bytes as seq, msg_id and the body's first byte.
+        counter = seq | msg_id << 16 | body[0] << 24
+        header = _OUTER.pack(PROTOCOL_VERSION, _SEALED, counter)
         try:
-            inner = self._aead.decrypt(_NONCE.pack(counter), content[_OUTER.size :], header)
+            inner = self._aead.decrypt(_NONCE.pack(counter), body[1:], header)
         except InvalidTag:
             self.forged += 1
             raise Forged(f"sealed frame counter {counter}: the tag does not match") from None
@@ -122,7 +141,8 @@ class Opener:
         self.last = counter
         self.opened += 1
         kind, seq, msg_id = _INNER.unpack_from(inner)
-        return Frame(kind, seq, msg_id, inner[_INNER.size :])
+        opened: Frame = _new_tuple(Frame, (kind, seq, msg_id, inner[_INNER.size :], version))
+        return opened
 
 
 class Channel(NamedTuple):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from irlink.protocol.errors import MessageError
@@ -66,6 +67,7 @@ _SEALED = int(FrameKind.SEALED)
 _REQUEST = int(FrameKind.REQUEST)
 _SETUP, _VERIFY = PairSetupRequest.MSG_ID, PairVerifyRequest.MSG_ID
 _LIST, _REMOVE = ListPairingsRequest.MSG_ID, RemovePairingRequest.MSG_ID
+_OWN_CRYPTO_OR_ADMIN = frozenset({_SETUP, _VERIFY, _LIST, _REMOVE})
 # Plain requests a link answers: always these (a serial link has no connection: a host that
 # restarted identifies the device and verifies again), and get_status before verify if the
 # profile allows it (section 13.7).
@@ -110,19 +112,20 @@ class _Session:
         self.verify.end()
         self.keys = self.channel = None
 
+    def seal(self, channel: Channel, link: Link, data: bytes) -> bytes:
+        """``data`` sealed with ``channel``; a counter used up ends the session, never the
+        firmware (b"": nothing to send): security must not stand between a participant
+        and the device's own cut-off."""
+        try:
+            return channel.sealer.seal_encoded(data)
+        except CounterExhausted:
+            log.warning("link %d: 2**32 frames sealed: the session ends", link.number)
+            self.end()
+            return b""
+
     def sealer(self, channel: Channel, link: Link) -> Callable[[bytes], bytes]:
-        """Seal with ``channel``; a counter used up ends the session, never the firmware:
-        security must not stand between a participant and the device's own cut-off."""
-
-        def seal(data: bytes) -> bytes:
-            try:
-                return channel.sealer.seal_encoded(data)
-            except CounterExhausted:
-                log.warning("link %d: 2**32 frames sealed: the session ends", link.number)
-                self.end()
-                return b""
-
-        return seal
+        """:meth:`seal` with ``channel`` and ``link`` given."""
+        return partial(self.seal, channel, link)
 
 
 def _sent(reply: Callable[[bytes], None], sealed: bytes) -> None:
@@ -221,18 +224,22 @@ class Guard:
         except Replayed:
             self._count(link, "sealed frame with a spent counter dropped", "replayed")
             return
-        seal = session.sealer(channel, link)  # kept: removing this host's pairing ends it
         kind, seq, msg_id, _, _ = inner
-        if kind == _REQUEST and msg_id in (_SETUP, _VERIFY):
-            # Their own cryptography protects them: they travel in plain frames only.
-            _sent(reply, seal(firmware.codec.error(seq, msg_id, ErrorCode.NOT_ALLOWED)))
-            return
-        if kind == _REQUEST and msg_id in (_LIST, _REMOVE):
-            self._admin(firmware, inner, link, session, seal, reply)
+        if kind == _REQUEST and msg_id in _OWN_CRYPTO_OR_ADMIN:
+            # The channel is kept: removing this host's pairing ends the session.
+            seal = session.sealer(channel, link)
+            if msg_id in (_SETUP, _VERIFY):
+                # Their own cryptography protects them: they travel in plain frames only.
+                _sent(reply, seal(firmware.codec.error(seq, msg_id, ErrorCode.NOT_ALLOWED)))
+            else:
+                self._admin(firmware, inner, link, session, seal, reply)
             return
         out, events = firmware.answer(inner)
-        _sent(reply, seal(out))
-        firmware.send_events(events)
+        sealed = session.seal(channel, link, out)
+        if sealed:
+            reply(sealed)
+        if events:
+            firmware.send_events(events)
 
     # Pairing.
 
@@ -352,7 +359,7 @@ class Guard:
         for link in self._links():
             session = self._sessions.get(link)
             if session is not None and session.channel is not None:
-                sealed = session.sealer(session.channel, link)(data)
+                sealed = session.seal(session.channel, link, data)
                 if sealed:
                     link.send_to_host(sealed)
 

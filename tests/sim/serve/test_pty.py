@@ -167,13 +167,22 @@ def test_a_host_that_does_not_read_loses_what_overruns_then_gets_the_rest(
         expected = sent - server.bytes_overrun
         data = port.read(expected)
     assert len(data) == expected
+    stats = host.codec.decoder.stats
+    dropped_before = stats.dropped
     incoming = host.codec.feed(data)  # the frame the overrun cut short never ends
-    assert len(incoming) == data.count(0)
+    # As a UART's overrun: the bytes that did not fit are lost. The server writes on as
+    # the pty takes bytes, so a later frame can land after a cut one's head: that packet
+    # is dropped by its CRC, as a host would. Every other delimited frame is intact.
+    dropped = stats.dropped - dropped_before
+    assert len(incoming) + dropped == data.count(0)
+    assert dropped <= server.bytes_overrun // 50 + 1  # a frame at most for each gap
     events = [item for item in incoming if isinstance(item, EventReceived)]
     assert len(events) == len(incoming)
     assert all(isinstance(event.message, StatusEvent) for event in events)
     counters = [event.counter for event in events]
-    assert counters == list(range(counters[0], counters[0] + len(counters)))  # none lost
+    assert counters == sorted(set(counters))  # in order, none twice
+    gaps = sum(1 for a, b in zip(counters, counters[1:], strict=False) if b != a + 1)
+    assert gaps <= dropped  # a frame is missing only where a cut one's head was
 
 
 def test_a_request_the_device_fails_on_leaves_the_server_serving(
