@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import struct
 from binascii import crc_hqx
+from collections.abc import Callable
 from typing import NamedTuple
 
 from cobs import cobs
@@ -48,8 +49,8 @@ _TAG = 16
 _SEALED = int(FrameKind.SEALED)
 _MAX_COUNTER = 0xFFFF_FFFF
 _CRC = struct.Struct("<H")
-_cobs_encode = cobs.encode
-_cobs_decode = cobs.decode
+_cobs_encode: Callable[[bytes], bytes] = cobs.encode
+_cobs_decode: Callable[[bytes], bytes] = cobs.decode
 _new_tuple = tuple.__new__
 
 OVERHEAD = _OUTER.size + _INNER.size + _TAG - HEADER.size
