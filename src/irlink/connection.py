@@ -320,7 +320,7 @@ class Connection:
                 gate = self._linked if resync else self._ready
                 transport = self._transport
                 if not gate.is_set() or transport is None:  # only then: awaiting costs
-                    transport = await self._link_for(request, resync, tries)
+                    transport = await self._link_for(request, resync, tries, most)
                 if generation and generation != self._generation and request.NAME in _ONE_LINK:
                     raise LinkLost(
                         f"the link to {self.address} dropped during {request.NAME}; the device "
@@ -452,12 +452,22 @@ class Connection:
         if later is not None:  # an attempt sent since: the next is due then
             self._watch_until(later)
 
-    async def _link_for(self, request: Request, resync: bool, tries: int) -> Transport:
-        """The open link, once it may carry ``request``; waits while reconnecting."""
+    async def _link_for(self, request: Request, resync: bool, tries: int, most: int) -> Transport:
+        """The open link, once it may carry ``request``; waits while reconnecting.
+
+        It waits as long as ``tries`` tries of the request would, and on, up to ``most``
+        tries' worth, while the reconnection is heard making progress (frames come in
+        on the new link: a noisy link's reconnection, whose pair verify takes its tries),
+        as a request is tried on while the device is heard (:mod:`irlink.liveness`).
+        """
         gate = self._linked if resync else self._ready
-        if not gate.is_set():
+        waited = 0
+        while not gate.is_set():
             if self._gave_up is not None:
                 raise self._gave_up
+            decoder = self._codec.decoder
+            heard = frames_in(decoder)
+            step = tries if not waited else 1
             opened, closed = (
                 asyncio.ensure_future(gate.wait()),
                 asyncio.ensure_future(self._closed.wait()),
@@ -465,15 +475,19 @@ class Connection:
             try:
                 await asyncio.wait(
                     {opened, closed},
-                    timeout=self.timeout * tries,
+                    timeout=self.timeout * step,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
             finally:
                 opened.cancel()
                 closed.cancel()
+            waited += step
             if self._gave_up is not None:
                 raise self._gave_up
-            if not gate.is_set():
+            if gate.is_set():
+                break
+            progressing = decoder is not self._codec.decoder or frames_in(decoder) != heard
+            if self._closed.is_set() or not progressing or waited >= most:
                 raise LinkLost(
                     f"the link to {self.address} is down; irlink keeps reconnecting "
                     f"({request.NAME} not sent); try again once events() reports LinkRestored"
