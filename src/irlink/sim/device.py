@@ -245,11 +245,15 @@ class SimulatedDevice:
             return link
 
     def forget(self, link: Link) -> None:
-        """Called by a closing link: its verified session, if any, ends."""
+        """Called by a closing link: its verified session, if any, ends, and its receiver's
+        unfinished frame is dropped."""
         with self.lock:
             if link in self.links:
                 self.links.remove(link)
                 self._sinks = tuple(self.links)
+            firmware = self.firmware
+            if firmware is not None:
+                firmware.forget(link)
             guard = self.guard
             if guard is not None:
                 guard.forget(link)
