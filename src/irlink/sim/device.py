@@ -191,6 +191,9 @@ class SimulatedDevice:
                     # skipped: the device, and its clock, carry on.
                     log.warning("skipped a scheduled step: %s", exc)
             self._run_to(t)
+            guard = self.guard
+            if guard is not None and self.now >= guard.summary_due:
+                guard.tick(self.now)  # the audit trail's summaries due by now
 
     def _run_to(self, t: float) -> None:
         if self.firmware is not None:
@@ -403,6 +406,9 @@ class SimulatedDevice:
     def power_off(self) -> None:
         """Power fails: output stops at once, RAM is lost, flash keeps the session checkpoints."""
         with self.lock:
+            guard = self.guard
+            if guard is not None:
+                guard.flush()  # the refusals counted and not yet logged: logged now
             self.hardware.powered = False
             for port in self.hardware.ports:
                 port.drive = OFF
