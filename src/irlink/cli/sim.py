@@ -85,7 +85,7 @@ def serve(
             envvar="IRLINK_SIM_DERIVED_CODE",
             help="Derive each device's setup code from its serial, as in-process simulators "
             "do: the same at every start, for scripts, and known to anyone who knows the "
-            "serial.",
+            "serial. --code wins over it.",
         ),
     ] = False,
     protocol: Annotated[
@@ -132,8 +132,6 @@ def serve(
                 "give one like 0001"
             )
     minor = _protocol(protocol)
-    if code is not None and derived_code:
-        _fail("--code gives every device one code, --derived-code each its own: give one")
     if code is not None:
         from irlink.security.codes import parse_setup_code  # noqa: PLC0415
         from irlink.security.errors import InvalidSetupCode  # noqa: PLC0415

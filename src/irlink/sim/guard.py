@@ -240,7 +240,7 @@ class Guard:
         if kind == _SEALED:
             self._sealed(firmware, frame, link, session, reply)
             return
-        if kind != _REQUEST:  # the codec's refusal below: bad_frame or unexpected_kind
+        if kind != _REQUEST:  # answered below with the codec's plain refusal (bad_frame)
             self._count(link, f"a frame of kind {kind}, which no host sends, refused", "malformed")
         if kind == _REQUEST and msg_id in self._known:
             allowed = _PLAIN if session is not None and session.channel else self._unverified
