@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -138,16 +139,26 @@ def test_a_1_1_device_works_and_the_cli_says_once_that_anyone_can_control_it() -
     assert "without security" in no_pairing.stderr
 
 
-def test_sim_serve_prints_each_device_s_setup_code() -> None:
-    with serving(2, "waistband", "firmat", "--pty", "--serial", "0042") as (proc, lines):
+def _codes(*args: str) -> list[str]:
+    """The setup codes `irlink sim serve` printed for a waistband 0042 and a firmat 0043."""
+    with serving(2, "waistband", "firmat", "--pty", "--serial", "0042", *args) as (proc, lines):
         assert [line[:2] for line in lines] == [["waistband", "0042"], ["firmat", "0043"]]
         proc.terminate()
         _, err = proc.communicate(timeout=30)
+    return re.findall(r"setup code (\d{3}-\d{2}-\d{3})", err.decode())
+
+
+def test_sim_serve_prints_each_device_s_random_setup_code() -> None:
+    """Not derived from the serial (anyone who knows the serial would know the code): a new
+    random code for each device at each start, unless --derived-code asks for that."""
     from irlink.security import derive_setup_code
 
-    said = err.decode()
-    for serial in ("0042", "0043"):
-        assert f"setup code {derive_setup_code(serial)}" in said
+    derived = [str(derive_setup_code(serial)) for serial in ("0042", "0043")]
+    first, second = _codes(), _codes()
+    assert len(first) == len(second) == 2
+    assert len(set(first + second)) == 4  # two devices, two starts: four codes
+    assert not set(first + second) & set(derived)
+    assert _codes("--derived-code") == derived
 
 
 def test_the_demo_pairs_its_simulator_in_process_with_no_setup(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from irlink.durations import parse_duration
+from irlink.protocol import encode_message
+from irlink.protocol.framing import FrameDecoder
 from irlink.protocol.messages import (
     ClearFaultRequest,
     EndReason,
@@ -14,11 +16,14 @@ from irlink.protocol.messages import (
     FaultClearedEvent,
     FaultFlags,
     FaultRaisedEvent,
+    FrameKind,
+    GetInfoRequest,
     SessionEndedEvent,
     StartRequest,
 )
 from irlink.sim import ManualClock, SimulatedDevice
 from irlink.sim.faults import ScenarioError, load_scenario
+from irlink.sim.serve import Pipe
 from tests.sim.host import TestHost
 from tests.sim.rig import configure
 
@@ -128,3 +133,29 @@ def test_a_huge_scenario_duration_is_a_scenario_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="too long"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize("minor", [1, 2])  # without security, and with (get_info is plain)
+def test_two_links_interleaving_half_frames_are_each_answered(minor: int) -> None:
+    """Each link has a receiver of its own: two BLE centrals, or TCP and a pty, each sending
+    half a frame in turn must not meet in one COBS buffer."""
+    device = SimulatedDevice("waistband", clock=ManualClock(), protocol_minor=minor)
+    first, second = Pipe(device), Pipe(device)
+    a = encode_message(GetInfoRequest(), 11)
+    b = encode_message(GetInfoRequest(), 22)
+    first.write(a[:5])
+    second.write(b[:7])
+    first.write(a[5:])
+    second.write(b[7:])
+    for pipe, seq in ((first, 11), (second, 22)):
+        answers = FrameDecoder().feed(pipe.read_now())
+        assert [(f.kind, f.seq) for f in answers if f.kind != FrameKind.EVENT] == [
+            (FrameKind.RESPONSE, seq)
+        ]
+    assert device.firmware is not None
+    stats = device.firmware.codec.decoder.stats  # the device's, summed over its links
+    assert (stats.frames, stats.dropped) == (2, 0)
+    first.write(a[:5])  # half a frame, then the link closes: it goes with the link
+    first.link.close()
+    second.write(b)
+    assert [f.seq for f in FrameDecoder().feed(second.read_now())] == [22]

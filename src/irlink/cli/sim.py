@@ -73,11 +73,21 @@ def serve(
         typer.Option(
             "--code",
             metavar="XXX-XX-XXX",
-            help="The setup code of every device (default: each one's own, derived from its "
-            "serial); `irlink pair -d ADDRESS --code ...` pairs with it.",
+            help="The setup code of every device (default: each one's own, random, printed "
+            "on stderr); `irlink pair -d ADDRESS --code ...` pairs with it.",
             show_default=False,
         ),
     ] = None,
+    derived_code: Annotated[
+        bool,
+        typer.Option(
+            "--derived-code",
+            envvar="IRLINK_SIM_DERIVED_CODE",
+            help="Derive each device's setup code from its serial, as in-process simulators "
+            "do: the same at every start, for scripts, and known to anyone who knows the "
+            "serial. --code wins over it.",
+        ),
+    ] = False,
     protocol: Annotated[
         str,
         typer.Option(
@@ -99,7 +109,8 @@ def serve(
     """Serve devices until Ctrl-C or SIGTERM; print one line per device: family, serial, address.
 
     The address is a pty path (/dev/pts/5) or a pyserial URL (socket://127.0.0.1:7000).
-    Each device's setup code, which `irlink pair` asks for, is printed on stderr;
+    Each device's setup code, which `irlink pair` asks for, is printed on stderr: random
+    at each start, unless --code or --derived-code;
     `kill -USR1 PID` holds every device's pairing button (to pair a second host).
     """
     from irlink.spec.devices import FAMILIES  # noqa: PLC0415  (keeps --help quick)
@@ -141,6 +152,7 @@ def serve(
             serial=serial,
             code=code,
             minor=minor,
+            derived_code=derived_code,
         )
     finally:
         trusting(previous)
@@ -193,6 +205,7 @@ def _run(
     serial: str,
     code: str | None = None,
     minor: int = 2,
+    derived_code: bool = False,
 ) -> None:
     import asyncio  # noqa: PLC0415
     import logging  # noqa: PLC0415  (not needed by `irlink --help`)
@@ -218,7 +231,12 @@ def _run(
     guard.setLevel(logging.NOTSET)
     try:
         devices = build_devices(
-            families, speed=speed, first_serial=serial, setup_code=code, protocol_minor=minor
+            families,
+            speed=speed,
+            first_serial=serial,
+            setup_code=code,
+            protocol_minor=minor,
+            derived_codes=derived_code,
         )
     except IRLinkError as exc:  # a key store that keeps another device under a serial
         _fail(str(exc))
@@ -248,6 +266,8 @@ def _run(
 
 
 def _announce(fleet: Fleet) -> None:
+    from irlink.security.codes import derive_setup_code  # noqa: PLC0415
+
     for line in fleet.describe():
         typer.echo(line)
     sys.stdout.flush()
@@ -255,10 +275,15 @@ def _announce(fleet: Fleet) -> None:
         device = server.device
         if device.secure:
             paired = "; paired with this host already" if device.pairings else ""
+            derived = (
+                "; derived from the serial (--derived-code): anyone who knows the serial knows it"
+                if device.setup_code == derive_setup_code(device.serial)
+                else ""
+            )
             typer.echo(
                 f"irlink sim: {device.family} {device.serial} at {server.address}: setup code "
                 f"{device.setup_code} (irlink pair -d {server.address} --code "
-                f"{device.setup_code}){paired}",
+                f"{device.setup_code}){derived}{paired}",
                 err=True,
             )
         else:

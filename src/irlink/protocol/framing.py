@@ -142,12 +142,15 @@ class FrameDecoder:
 
     It holds at most one maximum-size frame of unfinished bytes: a longer run without a
     delimiter is dropped (counted as ``too_long``) up to the next delimiter.
+
+    ``stats`` may be shared: a device with a decoder per link counts into one
+    :class:`DecoderStats` for all of them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stats: DecoderStats | None = None) -> None:
         self._pending = b""
         self._skipping = False
-        self.stats = DecoderStats()
+        self.stats = DecoderStats() if stats is None else stats
 
     def feed(self, data: bytes) -> list[Frame]:
         """Every frame that ``data`` completes, in order."""

@@ -20,7 +20,12 @@ Randomness is a parameter everywhere, so transcripts are reproducible.
 
 from __future__ import annotations
 
-from irlink.security.codes import SetupCode, derive_setup_code, parse_setup_code
+from irlink.security.codes import (
+    SetupCode,
+    derive_setup_code,
+    parse_setup_code,
+    random_setup_code,
+)
 from irlink.security.errors import (
     AlreadyPaired,
     AuthenticationFailed,
@@ -50,6 +55,7 @@ __all__ = [  # noqa: RUF022  (grouped by module, not sorted)
     "SetupCode",
     "parse_setup_code",
     "derive_setup_code",
+    "random_setup_code",
     "Identity",
     "verify_signature",
     "MAX_PAIRINGS",

@@ -12,6 +12,7 @@ irlink.security.errors.InvalidSetupCode: setup code 111-11-111 is too easy to gu
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.hashes import SHA512
@@ -19,7 +20,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from irlink.security.errors import InvalidSetupCode
 
-__all__ = ["TRIVIAL_CODES", "SetupCode", "derive_setup_code", "parse_setup_code"]
+__all__ = [
+    "TRIVIAL_CODES",
+    "SetupCode",
+    "derive_setup_code",
+    "parse_setup_code",
+    "random_setup_code",
+]
 
 TRIVIAL_CODES = frozenset(
     {*(str(d) * 8 for d in range(10)), "12345678", "87654321"},
@@ -71,12 +78,24 @@ def parse_setup_code(text: str) -> SetupCode:
     return SetupCode("".join(written.groups()))
 
 
+def random_setup_code() -> SetupCode:
+    """A new setup code, drawn at random (:mod:`secrets`), never a trivial one: as a real
+    device's is made at manufacture, and as ``irlink sim serve`` gives each device."""
+    while True:
+        digits = f"{secrets.randbelow(10**8):08d}"
+        if digits not in TRIVIAL_CODES:
+            return SetupCode(digits)
+
+
 def derive_setup_code(serial: str) -> SetupCode:
     """A simulated device's setup code, derived from its serial: the same at every start.
 
     HKDF-SHA512 of the serial, read 8 bytes at a time as a big-endian number modulo
-    10**8, the first that is not trivial. Only for simulators: a real device's code is
-    random, made at manufacture, and never follows from anything printed beside it.
+    10**8, the first that is not trivial. Only for simulators in a test's own process
+    (anyone who knows the serial knows the code): a real device's code is random, made
+    at manufacture, and never follows from anything printed beside it, and ``irlink sim
+    serve``, whose devices other processes reach, gives each a random one
+    (:func:`random_setup_code`) unless told otherwise.
     """
     stream = HKDF(algorithm=SHA512(), length=64, salt=_SIM_SALT, info=_SIM_INFO).derive(
         serial.encode("utf-8")

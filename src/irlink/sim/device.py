@@ -191,6 +191,9 @@ class SimulatedDevice:
                     # skipped: the device, and its clock, carry on.
                     log.warning("skipped a scheduled step: %s", exc)
             self._run_to(t)
+            guard = self.guard
+            if guard is not None and self.now >= guard.summary_due:
+                guard.tick(self.now)  # the audit trail's summaries due by now
 
     def _run_to(self, t: float) -> None:
         if self.firmware is not None:
@@ -245,11 +248,15 @@ class SimulatedDevice:
             return link
 
     def forget(self, link: Link) -> None:
-        """Called by a closing link: its verified session, if any, ends."""
+        """Called by a closing link: its verified session, if any, ends, and its receiver's
+        unfinished frame is dropped."""
         with self.lock:
             if link in self.links:
                 self.links.remove(link)
                 self._sinks = tuple(self.links)
+            firmware = self.firmware
+            if firmware is not None:
+                firmware.forget(link)
             guard = self.guard
             if guard is not None:
                 guard.forget(link)
@@ -399,6 +406,9 @@ class SimulatedDevice:
     def power_off(self) -> None:
         """Power fails: output stops at once, RAM is lost, flash keeps the session checkpoints."""
         with self.lock:
+            guard = self.guard
+            if guard is not None:
+                guard.flush()  # the refusals counted and not yet logged: logged now
             self.hardware.powered = False
             for port in self.hardware.ports:
                 port.drive = OFF

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from irlink.protocol.body import writer
 from irlink.protocol.codec import DeviceCodec
 from irlink.protocol.errors import MessageError
-from irlink.protocol.framing import Frame
+from irlink.protocol.framing import Frame, FrameDecoder
 from irlink.protocol.messages import (
     ERROR_CODE_SINCE,
     REQUESTS,
@@ -118,6 +118,10 @@ class Firmware(Safety):
         self.broadcast = broadcast
         self.minor = minor  # the protocol revision this firmware speaks: 1.minor
         self.codec = DeviceCodec(minor=minor)
+        # Each link has its own receiver (a UART, a BLE connection, a TCP socket): bytes of
+        # two links never meet in one buffer, so a partial frame on one cannot spoil a frame
+        # on another. Every link's decoder counts into codec.decoder.stats (the device's).
+        self._decoders: dict[Link, FrameDecoder] = {}
         self._write_status = writer(Status, minor)
         self.now = now
         self.boot_time = now
@@ -228,20 +232,32 @@ class Firmware(Safety):
     ) -> None:
         """Serve every request in ``data``: ``reply`` gets each answer, then its events go out.
 
-        On a device with the ``secure`` capability each frame passes the :attr:`guard`
-        first, with the ``link`` it came on (its verified session, or none).
+        The bytes of each ``link`` are read by a decoder of its own (without a link, by
+        :attr:`codec`'s). On a device with the ``secure`` capability each frame passes the
+        :attr:`guard` first, with the ``link`` it came on (its verified session, or none).
         """
+        if link is None:
+            decoder = self.codec.decoder
+        else:
+            found = self._decoders.get(link)
+            if found is None:
+                found = self._decoders[link] = FrameDecoder(self.codec.decoder.stats)
+            decoder = found
         guard = self.guard
         if guard is not None:
             assert link is not None, "a secure device serves frames of a link"
-            for frame in self.codec.decoder.feed(data):
+            for frame in decoder.feed(data):
                 guard.frame(self, frame, link, reply)
             return
-        for frame in self.codec.decoder.feed(data):
+        for frame in decoder.feed(data):
             out, events = self.answer(frame)
             reply(out)  # answers go back on the link they came on
             for event in events:
                 self._send_event(event)
+
+    def forget(self, link: Link) -> None:
+        """The link closed: the bytes of a frame it left unfinished go with it."""
+        self._decoders.pop(link, None)
 
     def answer(self, frame: Frame) -> tuple[bytes, list[Event | bytes]]:
         """The answer to one intact frame, and the events it caused, to send after it."""

@@ -8,16 +8,21 @@ state machine and, once verified, a sealer and an opener for each link; deny by 
 (before verify only ``get_info``, ``pair_setup`` and ``pair_verify`` are answered, and
 ``get_status`` if the profile says so); no event on a link without a verified session.
 
-Every refusal for authentication is counted in :class:`AuthStats` (a test reads them on
-:attr:`irlink.sim.SimulatedDevice.auth`) and logged on ``irlink.sim.guard``, one line
-each: the link, what was refused, and the counts so far.
+Every refusal for authentication, and every probe (a frame of another version or of a
+kind no host sends, a replayed handshake), is counted in :class:`AuthStats` (a test reads
+them on :attr:`irlink.sim.SimulatedDevice.auth`) and logged on ``irlink.sim.guard``, at a
+rate an attacker cannot raise: the first refusal of each kind on a link is logged whole
+(the link, what was refused, the counts so far), and the rest of that kind on that link
+are summed into at most one line per :data:`SUMMARY_INTERVAL_S` of the device's clock (a
+flood of forged frames is a few lines, its count exact).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -59,7 +64,7 @@ if TYPE_CHECKING:
     from irlink.sim.link import Link
     from irlink.sim.memory import NonVolatile
 
-__all__ = ["AuthStats", "Guard"]
+__all__ = ["SUMMARY_INTERVAL_S", "AuthStats", "Guard"]
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +79,26 @@ _OWN_CRYPTO_OR_ADMIN = frozenset({_SETUP, _VERIFY, _LIST, _REMOVE})
 _PLAIN = frozenset({GetInfoRequest.MSG_ID, _SETUP, _VERIFY})
 _PLAIN_WITH_STATUS = _PLAIN | {GetStatusRequest.MSG_ID}
 
+SUMMARY_INTERVAL_S = 60.0
+"""Device seconds between two audit lines of one kind of refusal on one link: the
+refusals between are counted, and summed into the next line."""
+_KEYS_KEPT = 1024
+"""Hosts' pair verify step 1 keys remembered per boot, to tell a replayed handshake (a
+genuine host makes a new key for every verify): the oldest are forgotten first."""
+
 
 @dataclass
 class AuthStats:
-    """Every refusal for authentication a simulated device made: its audit trail, as counts."""
+    """Every refusal for authentication, and every probe, a simulated device saw: its audit
+    trail, as counts."""
 
     forged: int = 0
     """Sealed frames dropped: the tag did not match, or the link had no verified session."""
     replayed: int = 0
-    """Sealed frames dropped: authentic, but a counter not above the last one accepted."""
+    """Frames that repeat what the device has seen: sealed frames dropped as authentic but
+    with a counter not above the last one accepted; a pair verify step 1 with a host key
+    used before since the device booted, and a step 3 repeated in a session that has
+    opened sealed frames (both answered as ever: section 13.4 does not change)."""
     unauthorized: int = 0
     """Requests answered ``unauthorized``: plain where a verified session is needed, pair
     setup with the window closed, ``list_pairings``/``remove_pairing`` from a non-admin."""
@@ -90,6 +106,14 @@ class AuthStats:
     """Pair setups refused for a wrong setup code, or while the device makes guessers wait."""
     failed_verifies: int = 0
     """Pair verifies refused: a host the device is not paired with, or a proof that fails."""
+    malformed: int = 0
+    """Frames of another protocol version, or of a kind no host sends: answered with the
+    plain error of section 3.2, as ever (a host of another revision, or someone probing)."""
+
+    def __str__(self) -> str:
+        return ", ".join(
+            f"{f.name.replace('_', ' ')} {getattr(self, f.name)}" for f in fields(self)
+        )
 
 
 class _Session:
@@ -99,18 +123,25 @@ class _Session:
         self.verify = verify
         self.keys: SessionKeys | None = None
         self.channel: Channel | None = None
+        self.last: PairVerifyRequest | None = None  # the link's last pair verify request
 
-    def settle(self) -> None:
-        """Follow the verify state machine: a new session's channel, or none."""
+    def settle(self) -> bool:
+        """Follow the verify state machine: a new session's channel, or none.
+
+        Returns whether a new session was made.
+        """
         keys = self.verify.keys
         if keys is None:
             self.keys = self.channel = None
         elif keys is not self.keys:  # a repeat of step 3 keeps the session it made
             self.keys, self.channel = keys, keys.device()
+            return True
+        return False
 
     def end(self) -> None:
         self.verify.end()
         self.keys = self.channel = None
+        self.last = None
 
     def seal(self, channel: Channel, link: Link, data: bytes) -> bytes:
         """``data`` sealed with ``channel``; a counter used up ends the session, never the
@@ -126,6 +157,17 @@ class _Session:
     def sealer(self, channel: Channel, link: Link) -> Callable[[bytes], bytes]:
         """:meth:`seal` with ``channel`` and ``link`` given."""
         return partial(self.seal, channel, link)
+
+
+class _Audit:
+    """One kind of refusal on one link: when it was last logged, and how many since."""
+
+    __slots__ = ("latest", "logged_at", "since")
+
+    def __init__(self, now: float) -> None:
+        self.logged_at = now
+        self.since = 0  # refusals counted, not logged, since logged_at
+        self.latest = ""
 
 
 def _sent(reply: Callable[[bytes], None], sealed: bytes) -> None:
@@ -151,6 +193,7 @@ class Guard:
         self.identity = identity
         self.memory = memory
         self.stats = stats
+        self.clock = clock
         self._links = links
         self.pairing = DevicePairing(
             identity, code, clock, pairings=memory.pairings, failures=memory.pair_failures
@@ -158,6 +201,10 @@ class Guard:
         self._sessions: dict[Link, _Session] = {}
         self._unverified = _PLAIN_WITH_STATUS if status_before_verify else _PLAIN
         self._known = frozenset(REQUESTS)
+        self._keys_seen: dict[bytes, None] = {}  # step 1 keys, oldest first
+        self._audit: dict[tuple[Link, str], _Audit] = {}
+        self.summary_due = math.inf
+        """The device time of the next audit summary due (:meth:`tick`)."""
 
     @property
     def pairings(self) -> Pairings:
@@ -170,8 +217,12 @@ class Guard:
         return None if session is None or session.channel is None else session.verify.host_id
 
     def forget(self, link: Link) -> None:
-        """The link closed: its session ends."""
+        """The link closed: its session ends, and its refusals not yet logged are summed."""
         self._sessions.pop(link, None)
+        for key in [key for key in self._audit if key[0] is link]:
+            audit = self._audit.pop(key)
+            if audit.since:
+                self._summary(link, key[1], audit, self.clock())
 
     # Frames in.
 
@@ -182,12 +233,15 @@ class Guard:
         kind, seq, msg_id, _, version = frame
         codec = firmware.codec
         if version != PROTOCOL_VERSION:
+            self._count(link, f"a frame of version {version} answered unsupported", "malformed")
             reply(firmware.answer(frame)[0])  # unsupported_version, whatever it holds
             return
         session = self._sessions.get(link)
         if kind == _SEALED:
             self._sealed(firmware, frame, link, session, reply)
             return
+        if kind != _REQUEST:  # answered below with the codec's plain refusal (bad_frame)
+            self._count(link, f"a frame of kind {kind}, which no host sends, refused", "malformed")
         if kind == _REQUEST and msg_id in self._known:
             allowed = _PLAIN if session is not None and session.channel else self._unverified
             if msg_id not in allowed:
@@ -297,6 +351,13 @@ class Guard:
         session = self._sessions.get(link)
         if session is None:
             session = self._sessions[link] = _Session(VerifyDevice(self.identity, self.pairings))
+        # The same request again (a host that lost the answer) gets the same answer again.
+        repeat, session.last = request == session.last, request
+        key = bytes(request.data) if request.step == 1 and request.parts == 1 else b""
+        if key and not repeat and key in self._keys_seen:
+            # A genuine host makes a new key for every verify: this is a captured step 1.
+            # It is answered all the same (it ends the link's session, section 13.4).
+            self._count(link, "pair verify step 1 with a host key used before", "replayed")
         failures = session.verify.failures
         try:
             answer = session.verify.receive(request)
@@ -309,11 +370,22 @@ class Guard:
                     "failed_verifies",
                 )
             raise
-        session.settle()
-        if session.channel is not None and request.step == 3:
+        if key:
+            self._remember(key)
+        if session.settle():
             host = session.verify.host_id
             log.info("link %d: host %s verified", link.number, host.hex() if host else "?")
+        elif request.step == 3 and session.channel is not None and session.channel.opener.opened:
+            # Step 4 again, the session unchanged; after the host's sealed frames no genuine
+            # host asks for it: a captured step 3.
+            self._count(link, "pair verify step 3 repeated in a session under way", "replayed")
         return answer
+
+    def _remember(self, key: bytes) -> None:
+        seen = self._keys_seen
+        seen[key] = None
+        if len(seen) > _KEYS_KEPT:
+            del seen[next(iter(seen))]
 
     def _admin(
         self,
@@ -366,16 +438,53 @@ class Guard:
     # The audit trail.
 
     def _count(self, link: Link, what: str, counter: str) -> None:
+        """Count a refusal; log it if it is the first of its kind on the link, else sum it
+        into at most one line per :data:`SUMMARY_INTERVAL_S` (a flood stays a few lines)."""
         stats = self.stats
         setattr(stats, counter, getattr(stats, counter) + 1)
+        now = self.clock()
+        key = (link, counter)
+        audit = self._audit.get(key)
+        if audit is None:
+            self._audit[key] = _Audit(now)
+            log.warning("link %d: %s (%s)", link.number, what, stats)
+            return
+        audit.since += 1
+        audit.latest = what
+        if now - audit.logged_at >= SUMMARY_INTERVAL_S:
+            self._summary(link, counter, audit, now)
+        elif audit.since == 1:
+            self.summary_due = min(self.summary_due, audit.logged_at + SUMMARY_INTERVAL_S)
+
+    def _summary(self, link: Link, counter: str, audit: _Audit, now: float) -> None:
         log.warning(
-            "link %d: %s (forged %d, replayed %d, unauthorized %d, wrong codes %d, "
-            "failed verifies %d)",
+            "link %d: %d more %s in %.0f s, the latest: %s (%s)",
             link.number,
-            what,
-            stats.forged,
-            stats.replayed,
-            stats.unauthorized,
-            stats.wrong_codes,
-            stats.failed_verifies,
+            audit.since,
+            counter.replace("_", " "),
+            now - audit.logged_at,
+            audit.latest,
+            self.stats,
         )
+        audit.logged_at, audit.since = now, 0
+
+    def tick(self, now: float) -> None:
+        """The device's time moved on to ``now``: log the summaries due."""
+        if now < self.summary_due:
+            return
+        due = math.inf
+        for (link, counter), audit in self._audit.items():
+            if audit.since:
+                if now - audit.logged_at >= SUMMARY_INTERVAL_S:
+                    self._summary(link, counter, audit, now)
+                else:
+                    due = min(due, audit.logged_at + SUMMARY_INTERVAL_S)
+        self.summary_due = due
+
+    def flush(self) -> None:
+        """Log every refusal counted and not yet logged (the device powers off)."""
+        now = self.clock()
+        for (link, counter), audit in self._audit.items():
+            if audit.since:
+                self._summary(link, counter, audit, now)
+        self.summary_due = math.inf

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from irlink.errors import IRLinkError
+from irlink.security.codes import random_setup_code
 from irlink.sim.clock import Clock, RealClock
 from irlink.sim.device import SimulatedDevice
 from irlink.sim.serve.pty import PtyServer
@@ -85,10 +86,14 @@ def build_devices(
     clock: Clock | None = None,
     setup_code: str | None = None,
     protocol_minor: int = SIM_MINOR,
+    derived_codes: bool = False,
 ) -> list[SimulatedDevice]:
     """One device per family, all on one clock (real time at ``speed`` unless one is given).
 
-    Each has its own setup code, derived from its serial, unless ``setup_code`` is given.
+    Each has a setup code of its own, drawn at random as a real device's is (its
+    :attr:`~irlink.sim.SimulatedDevice.setup_code` says it), unless ``setup_code`` gives
+    one for all, or ``derived_codes`` derives each from its serial as an in-process
+    simulator does (the same at every start, and known to anyone who knows the serial).
     """
     shared = clock if clock is not None else RealClock(speed)
     names = serials(first_serial, len(families))
@@ -97,7 +102,9 @@ def build_devices(
             family,
             clock=shared,
             serial=serial,
-            setup_code=setup_code,
+            setup_code=(
+                setup_code if setup_code is not None or derived_codes else random_setup_code()
+            ),
             protocol_minor=protocol_minor,
         )
         for family, serial in zip(families, names, strict=True)
