@@ -110,7 +110,7 @@ def test_2000_requests_over_a_noisy_link_in_a_verified_session_complete_rightly(
             f"{figures.links_restored}, verifies {device.stats.verifies}; device counted "
             f"{sim.auth}; host dropped forged {device.stats.forged}, replayed "
             f"{device.stats.replayed}, plain {device.stats.plain_dropped}; "
-            f"{figures.seconds:.1f} s"
+            f"{figures.seconds:.1f} s; failed: {figures.failures}"
         )
         if figures.completion < 0.999:  # the figure: see the module's docstring
             pytest.xfail(
