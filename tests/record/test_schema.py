@@ -52,7 +52,7 @@ def test_a_version_1_log_keeps_its_samples_and_sham_becomes_nullable(tmp_path: P
 
     with SessionLog.open(path) as log:
         db = log.db
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         after = db.execute("SELECT * FROM port_samples ORDER BY sample_id, port").fetchall()
         sham = {row[1]: row[3] for row in db.execute("PRAGMA table_info(port_samples)")}
         read = list(read_samples(db, [1]))
