@@ -400,12 +400,14 @@ class Verified(Connection):
 
     def _drops_due(self, data: dict[str, object], final: bool) -> None:
         counts = f"{data['forged']} forged, {data['replayed']} replayed, {data['plain']} plain"
+        total: Any = data["total"]
         if final:
-            total: Any = data["total"]
             said = (
                 f"the link ended: in all {total['forged']} forged, {total['replayed']} replayed, "
                 f"{total['plain']} plain frames dropped ({counts} since the last report)"
             )
+        elif total == {k: data[k] for k in total}:  # the link's first report
+            said = f"{counts} frames dropped, none acted on; more are counted once a minute"
         else:
             said = f"{counts} frames dropped since the last report, none acted on"
         self._security(SecurityKind.FRAMES_DROPPED, said, **data, final=final)
