@@ -204,6 +204,31 @@ def test_forged_replayed_and_plain_frames_are_counted_in_a_row_or_two_not_one_a_
     assert first["connection_id"] == last["connection_id"] == connection
 
 
+def test_a_session_the_device_ended_is_recorded_and_so_is_the_verify_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log.db"
+    sim = device()
+
+    async def body() -> None:
+        async with PtyServer(sim) as pty:
+            await irlink.pair(pty.path, CODE)
+        with SessionLog.open(path) as log:
+            async with connected(sim=sim, log=log) as host:
+                await host.device.status()
+                sim.reboot()  # the device forgets every session
+                await host.device.status()  # refused, verified again, then read
+                assert host.device.stats.verifies == 2
+
+    run(body())
+    assert [r["kind"] for r in rows(path)] == ["verified", "session_lost", "verified"]
+    first, lost, again = rows(path)
+    assert (first["data"]["again"], again["data"]["again"]) == (False, True)
+    assert lost["detail"] == "the device ended the verified session"
+    [connection] = connection_ids(path)
+    assert {r["connection_id"] for r in rows(path)} == {connection}
+
+
 def test_a_1_1_device_records_unsecured_once_per_connection(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     sim = SimulatedDevice("waistband", clock=ManualClock(), protocol_minor=1)
