@@ -74,7 +74,7 @@ from bench_host_proc import OtherLoad, cpu_s, machine
 from factory import trust_this_run
 from irlink.device import Device
 from irlink.events import DeviceEvent, StatusUpdate
-from irlink.journal import Command
+from irlink.journal import Command, SecurityEvent
 from irlink.model import Info, Status, UsageRecord
 from irlink.record import SessionLog
 from irlink.record import recorder as recorder_module
@@ -252,6 +252,9 @@ class Timed:
 
     def usage(self, records: Sequence[UsageRecord]) -> Future[Any]:
         return self._timed(lambda: self.inner.usage(records))[0]
+
+    def security(self, event: SecurityEvent) -> Future[Any]:
+        return self._timed(lambda: self.inner.security(event))[0]
 
     def closed(self, reason: str) -> Future[Any]:
         return self._timed(lambda: self.inner.closed(reason))[0]

@@ -22,6 +22,8 @@ plain frame that is not the answer to a plain request, and none of them ever act
 corrupted frame is just that: the CRC drops it first. When the device says the session
 is gone (a plain ``unauthorized`` with seq 0: it restarted, or another pair verify ended
 it), the link verifies again before any caller's request goes out, as after a reconnect.
+Each of these is also told to :class:`irlink.Device`'s journal (:meth:`Connection._security`,
+:meth:`Connection._dropped`), which counts dropped frames rather than list them.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from irlink.errors import (
     TransportError,
 )
 from irlink.events import DeviceEvent, LinkDown, from_wire_event
+from irlink.journal import SecurityKind
 from irlink.liveness import LIVELY_RETRIES, Liveness, frames_in
 from irlink.protocol import EventReceived, Garbled, HostCodec, MessageError, Refusal, Reply
 from irlink.protocol.framing import Frame, FrameDecoder, encode_frame, frame_bytes
@@ -231,6 +234,7 @@ class Connection:
             return
         self._transport = None
         self._channel = None
+        self._link_ended()
         self._linked.clear()
         self._ready.clear()
         for future, *_ in self._pending.values():
@@ -536,6 +540,7 @@ class Connection:
                     return None  # kept until the verify under way gives the keys
                 self.stats.forged += 1
                 log.debug("%s: a sealed frame with no verified session dropped", self.address)
+                self._dropped()
                 return None
             try:
                 inner = channel.opener.open(frame)
@@ -549,6 +554,7 @@ class Connection:
                 if self._tracer is not None:
                     self._tracer.inner("recv", encode_frame(inner), channel.opener.last)
                 return inner
+            self._dropped()
             return None
         assert channel is not None
         kind, seq, msg_id = frame.kind, frame.seq, frame.msg_id
@@ -569,6 +575,7 @@ class Connection:
             return frame  # the answer to our own plain request
         self.stats.plain_dropped += 1
         log.debug("%s: a plain frame in a verified session dropped: %s", self.address, frame)
+        self._dropped()
         return None
 
     def _unsealable(self, frame: Frame) -> bool:
@@ -576,12 +583,24 @@ class Connection:
         fills this in (a frame sent right after pair verify)."""
         return False
 
+    def _dropped(self) -> None:
+        """A frame was dropped for security (counted in :attr:`stats`); :class:`irlink.Device`
+        tells its journal, a few times at most however many come."""
+
+    def _link_ended(self) -> None:
+        """The link is gone (dropped or closed); :class:`irlink.Device` fills this in."""
+
+    def _security(self, kind: SecurityKind, detail: str = "", **data: object) -> Future[Any] | None:
+        """Tell the journal of a security event, not waiting; :class:`irlink.Device` fills it in."""
+        return None
+
     def _session_lost(self, reason: str) -> None:
         """The device no longer has this link's verified session: verify again, then go on."""
         transport = self._transport
         if self._channel is None or transport is None:
             return
         self._channel = None
+        self._security(SecurityKind.SESSION_LOST, reason)
         if not self._ready.is_set() or self._reverifying:
             # A resynchronisation is under way: its sealed requests fail, and so does it.
             return

@@ -167,13 +167,15 @@ async def pair(
     ble_backends: Any = None,
     scan_timeout: float = 5.0,
     sim_clock: Clock | None = None,
+    log: JournalFactory | None = None,
 ) -> Pairing:
     """Pair this host with the device at ``address``, with the setup code on its label.
 
     Runs pair setup (SRP-6a with ``code``, written ``123-45-678`` or as 8 digits), then
     pair verify with the keys exchanged, and keeps the pairing in ``store`` (default: the
     user's key store); :func:`connect` verifies the device with it from then on. Returns
-    the pairing kept. The other options are :func:`connect`'s.
+    the pairing kept. The other options are :func:`connect`'s; ``log`` records the pairing
+    made, or a wrong code, among the security events of the session log (never the code).
 
     Errors say what to do: :class:`~irlink.refusals.PairingFailed` for a wrong code (with
     ``attempts_left``, and ``limit`` the seconds to wait), :class:`~irlink.refusals.Unauthorized`
@@ -189,7 +191,13 @@ async def pair(
             parsed, stack, ble_backends, scan_timeout, sim_clock
         )
         device = Device(
-            connector, address=name, timeout=timeout, retries=retries, reconnect=None, keys=store
+            connector,
+            address=name,
+            timeout=timeout,
+            retries=retries,
+            reconnect=None,
+            keys=store,
+            journal=None if log is None else log.journal(address),
         )
         device.simulator = simulator
         device._pairing = setup

@@ -214,12 +214,14 @@ class Device(Verified):
 
     async def _resync(self) -> None:
         known = self._info
+        self._link_recorded = False  # security events until linked: filed under this link
         info = await self._read_info(resync=True)
         await self._secure(info)  # pair verify: everything after it is sealed
         if self._pairing is not None:
             return  # irlink.pair(): paired and verified; nothing else is read
         if self.journal is not None:
             await self._written(self.journal.linked(info))
+        self._link_recorded = True
         if known is None:
             # Arguments given to connect() are checked as soon as the limits are known.
             self._period_ms = period_ms(info, self._period)

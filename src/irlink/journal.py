@@ -2,13 +2,14 @@
 
 A :class:`Journal` is told of every link made, every status that reaches the host
 (read or pushed), every event, every command that changes the device with its outcome,
-and every usage-log record read. Each call returns at once with a future that is done
-when the record is written (:mod:`irlink.record` writes on a thread of its own, so a
-slow or locked file never holds up the link), and the device waits for it before it
-hands the same thing to its caller: what a caller has been handed is recorded. A
-journal never raises into the device, and its futures never fail: a recorder that
-cannot write says so its own way, and the device's work goes on. The device layer
-knows only this interface.
+every usage-log record read, and every security event of the link (:class:`SecurityEvent`:
+a verify, a refusal, frames dropped, a pairing made or removed). Each call returns at
+once with a future that is done when the record is written (:mod:`irlink.record` writes
+on a thread of its own, so a slow or locked file never holds up the link), and the
+device waits for it before it hands the same thing to its caller: what a caller has been
+handed is recorded. A journal never raises into the device, and its futures never fail:
+a recorder that cannot write says so its own way, and the device's work goes on. The
+device layer knows only this interface.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ if TYPE_CHECKING:
     from irlink.model import Info, Status, UsageRecord
     from irlink.protocol.messages import ErrorCode
 
-__all__ = ["Command", "Journal", "JournalFactory", "Outcome", "Written"]
+__all__ = [
+    "Command",
+    "Journal",
+    "JournalFactory",
+    "Outcome",
+    "SecurityEvent",
+    "SecurityKind",
+    "Written",
+]
 
 Written = Future[Any]  # done once the record is written (or given up): never fails
 
@@ -54,6 +63,40 @@ class Command:
     result: Mapping[str, object] = field(default_factory=dict)
 
 
+class SecurityKind(StrEnum):
+    """What happened to the link's security (IRLink 1.2), as the session log names it."""
+
+    VERIFIED = "verified"  # pair verify done on a link: the session is sealed from now on
+    VERIFY_FAILED = "verify_failed"  # pair verify did not finish (the detail says why)
+    NOT_PAIRED = "not_paired"  # a device with security this host keeps no pairing of: refused
+    KEY_CHANGED = "key_changed"  # the device's key is not the one kept: refused
+    PAIRING_REMOVED = "pairing_removed"  # the device no longer knows this host: refused
+    DOWNGRADE_REFUSED = "downgrade_refused"  # a paired device announcing no security: refused
+    UNSECURED = "unsecured"  # a device without security (1.0, 1.1): controlled unauthenticated
+    SESSION_LOST = "session_lost"  # the device ended the verified session: verifying again
+    FRAMES_DROPPED = "frames_dropped"  # forged, replayed or plain frames dropped (counted)
+    PAIRED = "paired"  # pair setup done and the pairing kept
+    WRONG_CODE = "wrong_code"  # pair setup failed for the setup code
+    PAIRING_REMOVED_BY_HOST = "pairing_removed_by_host"  # a pairing removed from here
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    """One security event of a device's link, for the session log.
+
+    Never a key, a setup code or a session key: pairing ids, device ids and counts only.
+    ``serial`` is the device's when known. ``before_link`` is true for an event of a
+    link being set up, before :meth:`Journal.linked` was told of it (a verify runs first):
+    the journal files it under the connection ``linked`` opens next, if one does.
+    """
+
+    kind: SecurityKind
+    detail: str = ""
+    data: Mapping[str, object] = field(default_factory=dict)  # JSON-friendly values
+    serial: str | None = None
+    before_link: bool = False
+
+
 class Journal(Protocol):
     """The recorder of one :class:`~irlink.Device`: every call returns at once, never raises."""
 
@@ -76,6 +119,9 @@ class Journal(Protocol):
 
     def usage(self, records: Sequence[UsageRecord]) -> Written:
         """Records of the device's own usage log were read."""
+
+    def security(self, event: SecurityEvent) -> Written:
+        """A security event of the link (never a key or a code: see :class:`SecurityEvent`)."""
 
     def closed(self, reason: str) -> Written:
         """The device was closed by the host (``reason``): nothing more comes."""

@@ -14,20 +14,28 @@ A device this host keeps no pairing of is refused with
 :class:`~irlink.security.errors.KeyChanged`. A device without security (IRLink 1.0,
 1.1) still works: irlink logs, once per connection, that anyone who can reach the link
 can control it.
+
+Every one of these is told to the device's journal as a :class:`~irlink.journal.SecurityEvent`
+(the session log keeps them in ``security_events``), refusals before they are raised; frames
+dropped in a verified session are counted there a few times, never one row a frame
+(:mod:`irlink.dropped`). Never a key or a setup code: pairing ids, device ids, counts.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from irlink.connection import Connection
+from irlink.dropped import DropTally
+from irlink.journal import Journal, SecurityEvent, SecurityKind
 from irlink.protocol import messages as wire
 from irlink.protocol.framing import Frame
 from irlink.protocol.messages import CapabilityFlags
-from irlink.refusals import Unauthorized
+from irlink.refusals import PairingFailed, Unauthorized
 from irlink.security import (
     AlreadyPaired,
     KeyChanged,
@@ -89,6 +97,9 @@ class Verified(Connection):
         self._warned = False
         self._early: list[Frame] = []
         self._verifying = False
+        self.journal: Journal | None = None
+        self._link_recorded = False  # the journal was told of this link (linked)
+        self._drops = DropTally(self.stats, self._drops_due)
 
     @property
     def keys(self) -> KeyStore:
@@ -123,7 +134,7 @@ class Verified(Connection):
             kept = self._kept(info)
             if kept is not None or self.stats.verifies:
                 # get_info is not authenticated: a forged one must not turn off security.
-                raise SecurityDowngrade(
+                downgrade = SecurityDowngrade(
                     f"{self._named(info)} announces no security (IRLink "
                     f"1.{info.protocol_minor}), but this host "
                     + ("is paired with it" if kept is not None else "verified it before")
@@ -131,6 +142,13 @@ class Verified(Connection):
                     f"replaced by one without security, `irlink pairings remove {info.serial}` "
                     "first; otherwise something on the link is pretending to be it"
                 )
+                await self._told(
+                    SecurityKind.DOWNGRADE_REFUSED,
+                    str(downgrade),
+                    protocol=f"1.{info.protocol_minor}",
+                    paired=kept is not None,
+                )
+                raise downgrade
             if not self._warned:
                 self._warned = True
                 log.warning(
@@ -139,6 +157,12 @@ class Verified(Connection):
                     self._named(info),
                     info.protocol_minor,
                 )
+            await self._told(
+                SecurityKind.UNSECURED,
+                f"IRLink 1.{info.protocol_minor} without security: controlled unauthenticated; "
+                "anyone who can reach its link can control it",
+                protocol=f"1.{info.protocol_minor}",
+            )
             return
         if self._pairing is not None:
             await self._pair(info, self._pairing)
@@ -148,11 +172,13 @@ class Verified(Connection):
             self._held = await self._pair_setup(info, code)
         kept = self._kept(info)
         if kept is None:
-            raise NotPaired(
+            refused = NotPaired(
                 f"{self._named(info)} has security and this host is not paired with it: "
                 f"run `irlink pair -d {self.address}` with the setup code on its label "
                 f"(or irlink.pair()); pairings are kept in {self.keys.path}"
             )
+            await self._told(SecurityKind.NOT_PAIRED, str(refused))
+            raise refused
         await self._verify(info, kept)
         if kept is not self._held and kept.address != self.address:
             self._note_address(kept)
@@ -185,19 +211,30 @@ class Verified(Connection):
                 answer = await self.request(request, wire.PairVerifyResponse, resync=True)
                 request = host.receive(answer)
         except KeyChanged:
-            raise KeyChanged(
+            changed = KeyChanged(
                 f"{self._named(info)} is not the device paired under serial {info.serial} "
                 f"(device id {kept.device_id.hex()[:8]}): its key changed. The device was "
                 f"reset, or it is another device: `irlink pairings remove {info.serial}`, "
                 f"then pair again (`irlink pair -d {self.address}`)"
-            ) from None
+            )
+            await self._told(SecurityKind.KEY_CHANGED, str(changed), device_id=kept.device_id.hex())
+            raise changed from None
         except Unauthorized:
-            raise PairingRemoved(
+            removed = PairingRemoved(
                 f"{self._named(info)} no longer knows this host: its pairing was removed "
                 f"on the device. `irlink pairings remove {info.serial}`, then pair again "
                 f"(`irlink pair -d {self.address}`; hold the device's pairing button if "
                 "it is paired with other hosts)"
-            ) from None
+            )
+            await self._told(
+                SecurityKind.PAIRING_REMOVED, str(removed), pairing_id=self.host.id.hex()
+            )
+            raise removed from None
+        except Exception as exc:  # the link, a timeout, a malformed answer
+            await self._told(
+                SecurityKind.VERIFY_FAILED, str(exc) or type(exc).__name__, error=type(exc).__name__
+            )
+            raise
         finally:
             self._verifying = False
         assert host.keys is not None
@@ -206,6 +243,14 @@ class Verified(Connection):
         early, self._early = self._early, []
         for frame in early:  # sealed right after the verify, before the channel was set
             self._frame(frame)
+        await self._told(
+            SecurityKind.VERIFIED,
+            "pair verify done: every frame of the link is sealed from now on",
+            pairing_id=self.host.id.hex(),
+            device_id=kept.device_id.hex(),
+            admin=kept.admin,
+            again=self._reverifying,  # the device had ended the session: verified again
+        )
 
     def _unsealable(self, frame: Frame) -> bool:
         if self._verifying and len(self._early) < _EARLY_MAX:
@@ -246,10 +291,26 @@ class Verified(Connection):
                 f"{kept.paired_at:%Y-%m-%d %H:%M} UTC); to pair again, `irlink pairings "
                 f"remove {info.serial}` first"
             )
-        made = await self._pair_setup(info, code)
+        try:
+            made = await self._pair_setup(info, code)
+        except PairingFailed as exc:
+            await self._told(
+                SecurityKind.WRONG_CODE,
+                str(exc),
+                attempts_left=exc.attempts_left,
+                wait_s=exc.limit,
+            )
+            raise
         await self._verify(info, made)
         self.paired = replace(made, admin=await self._is_admin())
         self.keys.remember(self.paired)
+        await self._told(
+            SecurityKind.PAIRED,
+            "paired" + (" as an admin" if self.paired.admin else "") + "; the pairing is kept",
+            pairing_id=self.host.id.hex(),
+            device_id=made.device_id.hex(),
+            admin=self.paired.admin,
+        )
 
     async def _is_admin(self) -> bool:
         """Whether this host is an admin of the device (only an admin may list pairings)."""
@@ -298,6 +359,58 @@ class Verified(Connection):
         await self.request(
             wire.RemovePairingRequest(pairing_id=tuple(raw)), wire.RemovePairingResponse
         )
+        itself = raw == self.host.id
+        await self._told(
+            SecurityKind.PAIRING_REMOVED_BY_HOST,
+            "the device forgot " + ("this host" if itself else "another host"),
+            pairing_id=raw.hex(),
+            this_host=itself,
+            on_device=True,
+        )
+
+    # The journal.
+
+    def _security(self, kind: SecurityKind, detail: str = "", **data: object) -> Future[Any] | None:
+        journal = self.journal
+        if journal is None:
+            return None
+        info: Info | None = getattr(self, "_info", None)
+        event = SecurityEvent(
+            kind,
+            detail,
+            data,
+            serial=None if info is None else info.serial,
+            before_link=not self._link_recorded,
+        )
+        return journal.security(event)
+
+    async def _told(self, kind: SecurityKind, detail: str = "", **data: object) -> None:
+        """Tell the journal of a security event, and wait until it is written."""
+        written = self._security(kind, detail, **data)
+        if written is not None:
+            await self._recorded(written)
+
+    def _dropped(self) -> None:
+        if self.journal is not None:
+            self._drops.dropped()
+
+    def _link_ended(self) -> None:
+        if self.journal is not None:
+            self._drops.link_ended()
+
+    def _drops_due(self, data: dict[str, object], final: bool) -> None:
+        counts = f"{data['forged']} forged, {data['replayed']} replayed, {data['plain']} plain"
+        total: Any = data["total"]
+        if final:
+            said = (
+                f"the link ended: in all {total['forged']} forged, {total['replayed']} replayed, "
+                f"{total['plain']} plain frames dropped ({counts} since the last report)"
+            )
+        elif total == {k: data[k] for k in total}:  # the link's first report
+            said = f"{counts} frames dropped, none acted on; more are counted once a minute"
+        else:
+            said = f"{counts} frames dropped since the last report, none acted on"
+        self._security(SecurityKind.FRAMES_DROPPED, said, **data, final=final)
 
     def _need_security(self, what: str) -> None:
         info: Info | None = getattr(self, "_info", None)

@@ -120,7 +120,7 @@ def test_export_csv_writes_a_folder_of_tables(db: str, tmp_path: Path) -> None:
     out = tmp_path / "tables"
     found = lines(irlink("--db", db, "--json", "log", "export", "--out", str(out)))
     assert [e["table"] for e in found] == [
-        "devices", "connections", "sessions", "samples", "events", "commands",
+        "devices", "connections", "sessions", "samples", "events", "commands", "security_events",
     ]  # fmt: skip
     for each in found:
         with Path(each["path"]).open(newline="") as stream:

@@ -6,9 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import irlink.sync
+from irlink.journal import SecurityEvent, SecurityKind
 from irlink.record import SessionLog
 from irlink.record.samples import INSERT_PORT, INSERT_SAMPLE, read_samples, rows_of
 from irlink.record.schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, _statements
+from tests.record.conftest import four_days
 
 
 def a_version_1_log(path: Path, samples: int) -> None:
@@ -52,7 +54,7 @@ def test_a_version_1_log_keeps_its_samples_and_sham_becomes_nullable(tmp_path: P
 
     with SessionLog.open(path) as log:
         db = log.db
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         after = db.execute("SELECT * FROM port_samples ORDER BY sample_id, port").fetchall()
         sham = {row[1]: row[3] for row in db.execute("PRAGMA table_info(port_samples)")}
         read = list(read_samples(db, [1]))
@@ -65,3 +67,51 @@ def test_a_version_1_log_keeps_its_samples_and_sham_becomes_nullable(tmp_path: P
         [row[7] for row in before if row[0] == s.values["id"]] for s in read
     ]
     assert kept == (None,)
+
+
+def test_a_version_2_log_keeps_every_row_and_gains_the_security_events_table(
+    tmp_path: Path,
+) -> None:
+    path = four_days(tmp_path / "sessions.db")  # devices, connections, sessions, samples, ...
+    with sqlite3.connect(path) as plain:  # back to schema 2, as irlink before issue 15 left it
+        plain.execute("DROP TABLE security_events")
+        plain.execute("PRAGMA user_version = 2")
+    plain.close()
+    before = _dump(path)
+    assert "security_events" not in before
+    assert len(before["samples"]) + len(before["sample_chunks"]) > 0
+    assert before["sessions"]
+    assert before["events"]
+    assert before["connections"]
+
+    with SessionLog.open(path) as log:
+        assert log.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        recorder = log.journal("sim://waistband")
+        recorder.security(
+            SecurityEvent(SecurityKind.NOT_PAIRED, "refused", {"n": 1}, serial="WB-0001")
+        ).result()
+    after = _dump(path)
+    assert {name: rows for name, rows in after.items() if name != "security_events"} == before
+    [(kind, device, connection, data)] = after["security_events"]
+    assert (kind, connection, data) == ("not_paired", None, '{"n": 1}')
+    assert device == before["devices"][0][0]  # found by its serial
+
+
+def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, in rowid order (the security events: kind, device, connection,
+    data)."""
+    with sqlite3.connect(path) as db:
+        names = [
+            row[0]
+            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not row[0].startswith("sqlite_")
+        ]
+        out = {}
+        for name in names:
+            if name == "security_events":
+                sql = "SELECT kind, device_id, connection_id, data FROM security_events ORDER BY id"
+            else:
+                sql = f"SELECT * FROM {name} ORDER BY 1"
+            out[name] = db.execute(sql).fetchall()
+    db.close()
+    return out

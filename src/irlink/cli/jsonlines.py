@@ -49,6 +49,7 @@ from irlink.model import Info, Status, UsageRecord
 from irlink.protocol import messages
 from irlink.protocol.plain import plain_enum
 from irlink.record.queries import DeviceRow
+from irlink.record.security import SecurityRow
 from irlink.regimen.rehearsal import Progress, Rehearsal
 from irlink.regimen.results.flow import Adherence, Flow
 from irlink.regimen.results.stats import ItemResult
@@ -93,6 +94,7 @@ KINDS: dict[str, type[Any]] = {
     "logged_event": LoggedEvent,
     "logged_samples": LoggedSamples,
     "logged_device": DeviceRow,
+    "logged_security_event": SecurityRow,
     "exported": Exported,
     "report": Reported,
     **STUDY_KINDS,

@@ -1,4 +1,4 @@
-"""``irlink log sessions``, ``show``, ``devices`` and ``export``: reading the session log.
+"""``irlink log sessions``, ``show``, ``devices``, ``security`` and ``export``: reading the log.
 
 These commands never talk to a device. They open the log (``--db``, ``IRLINK_DB``, else
 the user's data folder) for reading only, so they run while other irlink processes
@@ -18,17 +18,21 @@ import typer
 from irlink.cli import values
 from irlink.cli.common import EXIT_USAGE, JsonHere, Options, emit, fail, options
 from irlink.cli.exporting import check_folder, format_option, out_option, say_written, write_out
+from irlink.journal import SecurityKind
 
 if TYPE_CHECKING:
     from irlink.record.store import SessionLog
 
 app = typer.Typer(
     name="log",
-    help="Read the session log: sessions, devices, one session whole; export it as CSV or JSON.",
+    help="Read the session log: sessions, devices, one session whole, security events; export "
+    "it as CSV or JSON.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+SECURITY_KINDS = tuple(str(kind) for kind in SecurityKind)  # what --kind of `log security` takes
 
 # What --ended takes: how a session ended, or the device's end reason itself.
 ENDINGS = ("completed", "early", "unknown")
@@ -208,6 +212,41 @@ def devices(ctx: typer.Context, json_here: JsonHere = False) -> None:
         print_devices(log, rows)
 
 
+def security(
+    ctx: typer.Context,
+    serial: Serial = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            metavar="KIND",
+            help=f"Only events of this kind: {', '.join(SECURITY_KINDS)}.",
+            parser=values.choice(*SECURITY_KINDS),
+            show_default=False,
+        ),
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+    json_here: JsonHere = False,
+) -> None:
+    """List the security events kept, oldest first: verifies, refusals, devices run without
+    security, frames dropped (counted, never a row a frame), pairings made and removed.
+    Never a key or a setup code. Times are local (UTC with --json)."""
+    opts = options(ctx, json=json_here)
+    from irlink.record.security import security_events  # noqa: PLC0415
+
+    _check_range(since, until)
+    with opened(opts) as log:
+        rows = security_events(log, serial=serial, since=since, until=until, kind=kind)
+        if opts.json:
+            for row in rows:
+                emit(opts, "logged_security_event", row, lambda: None)
+            return
+        from irlink.cli.log_security import print_security  # noqa: PLC0415
+
+        filtered = any(value is not None for value in (serial, kind, since, until))
+        print_security(log, rows, filtered=filtered)
+
+
 def export(
     ctx: typer.Context,
     out: Annotated[str, out_option("csv")],
@@ -253,4 +292,5 @@ def export(
 app.command("sessions")(sessions)
 app.command("show")(show)
 app.command("devices")(devices)
+app.command("security")(security)
 app.command("export")(export)

@@ -10,6 +10,7 @@ terminal: ``irlink pair -d X < code.txt``).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +21,7 @@ from irlink.cli.common import (
     DeviceHere,
     Failure,
     JsonHere,
+    Options,
     emit,
     fail,
     guarded,
@@ -56,13 +58,24 @@ def pair(
     pairing only while its pairing button is held."""
     opts = options(ctx, device, json_here)
     setup = _setup_code(code)
+    from irlink.cli.recording import open_recording  # noqa: PLC0415
 
-    async def work() -> Pairing:
-        from irlink.connector import pair as pair_with  # noqa: PLC0415
+    with contextlib.ExitStack() as stack:
+        # The pairing made, or a wrong code, among the log's security events (never the code).
+        recording = open_recording(opts, stack)
 
-        return await pair_with(opts.device, setup, timeout=opts.timeout)
+        async def work() -> Pairing:
+            from irlink.connector import pair as pair_with  # noqa: PLC0415
 
-    made = guarded(opts, work)
+            return await pair_with(opts.device, setup, timeout=opts.timeout, log=recording.log)
+
+        made = guarded(opts, work)
+        _said(opts, made)
+        recording.check()
+
+
+def _said(opts: Options, made: Pairing) -> None:
+    """Say what was paired: a line of --json, or a sentence."""
     from irlink.cli.paired import Paired, pairing_line  # noqa: PLC0415
 
     def human() -> None:

@@ -11,6 +11,7 @@ to the device too, as an admin host: ``list`` shows the hosts the device is pair
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,7 +20,8 @@ from irlink.cli.common import DeviceHere, JsonHere, Options, emit, fail, options
 
 if TYPE_CHECKING:
     from irlink.device import Device
-    from irlink.security.keystore import KeyStore
+    from irlink.record.store import SessionLog
+    from irlink.security.keystore import KeyStore, Pairing
 
 app = typer.Typer(
     name="pairings",
@@ -182,15 +184,39 @@ def remove(
     if address is not None:
         _remove_on_device(ctx, address, which, json_here)
     opts = options(ctx, json=json_here)
-    from irlink.cli.paired import PairingRemoved  # noqa: PLC0415
+    from irlink.cli.recording import open_recording  # noqa: PLC0415
     from irlink.security.keystore import KeyStoreError  # noqa: PLC0415
 
     store = _opened()
-    try:
-        gone = store.forget(which)
-    except KeyStoreError as exc:
-        fail(str(exc))
-    on_device = address is not None
+    with contextlib.ExitStack() as stack:
+        recording = open_recording(opts, stack)  # a log irlink must not touch: nothing forgotten
+        try:
+            gone = store.forget(which)
+        except KeyStoreError as exc:
+            fail(str(exc))
+        if recording.log is not None:
+            _forgotten(recording.log, gone)
+        _said_forgotten(opts, gone, on_device=address is not None)
+        recording.check()
+
+
+def _forgotten(log: SessionLog, gone: Pairing) -> None:
+    """Keep the pairing forgotten here among the log's security events (never its keys)."""
+    from irlink.journal import SecurityEvent, SecurityKind  # noqa: PLC0415
+
+    event = SecurityEvent(
+        SecurityKind.PAIRING_REMOVED_BY_HOST,
+        "forgotten on this host (its key store): it must pair again to control the device",
+        {"device_id": gone.device_id.hex(), "admin": gone.admin, "on_device": False},
+        serial=gone.serial,
+    )
+    log.journal(gone.address).security(event)
+
+
+def _said_forgotten(opts: Options, gone: Pairing, *, on_device: bool) -> None:
+    """Say what was forgotten: a line of --json, or a sentence."""
+    from irlink.cli.paired import PairingRemoved  # noqa: PLC0415
+
     removed = PairingRemoved(
         serial=gone.serial,
         model=gone.model,

@@ -30,7 +30,7 @@ from irlink.events import (
     SessionEnded,
     SessionStarted,
 )
-from irlink.journal import Command, Outcome
+from irlink.journal import Command, Outcome, SecurityEvent
 from irlink.model import Info, Status, UsageRecord
 from irlink.protocol.messages import CapabilityFlags, PortState
 from irlink.record import reconcile
@@ -90,6 +90,9 @@ class DeviceRecorder:
     # Writes that came before the first link was recorded (an event while connecting):
     # done once it is, in order.
     _early: list[Callable[[sqlite3.Connection], None]] | None = field(default_factory=list)
+    # Security events of a link being set up (rows, and when each came): filed under the
+    # connection the next link opens.
+    _unlinked: list[tuple[int, int]] = field(default_factory=list)
 
     # The Journal interface.
 
@@ -111,6 +114,7 @@ class DeviceRecorder:
                     self._mono0,
                     self._raw,
                     self._kept,
+                    list(self._unlinked),
                 )
             ]
             self._close_connection(db, now, "the link was replaced")
@@ -168,6 +172,13 @@ class DeviceRecorder:
             ).lastrowid
             self.device_id, self.connection_id, self.log_from = device_id, connection_id, wanted
             self._mono0, self._raw, self._kept = mono, 0, ([], [])
+            for row, at_ns in self._unlinked:
+                db.execute(
+                    "UPDATE security_events SET connection_id = ?, device_id = ?, mono_ms = ? "
+                    "WHERE id = ?",
+                    (connection_id, device_id, self._since_open(at_ns), row),
+                )
+            self._unlinked = []
             early, self._early = self._early or [], None
             for write in early:
                 write(db)
@@ -184,6 +195,7 @@ class DeviceRecorder:
                     self._mono0,
                     self._raw,
                     self._kept,
+                    self._unlinked,
                 ) = found_before.pop()
             self._forget()
 
@@ -320,11 +332,62 @@ class DeviceRecorder:
 
         return self.log.record("usage log", work, self._forget)
 
+    def security(self, event: SecurityEvent) -> Future[Any]:
+        """A security event: one row, under this link's connection once it is recorded."""
+        at, mono_ns = _ms(), time.monotonic_ns()
+        data = json.dumps(dict(event.data), default=str)
+        simulated = int(link_kind(self.address) == "sim")
+        row_of: list[tuple[int, int]] = []
+
+        def work(db: sqlite3.Connection) -> None:
+            row_of.clear()
+            connection = None if event.before_link else self.connection_id
+            device = self.device_id if connection is not None else None
+            if device is None and event.serial is not None:
+                found = db.execute(
+                    "SELECT id FROM devices WHERE serial = ? AND simulated = ? "
+                    "ORDER BY last_seen_at_ms DESC LIMIT 1",
+                    (event.serial, simulated),
+                ).fetchone()
+                device = None if found is None else found[0]
+            mono = None if connection is None else self._since_open(mono_ns)
+            row = db.execute(
+                "INSERT INTO security_events (at_ms, mono_ms, device_id, connection_id, "
+                "address, serial, kind, detail, data, host, user, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    at,
+                    mono,
+                    device,
+                    connection,
+                    self.address,
+                    event.serial,
+                    str(event.kind),
+                    event.detail,
+                    data,
+                    socket.gethostname(),
+                    user_name(),
+                    os.getpid(),
+                ),
+            ).lastrowid
+            if event.before_link:
+                assert row is not None
+                row_of.append((row, mono_ns))
+                self._unlinked.extend(row_of)
+
+        def undo() -> None:
+            for each in row_of:
+                if each in self._unlinked:
+                    self._unlinked.remove(each)
+
+        return self.log.record("security", work, undo)
+
     def closed(self, reason: str) -> Future[Any]:
         """The host closed the device: the connection row closed, its samples packed."""
         at = _ms()
 
         def work(db: sqlite3.Connection) -> None:
+            self._unlinked = []  # no link comes for them now: they stay without one
             self._close_connection(db, at, reason)
             for _ in self._early or ():  # came before a link that never was recorded
                 self.log.unrecorded("events")

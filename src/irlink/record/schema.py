@@ -276,8 +276,32 @@ CREATE TABLE study_devices (  -- devices a study has used: their sham is masked 
 );
 """
 
+# Version 3: security events (IRLink 1.2) in a table of their own. Some come before the
+# connection row exists (a verify runs before the link is recorded) or with no link at
+# all (a pairing removed from the key store), so their device and connection may be NULL.
+# Never a key, a setup code or a session key: pairing ids, device ids, counts.
+_V3 = """
+CREATE TABLE security_events (
+    id INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    mono_ms INTEGER,  -- since its connection opened (negative: while it was set up); NULL: none
+    device_id INTEGER REFERENCES devices (id),  -- NULL: a device the log has not seen
+    connection_id INTEGER REFERENCES connections (id),  -- NULL: no link recorded for it
+    address TEXT NOT NULL,  -- as given; '' when no device was reached
+    serial TEXT,  -- the device's, when known
+    kind TEXT NOT NULL,  -- verified, verify_failed, not_paired, key_changed, frames_dropped, ...
+    detail TEXT NOT NULL,
+    data TEXT NOT NULL,  -- the rest (JSON): pairing id, counts, ...
+    host TEXT NOT NULL,
+    user TEXT NOT NULL,
+    pid INTEGER NOT NULL
+);
+CREATE INDEX security_by_time ON security_events (at_ms);
+CREATE INDEX security_by_device ON security_events (device_id, at_ms);
+"""
+
 # Each migration takes a log from version i to i + 1; never edit one that has shipped.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

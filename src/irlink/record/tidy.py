@@ -1,8 +1,8 @@
 """The session log as tidy tables, for R, pandas or a spreadsheet (:mod:`irlink.record.export`).
 
 One table per kind: ``devices``, ``connections``, ``sessions``, ``samples``, ``events``,
-``commands``. ``samples`` is in long form: one row per port per status sample, the
-device's own values repeated on each. Every table has a header row; units are in
+``commands``, ``security_events``. ``samples`` is in long form: one row per port per
+status sample, the device's own values repeated on each. Every table has a header row; units are in
 column names (``remaining_s``, ``pad_temp_c``); temperatures are degrees Celsius as
 numbers; times are ISO 8601 UTC (``..._utc``) and also the log's raw milliseconds
 since 1970 (``..._ms``); flags are ``true``/``false``; an unknown value is an empty
@@ -64,6 +64,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "command_id", "connection_id", "device_id", "device_serial", "at_utc", "at_ms",
         "mono_ms", "name", "port", "args", "outcome", "code", "detail", "result", "user",
         "host", "pid",
+    ),
+    "security_events": (
+        "security_event_id", "connection_id", "device_id", "device_serial", "at_utc", "at_ms",
+        "mono_ms", "address", "kind", "detail", "data", "user", "host", "pid",
     ),
 }  # fmt: skip
 TABLES = tuple(COLUMNS)
@@ -147,6 +151,7 @@ def tables(
     yield "samples", _samples(log, scope)
     yield "events", _events(log, scope)
     yield "commands", _commands(log, scope)
+    yield "security_events", _security_events(log, scope, serial)
 
 
 def _devices(log: SessionLog, scope: _Scope) -> Iterator[Row]:
@@ -291,3 +296,25 @@ def _commands(log: SessionLog, scope: _Scope) -> Iterator[Row]:
             *who[row[1]],
         )
         yield dict(zip(COLUMNS["commands"], values, strict=True))
+
+
+def _security_events(log: SessionLog, scope: _Scope, serial: str | None) -> Iterator[Row]:
+    """Security events of the scope's devices and span; one with no device row recorded (a
+    device refused before its link was) counts by the serial it names."""
+    if not log.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'security_events'").fetchone():
+        return  # a log read before it was brought to schema 3
+    for row in log.db.execute(
+        "SELECT id, connection_id, device_id, serial, at_ms, mono_ms, address, kind, detail, "
+        "data, user, host, pid FROM security_events WHERE at_ms >= ? AND at_ms < ? "
+        "ORDER BY at_ms, id",
+        (scope.low, scope.high),
+    ):
+        device, named = row[2], row[3]
+        if device is not None:
+            if device not in scope.devices:
+                continue
+            named = scope.devices[device]
+        elif serial is not None and named != serial:
+            continue
+        values = (*row[:3], named, utc(row[4]), *row[4:])
+        yield dict(zip(COLUMNS["security_events"], values, strict=True))
