@@ -546,10 +546,10 @@ class Connection:
                 inner = channel.opener.open(frame)
             except Forged as exc:
                 self.stats.forged += 1
-                log.warning("%s: %s; dropped", self.address, exc)
+                self._log_dropped(exc)
             except Replayed as exc:
                 self.stats.replayed += 1
-                log.warning("%s: %s; dropped", self.address, exc)
+                self._log_dropped(exc)
             else:
                 if self._tracer is not None:
                     self._tracer.inner("recv", encode_frame(inner), channel.opener.last)
@@ -582,6 +582,20 @@ class Connection:
         """Keep a sealed frame that came before its session's keys; :class:`irlink.Device`
         fills this in (a frame sent right after pair verify)."""
         return False
+
+    def _log_dropped(self, exc: Exception) -> None:
+        # A warning for the first only: a flood of forged frames must not flood the log
+        # (the session log keeps their counts, a row a minute at most).
+        first = self.stats.forged + self.stats.replayed == 1
+        log.log(
+            logging.WARNING if first else logging.DEBUG,
+            "%s: %s; dropped%s",
+            self.address,
+            exc,
+            " (more are counted in stats, and in the session log, not logged here)"
+            if first
+            else "",
+        )
 
     def _dropped(self) -> None:
         """A frame was dropped for security (counted in :attr:`stats`); :class:`irlink.Device`

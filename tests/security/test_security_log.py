@@ -9,6 +9,7 @@ any byte from the device does.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import struct
 from pathlib import Path
@@ -144,8 +145,9 @@ def test_refusals_are_recorded_before_they_are_raised(tmp_path: Path) -> None:
 
 
 def test_forged_replayed_and_plain_frames_are_counted_in_a_row_or_two_not_one_a_frame(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="irlink.connection")
     path = tmp_path / "log.db"
     n_forged, n_replayed_chunks, n_plain = 300, 20, 40
 
@@ -187,6 +189,11 @@ def test_forged_replayed_and_plain_frames_are_counted_in_a_row_or_two_not_one_a_
             assert dev.stats.forged == n_forged
 
     run(body())
+    # Nor one warning a frame on the host's own log: the first, then debug lines only.
+    dropped = [r for r in caplog.records if r.getMessage().split("; dropped")[0] != r.getMessage()]
+    assert len(dropped) == n_forged + n_replayed_chunks
+    warned = [r for r in dropped if r.levelno >= logging.WARNING]
+    assert len(warned) == 1, [r.getMessage() for r in warned]
     first, last = rows(path, "frames_dropped")
     assert first["data"] == {
         "forged": 1,
