@@ -7,6 +7,8 @@ link's own noise makes unlikely. A scripted link decides the fate of each try.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import irlink
@@ -132,3 +134,57 @@ def test_on_a_link_that_goes_silent_now_and_then_a_longer_silence_means_loss(
         assert device.connected is not lost
 
     run_with(link, body, timeout=QUICK)
+
+
+TRY = 0.04  # the reconnection test's try: ten frames come in each while it is heard
+
+
+def _reconnecting(heard: bool) -> tuple[float, str]:
+    """A status asked while the link is being restored (not ready) for 12 tries' time;
+    ``heard``: the new link's decoder takes frames meanwhile (a noisy reconnection
+    under way). How long the request waited, and how it ended."""
+    from irlink.connection import Connection
+    from irlink.protocol.messages import GetStatusRequest
+
+    async def body() -> tuple[float, str]:
+        async def never() -> irlink.Transport:
+            raise AssertionError("not reached")
+
+        connection = Connection(never, address="test://reconnecting", timeout=TRY, retries=3)
+        sentinel = object()
+        connection._transport = sentinel  # type: ignore[assignment]
+        loop = asyncio.get_running_loop()
+
+        async def restore() -> None:
+            for _ in range(12 * 10):  # 12 tries' time, heard ten times a try
+                await asyncio.sleep(TRY / 10)  # the reconnection's own tries, not a device
+                if heard:
+                    connection._codec.decoder.feed(b"\x05garbled\x00")  # dropped, but heard
+            connection._ready.set()
+
+        restoring = asyncio.ensure_future(restore())
+        began = loop.time()
+        try:
+            got = await connection._link_for(GetStatusRequest(), False, 4, 25)
+            outcome = "sent" if got is sentinel else "other"
+        except irlink.LinkLost as exc:
+            outcome = f"LinkLost: {exc}"
+        waited = loop.time() - began
+        await restoring
+        return waited, outcome
+
+    result: tuple[float, str] = asyncio.run(body())
+    return result
+
+
+def test_a_request_waits_for_a_reconnection_heard_making_progress() -> None:
+    waited, outcome = _reconnecting(heard=True)
+    assert outcome == "sent"
+    assert waited > 4 * TRY  # past the 4 tries' worth it waits for a silent one
+
+
+def test_a_request_does_not_wait_past_its_tries_for_a_silent_reconnection() -> None:
+    waited, outcome = _reconnecting(heard=False)
+    assert outcome.startswith("LinkLost")
+    assert "not sent" in outcome
+    assert waited < 12 * TRY
