@@ -74,6 +74,7 @@ _Pending = tuple["asyncio.Future[Any]", type[Request], int, Callable[[bytes], An
 _RESPONSE = int(FrameKind.RESPONSE)
 _ERROR = int(FrameKind.ERROR)
 _SEALED = int(FrameKind.SEALED)
+_EVENT = int(FrameKind.EVENT)
 # Requests that travel plain in a verified session too: their own cryptography guards them.
 _PLAIN = frozenset({"pair_setup", "pair_verify"})
 SEALED_LIVELY = 2  # how many times the tries while heard, in a verified session
@@ -186,6 +187,9 @@ class Connection:
         self._liveness = Liveness()  # kept across links: the next one is likely as noisy
         # The verified session of this link (IRLink 1.2): sealer and opener, or None.
         self._channel: Channel | None = None
+        # The device has security (it said so, or this host is paired with it): its events
+        # come sealed only, so a plain one is dropped even before the link is verified.
+        self._sealed_events = False
         self._reverifying = False
         self._tracer: FrameTracer | None = None  # the link's, if it is traced
 
@@ -497,6 +501,11 @@ class Connection:
             if opened is None:
                 return
             frame = opened
+        elif frame[0] == _EVENT and self._sealed_events:
+            # Before the session is verified: anyone on the link could have written it.
+            self.stats.plain_dropped += 1
+            log.debug("%s: a plain event from a device with security dropped", self.address)
+            return
         kind, seq, msg_id, body, version = frame
         # The answer to a waiting request is read here, by that request's reader;
         # anything else (events, refusals, late or odd answers) the long way.

@@ -69,6 +69,7 @@ from irlink.model import ClearedFaults, Info, Status, UsageRecord, status_reader
 from irlink.protocol import messages as wire
 from irlink.protocol.messages import (
     PROTOCOL_MINOR,
+    CapabilityFlags,
     EndReason,
     ErrorCode,
     FaultFlags,
@@ -183,9 +184,33 @@ class Device(Verified):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _read_info_body(self, body: bytes) -> wire.GetInfoResponse:
+        """Read a ``get_info`` answer as it arrives: from a device with security (or one this
+        host is paired with) a plain event is dropped from then on, even in the frames that
+        came with this answer, before anyone verified anything."""
+        answer: wire.GetInfoResponse = self._codec.reader(wire.GetInfoRequest)(body)
+        if not self._sealed_events and (
+            answer.capabilities & CapabilityFlags.SECURE or self._paired_with(answer.serial)
+        ):
+            self._sealed_events = True
+        return answer
+
+    def _paired_with(self, serial: str) -> bool:
+        held = self._held
+        if held is not None and held.serial == serial:
+            return True
+        from irlink.security.keystore import KeyStoreError  # noqa: PLC0415
+
+        try:
+            return self.keys.pairing_for(serial) is not None
+        except KeyStoreError:
+            return False  # said by _secure, which reads the key store again
+
     async def _read_info(self, *, resync: bool = False) -> Info:
         """Read ``get_info`` and read everything after it at the device's revision."""
-        wire_info = await self.request(wire.GetInfoRequest(), wire.GetInfoResponse, resync=resync)
+        wire_info = await self.request(
+            wire.GetInfoRequest(), wire.GetInfoResponse, read=self._read_info_body, resync=resync
+        )
         if wire_info.protocol_version != PROTOCOL_VERSION:
             raise ProtocolError(
                 f"{self.address} speaks IRLink {wire_info.protocol_version}; this irlink speaks "
