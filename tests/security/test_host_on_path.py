@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from irlink.device import Device
+from irlink.errors import LinkLost
 from irlink.events import DeviceEvent, FaultRaised, LinkDown, LinkRestored
 from irlink.protocol import encode_message
 from irlink.protocol.codec import encode_error
@@ -28,6 +31,7 @@ from irlink.protocol.messages import (
 from tests.host.links import FAST
 from tests.security.onpath import (
     Attacker,
+    nth,
     paired_sim,
     verify_step,
     with_device,
@@ -80,3 +84,105 @@ def test_a_plain_event_before_verify_is_dropped_not_handed_on() -> None:
     assert attacker.applied == 5
     assert not [e for e in seen if isinstance(e, FaultRaised)]
     assert [type(e) for e in seen] == [LinkDown, LinkRestored]
+
+
+def test_a_forged_no_session_refusal_while_connecting_does_not_stop_it() -> None:
+    """The plain "no session for this link" refusal is authenticated by nothing: one forged
+    while the link is verified and read does not end the connection or its session."""
+    sim = paired_sim()
+    attacker = Attacker()
+    attacker.after(verify_step(1), NO_SESSION)
+    attacker.after(verify_step(3), NO_SESSION)
+    attacker.after(sealed, NO_SESSION)  # the first sealed answer of the session
+
+    async def body(dev: Device) -> None:
+        assert dev.secured
+        assert (await dev.status()).boot_count == 1
+        await dev.pairings()
+        assert dev.secured
+        assert (dev.stats.verifies, dev.stats.links_lost) == (1, 0)
+
+    with_device(sim, attacker, body)
+    assert attacker.applied == 3
+    assert sim.auth.unauthorized == 0  # nothing was sent in plain that needs a session
+
+
+def test_a_forged_no_session_refusal_while_reconnecting_does_not_end_reconnection() -> None:
+    sim = paired_sim()
+    attacker = Attacker()
+    seen: list[DeviceEvent] = []
+
+    async def body(dev: Device) -> None:
+        attacker.after(verify_step(1), NO_SESSION)
+        attacker.after(verify_step(3), NO_SESSION)
+        attacker.after(sealed, NO_SESSION)
+        await dev._transport.close()  # type: ignore[union-attr]
+        await until(lambda: any(isinstance(e, LinkRestored) for e in seen))
+        assert attacker.applied == 3
+        assert dev.secured
+        await dev.status()
+        assert (dev.stats.verifies, dev.stats.links_lost, dev.stats.reconnects) == (2, 1, 1)
+
+    with_device(sim, attacker, body, seen=seen, reconnect=FAST)
+    assert sim.auth.unauthorized == 0
+
+
+def test_a_forged_no_session_refusal_while_verifying_again_does_not_drop_the_link() -> None:
+    """After a real loss (the device restarted) the host verifies again on the same link;
+    a forged refusal then does not end that either (no reconnection here to fall back on)."""
+    sim = paired_sim()
+    attacker = Attacker()
+
+    async def body(dev: Device) -> None:
+        sim.reboot()  # a real loss: the device's next answer is the plain refusal
+        attacker.after(verify_step(3), NO_SESSION)
+        attacker.after(nth(sealed, 2), NO_SESSION)  # the first sealed one verifying again
+        assert (await dev.status()).boot_count == 2
+        await until(lambda: dev.connected)
+        assert attacker.applied == 2
+        assert dev.secured
+        await dev.status()
+        assert (dev.stats.verifies, dev.stats.links_lost) == (2, 0)
+
+    with_device(sim, attacker, body)
+
+
+def test_a_real_loss_of_the_session_while_reconnecting_still_recovers() -> None:
+    """The device restarts just after it answered pair verify: its "no session" refusals
+    are real, the host's sealed reads go unanswered, and it connects again."""
+    sim = paired_sim()
+    attacker = Attacker()
+    seen: list[DeviceEvent] = []
+
+    def restart_after(out: bytes) -> bytes:
+        sim.reboot()
+        return out
+
+    async def body(dev: Device) -> None:
+        attacker.instead(verify_step(3), restart_after)
+        await dev._transport.close()  # type: ignore[union-attr]
+        await until(lambda: any(isinstance(e, LinkRestored) for e in seen))
+        assert dev.secured
+        assert (await dev.status()).boot_count == 2
+        assert dev.stats.verifies == 3  # the first link's, the one the restart ended, the last
+        assert dev.stats.reconnects == 1
+
+    links = with_device(sim, attacker, body, seen=seen, reconnect=FAST)
+    assert len(links) == 3
+
+
+def test_a_real_loss_of_the_session_while_connecting_says_so() -> None:
+    sim = paired_sim()
+    attacker = Attacker()
+
+    def restart_after(out: bytes) -> bytes:
+        sim.reboot()
+        return out
+
+    attacker.instead(verify_step(3), restart_after)
+
+    async def body(dev: Device) -> None:
+        with pytest.raises(LinkLost, match="ended the verified session"):
+            await dev._open()
+
+    with_device(sim, attacker, body, opened=False)
