@@ -386,8 +386,10 @@ class Connection:
                                 # damages 1 % of bytes most tries of them arrive damaged, and
                                 # go unanswered. The device answered get_info on this link
                                 # just before: their silence is that, not a lost link.
+                                # A caller's own wait per try (pair setup's 30 s) is long
+                                # enough to hear a slow device: the usual tries then.
                                 most
-                                if request.NAME in _PLAIN
+                                if request.NAME in _PLAIN and timeout is None
                                 else liveness.silent_limit(number, tries, most)
                             )
                         silent.append(number)

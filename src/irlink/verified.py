@@ -18,7 +18,9 @@ can control it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -52,6 +54,9 @@ __all__ = ["PairedHost", "Verified"]
 log = logging.getLogger("irlink.device")
 
 _EARLY_MAX = 32  # sealed frames kept while a verify finishes (events sent right after it)
+# How long a device may take to answer each step of pair setup (SRP-6a on a small
+# microcontroller is slow): the host waits at least this for each answer, protocols/README.md 13.3.
+PAIR_SETUP_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,8 @@ class Verified(Connection):
         self.paired: Pairing | None = None
         """What :func:`irlink.pair` made: the pairing kept in the key store."""
         self._warned = False
+        self.notice: Callable[[str], None] | None = None
+        """Told, in a line, when pairing waits for a slow device (the CLI prints it)."""
         self._early: list[Frame] = []
         self._verifying = False
 
@@ -221,8 +228,19 @@ class Verified(Connection):
 
         host = PairSetupHost(code, self.host)
         request: wire.PairSetupRequest | None = host.start()
+        wait = max(self.timeout, PAIR_SETUP_WAIT_S)
+        loop = asyncio.get_running_loop()
+        told: list[str] = []
         while request is not None:
-            answer = await self.request(request, wire.PairSetupResponse, resync=True)
+            # Said once, when an answer takes longer than an ordinary request may.
+            telling = None if told else loop.call_later(self.timeout, self._tell, info, told)
+            try:
+                answer = await self.request(
+                    request, wire.PairSetupResponse, resync=True, timeout=wait
+                )
+            finally:
+                if telling is not None:
+                    telling.cancel()
             request = host.receive(answer)
         device: PairedDevice | None = host.device
         assert device is not None
@@ -236,6 +254,17 @@ class Verified(Connection):
             address=self.address,
             model=info.model,
         )
+
+    def _tell(self, info: Info, told: list[str]) -> None:
+        said = (
+            f"waiting for {self._named(info)} to answer pair setup: a device may take up to "
+            f"{PAIR_SETUP_WAIT_S:g} s for each step (its SRP arithmetic is slow)"
+        )
+        told.append(said)
+        if self.notice is not None:
+            self.notice(said)
+        else:
+            log.info("%s", said)
 
     async def _pair(self, info: Info, code: SetupCode) -> None:
         """What :func:`irlink.pair` does on the link: pair, verify, keep the pairing."""

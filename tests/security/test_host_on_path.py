@@ -28,11 +28,16 @@ from irlink.protocol.messages import (
     FrameKind,
     GetInfoRequest,
 )
+from irlink.security import parse_setup_code
+from irlink.security.keystore import KeyStore
+from irlink.sim import ManualClock, SimulatedDevice
 from tests.host.links import FAST
 from tests.security.onpath import (
     Attacker,
+    VirtualTime,
     nth,
     paired_sim,
+    setup_step,
     verify_step,
     with_device,
 )
@@ -186,3 +191,52 @@ def test_a_real_loss_of_the_session_while_connecting_says_so() -> None:
             await dev._open()
 
     with_device(sim, attacker, body, opened=False)
+
+
+def test_pair_setup_waits_30_s_for_each_answer_and_says_it_is_waiting() -> None:
+    """Section 13.3: SRP on a small device is slow; a host waits at least 30 s for each
+    answer of pair setup. The device here takes 29 s over step 3 (loop time, skipped)."""
+    clock = ManualClock()
+    sim = SimulatedDevice("waistband", clock=clock, setup_code=CODE)
+    attacker = Attacker()
+    held: list[bytes] = []
+    step_3 = setup_step(3)
+    asked: list[Frame] = []
+
+    def last_part_of_step_3(frame: Frame) -> bool:
+        if step_3(frame):
+            asked.append(frame)
+            return frame.body[1] == frame.body[2] - 1  # the last part: the device computes
+        return False
+
+    def slowly(out: bytes) -> bytes:
+        held.append(out)
+        return b""
+
+    attacker.instead(last_part_of_step_3, slowly)
+    told: list[str] = []
+
+    async def body(dev: Device) -> None:
+        dev._pairing = parse_setup_code(CODE)
+        dev.notice = told.append
+        pairing = asyncio.ensure_future(dev._open())
+        await until(lambda: bool(held))
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, VirtualTime)
+        parts = len(asked)
+        for _ in range(29):
+            loop.skip(1)
+            await asyncio.sleep(0.001)
+        assert not pairing.done()
+        assert len(asked) == parts  # waited: not sent again, not given up
+        [said] = told  # once, after the usual wait
+        assert "waiting for tapped (IRL-W2 0001) to answer pair setup" in said
+        assert "up to 30 s" in said
+        dev._transport._deliver(held[0])  # type: ignore[union-attr]
+        await pairing
+        assert dev.paired is not None
+        assert dev.secured
+
+    with_device(sim, attacker, body, opened=False)
+    assert KeyStore.open().pairing_for("0001") is not None
+    assert sim.auth.wrong_codes == 0

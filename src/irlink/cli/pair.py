@@ -60,7 +60,7 @@ def pair(
     async def work() -> Pairing:
         from irlink.connector import pair as pair_with  # noqa: PLC0415
 
-        return await pair_with(opts.device, setup, timeout=opts.timeout)
+        return await pair_with(opts.device, setup, timeout=opts.timeout, notice=_tell)
 
     made = guarded(opts, work)
     from irlink.cli.paired import Paired, pairing_line  # noqa: PLC0415
@@ -81,6 +81,11 @@ def pair(
         )
 
     emit(opts, "paired", pairing_line(made, Paired), human)
+
+
+def _tell(line: str) -> None:
+    """Say on stderr what pairing waits for (a slow device), with --json too."""
+    typer.echo(f"irlink: {line}", err=True)
 
 
 def _setup_code(given: str | None) -> SetupCode:
