@@ -79,6 +79,7 @@ from irlink.protocol.messages import (
 )
 from irlink.protocol.wire import Event as WireEvent
 from irlink.refusals import DeviceBusy, DeviceRefused
+from irlink.security.errors import InfoAltered
 from irlink.verified import Verified
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class Device(Verified):
         )
         self._init_verified(keys)
         self._info: Info | None = None
+        self._wire_info: wire.GetInfoResponse | None = None  # as the device last sent it
         self._status: Status | None = None
         self._period = status_period
         self._period_ms = 0
@@ -211,6 +213,7 @@ class Device(Verified):
         wire_info = await self.request(
             wire.GetInfoRequest(), wire.GetInfoResponse, read=self._read_info_body, resync=resync
         )
+        self._wire_info = wire_info
         if wire_info.protocol_version != PROTOCOL_VERSION:
             raise ProtocolError(
                 f"{self.address} speaks IRLink {wire_info.protocol_version}; this irlink speaks "
@@ -237,10 +240,47 @@ class Device(Verified):
         self._read_status_body = masked_reader(info) if blinded else status_reader(info)
         return info
 
+    async def _confirm_info(self, info: Info) -> Info:
+        """Read ``get_info`` again in the session just verified: that is the one used.
+
+        The first was read in plain, before the device was verified: anyone on the link
+        could have edited it (raised the limits this host enforces, say). The device's own
+        answer must be the same in every field, or the connection is refused.
+        """
+        plain = self._wire_info
+        assert plain is not None  # read by _read_info just before
+        sealed = await self.request(
+            wire.GetInfoRequest(), wire.GetInfoResponse, read=self._read_info_body, resync=True
+        )
+        if sealed != plain:
+            was, now = plain.model_dump(), sealed.model_dump()
+            edited = ", ".join(
+                f"{name} {was.get(name)!r} in plain, {now.get(name)!r} verified"
+                for name in sorted(set(was) | set(now))
+                if was.get(name) != now.get(name)
+            )
+            refused = (
+                "the pairing, and kept nothing on this host: pair again"
+                if self._pairing is not None
+                else "the connection before anything was read or changed: connect again"
+            )
+            raise InfoAltered(
+                f"{self._named(info)}: what the device said about itself before it was "
+                f"verified is not what it says in the verified session ({edited}): something "
+                f"on the link altered it. irlink refused {refused} once you have checked what "
+                "sits between this host and the device (cable, adapter, radio surroundings); "
+                "if it happens again, do not use this link"
+            )
+        self._wire_info = sealed
+        confirmed = Info.from_wire(sealed)
+        self._info = confirmed
+        return confirmed
+
     async def _resync(self) -> None:
         known = self._info
         info = await self._read_info(resync=True)
         await self._secure(info)  # pair verify: everything after it is sealed
+        info = self.info  # read again, sealed, once verified (_confirm_info)
         if self._pairing is not None:
             return  # irlink.pair(): paired and verified; nothing else is read
         if self.journal is not None:

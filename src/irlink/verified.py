@@ -161,6 +161,7 @@ class Verified(Connection):
                 f"(or irlink.pair()); pairings are kept in {self.keys.path}"
             )
         await self._verify(info, kept)
+        await self._confirm_info(info)
         if kept is not self._held and kept.address != self.address:
             self._note_address(kept)
 
@@ -213,6 +214,11 @@ class Verified(Connection):
         early, self._early = self._early, []
         for frame in early:  # sealed right after the verify, before the channel was set
             self._frame(frame)
+
+    async def _confirm_info(self, info: Info) -> Info:
+        """Read ``get_info`` again, sealed, and refuse one that differs from ``info`` (read
+        in plain); :class:`irlink.Device` fills this in."""
+        return info
 
     def _unsealable(self, frame: Frame) -> bool:
         if self._verifying and len(self._early) < _EARLY_MAX:
@@ -277,6 +283,7 @@ class Verified(Connection):
             )
         made = await self._pair_setup(info, code)
         await self._verify(info, made)
+        await self._confirm_info(info)
         self.paired = replace(made, admin=await self._is_admin())
         self.keys.remember(self.paired)
 

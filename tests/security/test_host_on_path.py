@@ -18,17 +18,18 @@ import pytest
 from irlink.device import Device
 from irlink.errors import LinkLost
 from irlink.events import DeviceEvent, FaultRaised, LinkDown, LinkRestored
-from irlink.protocol import encode_message
+from irlink.protocol import HostCodec, Reply, encode_message
 from irlink.protocol.codec import encode_error
-from irlink.protocol.framing import Frame
+from irlink.protocol.framing import Frame, FrameDecoder
 from irlink.protocol.messages import (
     ErrorCode,
     ErrorReply,
     FaultRaisedEvent,
     FrameKind,
     GetInfoRequest,
+    GetInfoResponse,
 )
-from irlink.security import parse_setup_code
+from irlink.security import InfoAltered, parse_setup_code
 from irlink.security.keystore import KeyStore
 from irlink.sim import ManualClock, SimulatedDevice
 from tests.host.links import FAST
@@ -240,3 +241,54 @@ def test_pair_setup_waits_30_s_for_each_answer_and_says_it_is_waiting() -> None:
     with_device(sim, attacker, body, opened=False)
     assert KeyStore.open().pairing_for("0001") is not None
     assert sim.auth.wrong_codes == 0
+
+
+def _edited(out: bytes, edit: Callable[[GetInfoResponse], dict[str, object]]) -> bytes:
+    """The device's plain get_info answer with the changes ``edit`` makes, same seq."""
+    [frame] = FrameDecoder().feed(out)
+    said = HostCodec().read(frame)
+    assert isinstance(said, Reply)
+    assert isinstance(said.message, GetInfoResponse)
+    return encode_message(said.message.model_copy(update=edit(said.message)), said.seq)
+
+
+def test_a_get_info_edited_before_verify_is_refused_never_used() -> None:
+    """The limits the host enforces come from get_info, read in plain before verify: the
+    host reads it again sealed and refuses a connection whose two do not agree."""
+    sim = paired_sim()
+    attacker = Attacker()
+    levels: list[int] = []
+
+    def more_levels(info: GetInfoResponse) -> dict[str, object]:
+        levels.append(info.intensity_levels)
+        return {"intensity_levels": info.intensity_levels + 2}
+
+    attacker.instead(get_info, lambda out: _edited(out, more_levels))
+
+    async def body(dev: Device) -> None:
+        with pytest.raises(InfoAltered) as refused:
+            await dev._open()
+        message = str(refused.value)
+        [real] = levels
+        assert f"intensity_levels {real + 2} in plain, {real} verified" in message
+        assert "something on the link altered it" in message
+        assert "connect again" in message
+        assert not dev.connected
+
+    with_device(sim, attacker, body, opened=False)
+    assert not sim.output_on(1)
+
+
+def test_pairing_with_a_get_info_edited_before_verify_is_refused_and_keeps_nothing() -> None:
+    sim = SimulatedDevice("waistband", clock=ManualClock(), setup_code=CODE)
+    attacker = Attacker()
+    attacker.instead(get_info, lambda out: _edited(out, lambda _: {"session_max_s": 65535}))
+
+    async def body(dev: Device) -> None:
+        dev._pairing = parse_setup_code(CODE)
+        with pytest.raises(InfoAltered, match="session_max_s 65535 in plain") as refused:
+            await dev._open()
+        assert "refused the pairing, and kept nothing on this host" in str(refused.value)
+
+    with_device(sim, attacker, body, opened=False)
+    assert KeyStore.open().pairings() == []
