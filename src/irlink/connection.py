@@ -77,6 +77,7 @@ _Pending = tuple["asyncio.Future[Any]", type[Request], int, Callable[[bytes], An
 _RESPONSE = int(FrameKind.RESPONSE)
 _ERROR = int(FrameKind.ERROR)
 _SEALED = int(FrameKind.SEALED)
+_EVENT = int(FrameKind.EVENT)
 # Requests that travel plain in a verified session too: their own cryptography guards them.
 _PLAIN = frozenset({"pair_setup", "pair_verify"})
 SEALED_LIVELY = 2  # how many times the tries while heard, in a verified session
@@ -189,6 +190,12 @@ class Connection:
         self._liveness = Liveness()  # kept across links: the next one is likely as noisy
         # The verified session of this link (IRLink 1.2): sealer and opener, or None.
         self._channel: Channel | None = None
+        # The device has security (it said so, or this host is paired with it): its events
+        # come sealed only, so a plain one is dropped even before the link is verified.
+        self._sealed_events = False
+        # A plain no-session refusal that came while the link was being verified and read:
+        # the session it was about, and the last counter opened then (see _session_lost).
+        self._doubt: tuple[Channel, int] | None = None
         self._reverifying = False
         self._tracer: FrameTracer | None = None  # the link's, if it is traced
 
@@ -213,6 +220,7 @@ class Connection:
         self._codec.decoder = FrameDecoder()
         self._last_counter = None
         self._channel = None  # every link verifies afresh
+        self._doubt = None
         self._tracer = getattr(transport, "tracer", None)
         self._transport = transport
         transport.listen(self._received_bytes)
@@ -224,6 +232,7 @@ class Connection:
             self._detach(transport)
             await transport.close()
             raise
+        self._doubt = None
         self._ready.set()
 
     async def _resync(self) -> None:
@@ -366,6 +375,8 @@ class Connection:
                         await transport.write(data)
                     answer = await future
                 except TimeoutError as exc:
+                    if self._doubt is not None and channel is not None:
+                        self._check_doubt(channel, request)
                     last, number = exc, self.stats.requests
                     liveness.unanswered(number)
                     if decoder is self._codec.decoder and frames_in(decoder) != heard:
@@ -379,8 +390,10 @@ class Connection:
                                 # damages 1 % of bytes most tries of them arrive damaged, and
                                 # go unanswered. The device answered get_info on this link
                                 # just before: their silence is that, not a lost link.
+                                # A caller's own wait per try (pair setup's 30 s) is long
+                                # enough to hear a slow device: the usual tries then.
                                 most
-                                if request.NAME in _PLAIN
+                                if request.NAME in _PLAIN and timeout is None
                                 else liveness.silent_limit(number, tries, most)
                             )
                         silent.append(number)
@@ -515,6 +528,11 @@ class Connection:
             if opened is None:
                 return
             frame = opened
+        elif frame[0] == _EVENT and self._sealed_events:
+            # Before the session is verified: anyone on the link could have written it.
+            self.stats.plain_dropped += 1
+            log.debug("%s: a plain event from a device with security dropped", self.address)
+            return
         kind, seq, msg_id, body, version = frame
         # The answer to a waiting request is read here, by that request's reader;
         # anything else (events, refusals, late or odd answers) the long way.
@@ -611,13 +629,21 @@ class Connection:
     def _session_lost(self, reason: str) -> None:
         """The device no longer has this link's verified session: verify again, then go on."""
         transport = self._transport
-        if self._channel is None or transport is None:
+        channel = self._channel
+        if channel is None or transport is None:
+            return
+        if not self._ready.is_set() or self._reverifying:
+            # The link is being verified and read (connecting, reconnecting, verifying
+            # again). A plain refusal is authenticated by nothing: anyone on the link can
+            # send one, and ending this on it would let one forged frame stop reconnection.
+            # Noted; the session is taken as lost only if a sealed request then goes
+            # unanswered with no sealed frame opened since (_check_doubt).
+            if self._doubt is None:
+                self._doubt = (channel, channel.opener.last)
+                log.info("%s: %s, while verifying the link; noted", self.address, reason)
             return
         self._channel = None
         self._security(SecurityKind.SESSION_LOST, reason)
-        if not self._ready.is_set() or self._reverifying:
-            # A resynchronisation is under way: its sealed requests fail, and so does it.
-            return
         log.warning("%s: %s; verifying again", self.address, reason)
         self._ready.clear()
         self._generation += 1  # configure, start, resume, clear_fault are not carried over
@@ -627,6 +653,22 @@ class Connection:
                 future.set_exception(_Dropped())
         self._reverifying = True
         self._spawn(self._reverify(transport))
+
+    def _check_doubt(self, channel: Channel, request: Request) -> None:
+        """A sealed try went unanswered after a no-session refusal came while the link was
+        being verified: if nothing sealed opened since, the device did lose the session."""
+        doubt = self._doubt
+        if doubt is None or doubt[0] is not channel or channel is not self._channel:
+            return
+        self._doubt = None
+        if channel.opener.last != doubt[1]:
+            return  # the session answered since: the refusal was not the device's
+        self._channel = None
+        raise LinkLost(
+            f"{self.address} ended the verified session while irlink was reading it "
+            f"({request.NAME} went unanswered): it restarted, or another pair verify ended "
+            "it; connect again"
+        )
 
     async def _reverify(self, transport: Transport) -> None:
         try:
@@ -639,6 +681,7 @@ class Connection:
         finally:
             self._reverifying = False
         if transport is self._transport:
+            self._doubt = None
             self._ready.set()
 
     async def _resecure(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -168,14 +168,19 @@ async def pair(
     scan_timeout: float = 5.0,
     sim_clock: Clock | None = None,
     log: JournalFactory | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Pairing:
     """Pair this host with the device at ``address``, with the setup code on its label.
 
     Runs pair setup (SRP-6a with ``code``, written ``123-45-678`` or as 8 digits), then
     pair verify with the keys exchanged, and keeps the pairing in ``store`` (default: the
     user's key store); :func:`connect` verifies the device with it from then on. Returns
-    the pairing kept. The other options are :func:`connect`'s; ``log`` records the pairing
-    made, or a wrong code, among the security events of the session log (never the code).
+    the pairing kept. A device may take up to 30 s over each step of pair setup (its SRP
+    arithmetic is slow): irlink waits that long for each answer, and tells ``notice`` (a
+    function taking a line of text; default: the ``irlink.device`` log, at info) once
+    when an answer takes longer than ``timeout``. ``log`` records the pairing made, or a
+    wrong code, among the security events of the session log (never the code). The other
+    options are :func:`connect`'s.
 
     Errors say what to do: :class:`~irlink.refusals.PairingFailed` for a wrong code (with
     ``attempts_left``, and ``limit`` the seconds to wait), :class:`~irlink.refusals.Unauthorized`
@@ -201,6 +206,7 @@ async def pair(
         )
         device.simulator = simulator
         device._pairing = setup
+        device.notice = notice
         stack.push_async_callback(device.close)
         await device._open()
         made = device.paired

@@ -48,7 +48,7 @@ from irlink.events import (
     StatusUpdate,
     from_wire_event,
 )
-from irlink.journal import Command, Journal, Outcome, Written, plain_args
+from irlink.journal import Command, Journal, Outcome, SecurityKind, Written, plain_args
 from irlink.limits import (
     DurationLike,
     check_port,
@@ -69,6 +69,7 @@ from irlink.model import ClearedFaults, Info, Status, UsageRecord, status_reader
 from irlink.protocol import messages as wire
 from irlink.protocol.messages import (
     PROTOCOL_MINOR,
+    CapabilityFlags,
     EndReason,
     ErrorCode,
     FaultFlags,
@@ -78,6 +79,7 @@ from irlink.protocol.messages import (
 )
 from irlink.protocol.wire import Event as WireEvent
 from irlink.refusals import DeviceBusy, DeviceRefused
+from irlink.security.errors import InfoAltered
 from irlink.verified import Verified
 
 if TYPE_CHECKING:
@@ -135,6 +137,7 @@ class Device(Verified):
         )
         self._init_verified(keys)
         self._info: Info | None = None
+        self._wire_info: wire.GetInfoResponse | None = None  # as the device last sent it
         self._status: Status | None = None
         self._period = status_period
         self._period_ms = 0
@@ -183,9 +186,34 @@ class Device(Verified):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _read_info_body(self, body: bytes) -> wire.GetInfoResponse:
+        """Read a ``get_info`` answer as it arrives: from a device with security (or one this
+        host is paired with) a plain event is dropped from then on, even in the frames that
+        came with this answer, before anyone verified anything."""
+        answer: wire.GetInfoResponse = self._codec.reader(wire.GetInfoRequest)(body)
+        if not self._sealed_events and (
+            answer.capabilities & CapabilityFlags.SECURE or self._paired_with(answer.serial)
+        ):
+            self._sealed_events = True
+        return answer
+
+    def _paired_with(self, serial: str) -> bool:
+        held = self._held
+        if held is not None and held.serial == serial:
+            return True
+        from irlink.security.keystore import KeyStoreError  # noqa: PLC0415
+
+        try:
+            return self.keys.pairing_for(serial) is not None
+        except KeyStoreError:
+            return False  # said by _secure, which reads the key store again
+
     async def _read_info(self, *, resync: bool = False) -> Info:
         """Read ``get_info`` and read everything after it at the device's revision."""
-        wire_info = await self.request(wire.GetInfoRequest(), wire.GetInfoResponse, resync=resync)
+        wire_info = await self.request(
+            wire.GetInfoRequest(), wire.GetInfoResponse, read=self._read_info_body, resync=resync
+        )
+        self._wire_info = wire_info
         if wire_info.protocol_version != PROTOCOL_VERSION:
             raise ProtocolError(
                 f"{self.address} speaks IRLink {wire_info.protocol_version}; this irlink speaks "
@@ -212,11 +240,50 @@ class Device(Verified):
         self._read_status_body = masked_reader(info) if blinded else status_reader(info)
         return info
 
+    async def _confirm_info(self, info: Info) -> Info:
+        """Read ``get_info`` again in the session just verified: that is the one used.
+
+        The first was read in plain, before the device was verified: anyone on the link
+        could have edited it (raised the limits this host enforces, say). The device's own
+        answer must be the same in every field, or the connection is refused.
+        """
+        plain = self._wire_info
+        assert plain is not None  # read by _read_info just before
+        sealed = await self.request(
+            wire.GetInfoRequest(), wire.GetInfoResponse, read=self._read_info_body, resync=True
+        )
+        if sealed != plain:
+            was, now = plain.model_dump(), sealed.model_dump()
+            edited = ", ".join(
+                f"{name} {was.get(name)!r} in plain, {now.get(name)!r} verified"
+                for name in sorted(set(was) | set(now))
+                if was.get(name) != now.get(name)
+            )
+            refused = (
+                "the pairing, and kept nothing on this host: pair again"
+                if self._pairing is not None
+                else "the connection before anything was read or changed: connect again"
+            )
+            altered = InfoAltered(
+                f"{self._named(info)}: what the device said about itself before it was "
+                f"verified is not what it says in the verified session ({edited}): something "
+                f"on the link altered it. irlink refused {refused} once you have checked what "
+                "sits between this host and the device (cable, adapter, radio surroundings); "
+                "if it happens again, do not use this link"
+            )
+            await self._told(SecurityKind.INFO_ALTERED, str(altered), fields=edited)
+            raise altered
+        self._wire_info = sealed
+        confirmed = Info.from_wire(sealed)
+        self._info = confirmed
+        return confirmed
+
     async def _resync(self) -> None:
         known = self._info
         self._link_recorded = False  # security events until linked: filed under this link
         info = await self._read_info(resync=True)
         await self._secure(info)  # pair verify: everything after it is sealed
+        info = self.info  # read again, sealed, once verified (_confirm_info)
         if self._pairing is not None:
             return  # irlink.pair(): paired and verified; nothing else is read
         if self.journal is not None:

@@ -78,6 +78,7 @@ class SecurityKind(StrEnum):
     PAIRED = "paired"  # pair setup done and the pairing kept
     WRONG_CODE = "wrong_code"  # pair setup failed for the setup code
     PAIRING_REMOVED_BY_HOST = "pairing_removed_by_host"  # a pairing removed from here
+    INFO_ALTERED = "info_altered"  # get_info read plain differs from the sealed one: refused
 
 
 @dataclass(frozen=True, slots=True)

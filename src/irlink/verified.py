@@ -23,7 +23,9 @@ dropped in a verified session are counted there a few times, never one row a fra
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -60,6 +62,9 @@ __all__ = ["PairedHost", "Verified"]
 log = logging.getLogger("irlink.device")
 
 _EARLY_MAX = 32  # sealed frames kept while a verify finishes (events sent right after it)
+# How long a device may take to answer each step of pair setup (SRP-6a on a small
+# microcontroller is slow): the host waits at least this for each answer, protocols/README.md 13.3.
+PAIR_SETUP_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,8 @@ class Verified(Connection):
         self.paired: Pairing | None = None
         """What :func:`irlink.pair` made: the pairing kept in the key store."""
         self._warned = False
+        self.notice: Callable[[str], None] | None = None
+        """Told, in a line, when pairing waits for a slow device (the CLI prints it)."""
         self._early: list[Frame] = []
         self._verifying = False
         self.journal: Journal | None = None
@@ -180,6 +187,7 @@ class Verified(Connection):
             await self._told(SecurityKind.NOT_PAIRED, str(refused))
             raise refused
         await self._verify(info, kept)
+        await self._confirm_info(info)
         if kept is not self._held and kept.address != self.address:
             self._note_address(kept)
 
@@ -252,6 +260,11 @@ class Verified(Connection):
             again=self._reverifying,  # the device had ended the session: verified again
         )
 
+    async def _confirm_info(self, info: Info) -> Info:
+        """Read ``get_info`` again, sealed, and refuse one that differs from ``info`` (read
+        in plain); :class:`irlink.Device` fills this in."""
+        return info
+
     def _unsealable(self, frame: Frame) -> bool:
         if self._verifying and len(self._early) < _EARLY_MAX:
             self._early.append(frame)
@@ -266,8 +279,19 @@ class Verified(Connection):
 
         host = PairSetupHost(code, self.host)
         request: wire.PairSetupRequest | None = host.start()
+        wait = max(self.timeout, PAIR_SETUP_WAIT_S)
+        loop = asyncio.get_running_loop()
+        told: list[str] = []
         while request is not None:
-            answer = await self.request(request, wire.PairSetupResponse, resync=True)
+            # Said once, when an answer takes longer than an ordinary request may.
+            telling = None if told else loop.call_later(self.timeout, self._tell, info, told)
+            try:
+                answer = await self.request(
+                    request, wire.PairSetupResponse, resync=True, timeout=wait
+                )
+            finally:
+                if telling is not None:
+                    telling.cancel()
             request = host.receive(answer)
         device: PairedDevice | None = host.device
         assert device is not None
@@ -281,6 +305,17 @@ class Verified(Connection):
             address=self.address,
             model=info.model,
         )
+
+    def _tell(self, info: Info, told: list[str]) -> None:
+        said = (
+            f"waiting for {self._named(info)} to answer pair setup: a device may take up to "
+            f"{PAIR_SETUP_WAIT_S:g} s for each step (its SRP arithmetic is slow)"
+        )
+        told.append(said)
+        if self.notice is not None:
+            self.notice(said)
+        else:
+            log.info("%s", said)
 
     async def _pair(self, info: Info, code: SetupCode) -> None:
         """What :func:`irlink.pair` does on the link: pair, verify, keep the pairing."""
@@ -302,6 +337,7 @@ class Verified(Connection):
             )
             raise
         await self._verify(info, made)
+        await self._confirm_info(info)
         self.paired = replace(made, admin=await self._is_admin())
         self.keys.remember(self.paired)
         await self._told(

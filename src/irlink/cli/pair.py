@@ -67,7 +67,9 @@ def pair(
         async def work() -> Pairing:
             from irlink.connector import pair as pair_with  # noqa: PLC0415
 
-            return await pair_with(opts.device, setup, timeout=opts.timeout, log=recording.log)
+            return await pair_with(
+                opts.device, setup, timeout=opts.timeout, log=recording.log, notice=_tell
+            )
 
         made = guarded(opts, work)
         _said(opts, made)
@@ -94,6 +96,11 @@ def _said(opts: Options, made: Pairing) -> None:
         )
 
     emit(opts, "paired", pairing_line(made, Paired), human)
+
+
+def _tell(line: str) -> None:
+    """Say on stderr what pairing waits for (a slow device), with --json too."""
+    typer.echo(f"irlink: {line}", err=True)
 
 
 def _setup_code(given: str | None) -> SetupCode:

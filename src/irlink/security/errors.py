@@ -17,6 +17,7 @@ __all__ = [
     "BadPairingMessage",
     "CounterExhausted",
     "Forged",
+    "InfoAltered",
     "InvalidSetupCode",
     "KeyChanged",
     "NotAuthorized",
@@ -118,6 +119,12 @@ class KeyChanged(AuthenticationFailed):
 class SecurityDowngrade(AuthenticationFailed):
     """A device this host is paired with (or verified on this connection) now announces no
     security: refused, never controlled in plain (a forged ``get_info`` could say so)."""
+
+
+class InfoAltered(AuthenticationFailed):
+    """The ``get_info`` read in plain before pair verify differs from the one read sealed
+    after it: something on the link edited it (the limits the host enforces, say); the
+    connection is refused, never run on the plain one."""
 
 
 class NotPaired(SecurityError):
