@@ -11,20 +11,18 @@ a retry is the same inner request sealed again under a new counter. The same fig
 ``tests/host/test_noisy_link.py`` must hold: at least 99.9 % of the requests complete,
 none wrongly, and every session the host reported ran once and no other ran.
 
-Measured on the project's 2-core VM (December 2026), eight runs: 1,997, 1,999, 1,988,
-2,000, 1,999, 2,000, 1,997 and 1,999 of 2,000 completed (the same workload on IRLink
-1.1, three runs: 2,000 each), none wrong, no duplicate, missing or phantom session, at
-most one link lost (and restored) a run; 4.1 to 4.3 tries a request against 2.55
-without security. The cause is
-the 21 bytes a sealed frame adds: at 1 % of bytes damaged a sealed status round trip
-gets through a try about 25 % of the time against 39 % (its answer is 96 bytes, not 75),
-so now and then a status runs out of its 25 tries, or enough tries in a row go silent
-for the link to be taken as lost, and its reconnection, whose pair verify answer is 128
-bytes, takes long enough for the requests made meanwhile to fail. So the test asserts
-every figure that must never fail (nothing wrong, no session twice or unreported, no
-outage at the end, no refusal for security) and marks itself an expected failure, with
-the numbers, when completion alone falls under 99.9 %: bench/RESULTS.md (issue 15) says
-so and why.
+Measured on the project's 2-core VM (2026-12-03; bench/RESULTS.md, issue 15): before a
+request in a verified session was tried up to 49 times while heard (25 without
+security) and before requests made during a reconnection waited for it while it was
+heard making progress, 3 of 8 runs fell under 99.9 % (1,997, 1,988, 1,997), each after
+the link was once taken as lost; since, 13 runs: 11 whole, 2 at 1,998 (the link taken
+as lost once: the request whose tries went silent, and the one asked before the
+reconnection was heard), none wrong, no duplicate, missing or phantom session. A run
+that lost the link twice would fall under the figure (about one in fifty, from the
+rate of losses measured), so the test asserts every figure that must never fail
+(nothing wrong, no session twice or unreported, no outage at the end, no refusal for
+security), asserts completion of at least 99.8 %, and marks itself an expected failure,
+with its numbers, when completion is between 99.8 % and 99.9 %.
 """
 
 from __future__ import annotations
@@ -112,6 +110,7 @@ def test_2000_requests_over_a_noisy_link_in_a_verified_session_complete_rightly(
             f"{device.stats.replayed}, plain {device.stats.plain_dropped}; "
             f"{figures.seconds:.1f} s; failed: {figures.failures}"
         )
+        assert figures.completion >= 0.998, figures.failures  # never two lost links' worth
         if figures.completion < 0.999:  # the issue's figure: see the module's docstring
             pytest.xfail(
                 f"{figures.completed} of {REQUESTS} completed in a verified session, under "
