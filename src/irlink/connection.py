@@ -334,6 +334,14 @@ class Connection:
                 transport = self._transport
                 if not gate.is_set() or transport is None:  # only then: awaiting costs
                     transport = await self._link_for(request, resync, tries, most)
+                    if self._boots != boots and request.NAME in _ONE_LINK:
+                        # Restored onto a device that restarted meanwhile: back at its
+                        # defaults, so what was asked of it no longer means the same.
+                        raise DeviceRestarted(
+                            f"{self.address} restarted while the link was being restored; "
+                            f"its settings are back to its defaults and {request.NAME} was "
+                            "not sent: read the status, configure again and decide"
+                        )
                 if generation and generation != self._generation and request.NAME in _ONE_LINK:
                     raise LinkLost(
                         f"the link to {self.address} dropped during {request.NAME}; the device "

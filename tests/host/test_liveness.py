@@ -188,3 +188,51 @@ def test_a_request_does_not_wait_past_its_tries_for_a_silent_reconnection() -> N
     assert outcome.startswith("LinkLost")
     assert "not sent" in outcome
     assert waited < 12 * TRY
+
+
+def test_a_start_waiting_for_the_link_is_not_sent_to_a_device_that_restarted_meanwhile() -> None:
+    """A start asked while the link is being restored, onto a device that restarted
+    meanwhile (back at its defaults), is refused unsent, never sent to it."""
+    from irlink.connection import Connection
+    from irlink.protocol.messages import StartRequest, StartResponse
+
+    class Recording:
+        def __init__(self) -> None:
+            self.writes: list[bytes] = []
+
+        def try_write(self, data: bytes) -> bool:
+            self.writes.append(data)
+            return True
+
+        async def write(self, data: bytes) -> None:
+            self.writes.append(data)
+
+    async def body() -> tuple[str, int]:
+        async def never() -> irlink.Transport:
+            raise AssertionError("not reached")
+
+        connection = Connection(never, address="test://restarted", timeout=TRY, retries=3)
+        link = Recording()
+        connection._transport = link  # type: ignore[assignment]
+        connection._linked.set()  # linked, not yet ready: the reconnection reads the device
+
+        async def restore() -> None:
+            for _ in range(10):
+                await asyncio.sleep(TRY / 10)  # the reconnection's own tries, not a device
+                connection._codec.decoder.feed(b"\x05garbled\x00")
+            connection._boots += 1  # the reconnection found the device restarted
+            connection._ready.set()
+
+        restoring = asyncio.ensure_future(restore())
+        try:
+            await connection.request(StartRequest(port=1, session_id=7), StartResponse)
+            outcome = "sent"
+        except irlink.DeviceRestarted as exc:
+            outcome = str(exc)
+        await restoring
+        return outcome, len(link.writes)
+
+    outcome, writes = asyncio.run(body())
+    assert "restarted while the link was being restored" in outcome
+    assert "start was not sent" in outcome
+    assert writes == 0
