@@ -101,3 +101,29 @@ def test_a_wrong_kind_or_an_older_log_is_a_clear_answer_never_a_traceback(tmp_pa
     assert read.returncode == EXIT_OK, read.stderr
     assert "no security events in the session log" in read.stdout
     assert "Traceback" not in read.stderr
+
+
+def test_what_someone_on_the_link_sent_is_printed_as_text_never_read_as_markup(
+    tmp_path: Path,
+) -> None:
+    """An altered get_info's serial and values reach the log's detail: brackets included,
+    they are printed as they are, and never stop the audit trail being read."""
+    from irlink.record.store import SessionLog
+
+    path = tmp_path / "attacked.db"
+    with SessionLog.open(path):
+        pass  # a log of the current schema
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO security_events (at_ms, address, serial, kind, detail, data, host, "
+            "user, pid) VALUES (0, '/dev/ttyACM0', '[red]0001', 'info_altered', ?, '{}', "
+            "'h', 'u', 1)",
+            ("serial '[/b]' in plain, '0001' verified [bold]",),
+        )
+    db.close()
+    read = irlink("--db", str(path), "log", "security")
+    assert read.returncode == EXIT_OK, read.stderr
+    assert "Traceback" not in read.stderr
+    assert "[/b]" in read.stdout
+    assert "[red]0001" in read.stdout
+    assert "info_altered" in read.stdout

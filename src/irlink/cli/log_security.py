@@ -22,7 +22,14 @@ __all__ = ["print_security"]
 
 # Refusals and attacks stand out; what went well does not.
 _ALARM = frozenset(
-    {"not_paired", "key_changed", "pairing_removed", "downgrade_refused", "frames_dropped"}
+    {
+        "not_paired",
+        "key_changed",
+        "pairing_removed",
+        "downgrade_refused",
+        "info_altered",
+        "frames_dropped",
+    }
 )
 _WARN = frozenset({"unsecured", "verify_failed", "wrong_code", "session_lost"})
 
@@ -41,9 +48,11 @@ def print_security(log: SessionLog, rows: Sequence[SecurityRow], *, filtered: bo
         table.add_row(
             str(row.id),
             local(row.at),
-            row.serial or "?",
+            # Text, never markup: a serial or a detail can hold what someone on the link
+            # sent (an altered get_info), brackets included.
+            Text(row.serial or "?"),
             Text(row.kind, style=style),
-            row.detail,
+            Text(row.detail),
         )
     out.print(table)
     out.print(
