@@ -137,6 +137,7 @@ class Device(Verified):
         )
         self._init_verified(keys)
         self._info: Info | None = None
+        self._info_before: Info | None = None  # the info before the last get_info read
         self._wire_info: wire.GetInfoResponse | None = None  # as the device last sent it
         self._status: Status | None = None
         self._period = status_period
@@ -234,6 +235,7 @@ class Device(Verified):
             )
         # Before any status is read or recorded; if it raises, nothing of this link is.
         blinded = decide(self._blind, info)
+        self._info_before = known  # restored if the verified session denies this one
         self._info = info
         self._blinded = blinded
         self._codec.minor = info.protocol_minor
@@ -260,7 +262,9 @@ class Device(Verified):
                 if was.get(name) != now.get(name)
             )
             refused = (
-                "the pairing, and kept nothing on this host: pair again"
+                "the pairing, and kept nothing on this host (the device may have kept it: "
+                "pair again with its pairing button held, or remove this host's pairing "
+                "from an admin host first)"
                 if self._pairing is not None
                 else "the connection before anything was read or changed: connect again"
             )
@@ -271,6 +275,8 @@ class Device(Verified):
                 "sits between this host and the device (cable, adapter, radio surroundings); "
                 "if it happens again, do not use this link"
             )
+            # Never kept: device.info goes back to what the last verified session said.
+            self._info = self._info_before
             await self._told(SecurityKind.INFO_ALTERED, str(altered), fields=edited)
             raise altered
         self._wire_info = sealed

@@ -271,6 +271,7 @@ def test_a_get_info_edited_before_verify_is_refused_never_used() -> None:
         with pytest.raises(InfoAltered) as refused:
             await dev._open()
         assert "info_altered" in told  # the session log's security events get it
+        assert dev._info is None  # the altered info is not kept as the device's
         message = str(refused.value)
         [real] = levels
         assert f"intensity_levels {real + 2} in plain, {real} verified" in message
