@@ -80,6 +80,7 @@ _SEALED = int(FrameKind.SEALED)
 _EVENT = int(FrameKind.EVENT)
 # Requests that travel plain in a verified session too: their own cryptography guards them.
 _PLAIN = frozenset({"pair_setup", "pair_verify"})
+REFUSED_ATTEMPTS = 3  # reconnection attempts refused (another device, not paired...)
 SEALED_LIVELY = 2  # how many times the tries while heard, in a verified session
 _END = object()
 _Published = tuple[DeviceEvent, "Future[Any] | None"]  # an event, and its record's writing
@@ -768,15 +769,26 @@ class Connection:
             self._reconnecting = self._spawn(self._reconnect(self.reconnect, reason))
 
     async def _reconnect(self, backoff: Backoff, reason: str) -> None:
+        refused = 0  # attempts refused for who or what answered
         async for delay in backoff.delays():
             await asyncio.sleep(delay)
             try:
                 await self._attach()
             except (DeviceMismatch, ProtocolError, SecurityError) as exc:
                 # Another device, another protocol, or one this host may not control (not
-                # paired, its key changed): trying again cannot help.
-                self._give_up(LinkLost(f"{reason}; {exc}"))
-                return
+                # paired, its key changed): trying again cannot help, unless the answers
+                # that said so were forged. Everything read before pair verify, and the
+                # verify's own plain refusals, is authenticated by nothing: one frame sent
+                # by someone on the link must not end reconnection: so a few attempts
+                # first.
+                refused += 1
+                if refused >= REFUSED_ATTEMPTS:
+                    self._give_up(
+                        LinkLost(f"{reason}; {exc} (refused at {refused} reconnection attempts)")
+                    )
+                    return
+                log.warning("reconnecting to %s: %s; trying again", self.address, exc)
+                continue
             except Exception as exc:
                 log.info("reconnecting to %s: %s", self.address, exc)
                 continue

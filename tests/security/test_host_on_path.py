@@ -133,6 +133,38 @@ def test_a_forged_no_session_refusal_while_reconnecting_does_not_end_reconnectio
     assert sim.auth.unauthorized == 0
 
 
+def _refusing_pair_verify(out: bytes) -> bytes:
+    """A forged plain ``unauthorized`` answering the host's pair verify step 1, ahead of
+    the device's real answer (which the host then takes as late)."""
+    from irlink.protocol.codec import encode_error
+    from irlink.protocol.framing import FrameDecoder
+    from irlink.protocol.messages import ErrorCode, ErrorReply, PairVerifyRequest
+
+    [frame] = FrameDecoder().feed(out)
+    refusal = ErrorReply(code=ErrorCode.UNAUTHORIZED, field=0, limit=0)
+    return encode_error(frame.seq, PairVerifyRequest.MSG_ID, refusal) + out
+
+
+def test_a_forged_refusal_of_pair_verify_while_reconnecting_does_not_end_reconnection() -> None:
+    """Found in review: one forged plain refusal of pair verify read as "the device removed
+    this host's pairing" and ended reconnection for good. Nothing before or in the verify's
+    plain answers is authenticated: the host tries again, and the next attempt verifies."""
+    sim = paired_sim()
+    attacker = Attacker()
+    seen: list[DeviceEvent] = []
+
+    async def body(dev: Device) -> None:
+        attacker.instead(verify_step(1), _refusing_pair_verify)
+        await dev._transport.close()  # type: ignore[union-attr]
+        await until(lambda: any(isinstance(e, LinkRestored) for e in seen))
+        assert attacker.applied == 1
+        assert dev._gave_up is None
+        assert dev.secured
+        await dev.status()
+
+    with_device(sim, attacker, body, seen=seen, reconnect=FAST)
+
+
 def test_a_forged_no_session_refusal_while_verifying_again_does_not_drop_the_link() -> None:
     """After a real loss (the device restarted) the host verifies again on the same link;
     a forged refusal then does not end that either (no reconnection here to fall back on)."""
