@@ -541,6 +541,7 @@ class Connection:
             # Before the session is verified: anyone on the link could have written it.
             self.stats.plain_dropped += 1
             log.debug("%s: a plain event from a device with security dropped", self.address)
+            self._dropped()
             return
         kind, seq, msg_id, body, version = frame
         # The answer to a waiting request is read here, by that request's reader;
