@@ -127,3 +127,10 @@ def test_what_someone_on_the_link_sent_is_printed_as_text_never_read_as_markup(
     assert "[/b]" in read.stdout
     assert "[red]0001" in read.stdout
     assert "info_altered" in read.stdout
+
+
+def test_log_security_takes_every_kind_the_journal_has() -> None:
+    from irlink.cli.log import SECURITY_KINDS
+    from irlink.journal import SecurityKind
+
+    assert tuple(str(kind) for kind in SecurityKind) == SECURITY_KINDS

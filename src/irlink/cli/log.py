@@ -18,7 +18,6 @@ import typer
 from irlink.cli import values
 from irlink.cli.common import EXIT_USAGE, JsonHere, Options, emit, fail, options
 from irlink.cli.exporting import check_folder, format_option, out_option, say_written, write_out
-from irlink.journal import SecurityKind
 
 if TYPE_CHECKING:
     from irlink.record.store import SessionLog
@@ -32,7 +31,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-SECURITY_KINDS = tuple(str(kind) for kind in SecurityKind)  # what --kind of `log security` takes
+# What --kind of `log security` takes: irlink.journal.SecurityKind's values, written out so
+# that `irlink --help` does not import the journal (tests/cli/test_log_security.py checks).
+SECURITY_KINDS = (
+    "verified",
+    "verify_failed",
+    "not_paired",
+    "key_changed",
+    "pairing_removed",
+    "downgrade_refused",
+    "unsecured",
+    "session_lost",
+    "frames_dropped",
+    "paired",
+    "wrong_code",
+    "pairing_removed_by_host",
+    "info_altered",
+)
 
 # What --ended takes: how a session ended, or the device's end reason itself.
 ENDINGS = ("completed", "early", "unknown")
