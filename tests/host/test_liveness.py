@@ -12,6 +12,7 @@ import asyncio
 import pytest
 
 import irlink
+from irlink.connection import Connection
 from irlink.device import Device
 from irlink.liveness import NOISE_ODDS, SILENCE_WINDOW, Liveness
 from tests.host.scripted import Mangle, Scripted, run_with
@@ -139,18 +140,23 @@ def test_on_a_link_that_goes_silent_now_and_then_a_longer_silence_means_loss(
 TRY = 0.04  # the reconnection test's try: ten frames come in each while it is heard
 
 
+def _unlinked(address: str) -> Connection:
+    """A connection whose link the test sets by hand (it never opens one itself)."""
+
+    async def never() -> irlink.Transport:
+        raise AssertionError("not reached")
+
+    return Connection(never, address=address, timeout=TRY, retries=3)
+
+
 def _reconnecting(heard: bool) -> tuple[float, str]:
     """A status asked while the link is being restored (not ready) for 12 tries' time;
     ``heard``: the new link's decoder takes frames meanwhile (a noisy reconnection
     under way). How long the request waited, and how it ended."""
-    from irlink.connection import Connection
     from irlink.protocol.messages import GetStatusRequest
 
     async def body() -> tuple[float, str]:
-        async def never() -> irlink.Transport:
-            raise AssertionError("not reached")
-
-        connection = Connection(never, address="test://reconnecting", timeout=TRY, retries=3)
+        connection = _unlinked("test://reconnecting")
         sentinel = object()
         connection._transport = sentinel  # type: ignore[assignment]
         loop = asyncio.get_running_loop()
@@ -193,7 +199,6 @@ def test_a_request_does_not_wait_past_its_tries_for_a_silent_reconnection() -> N
 def test_a_start_waiting_for_the_link_is_not_sent_to_a_device_that_restarted_meanwhile() -> None:
     """A start asked while the link is being restored, onto a device that restarted
     meanwhile (back at its defaults), is refused unsent, never sent to it."""
-    from irlink.connection import Connection
     from irlink.protocol.messages import StartRequest, StartResponse
 
     class Recording:
@@ -208,10 +213,7 @@ def test_a_start_waiting_for_the_link_is_not_sent_to_a_device_that_restarted_mea
             self.writes.append(data)
 
     async def body() -> tuple[str, int]:
-        async def never() -> irlink.Transport:
-            raise AssertionError("not reached")
-
-        connection = Connection(never, address="test://restarted", timeout=TRY, retries=3)
+        connection = _unlinked("test://restarted")
         link = Recording()
         connection._transport = link  # type: ignore[assignment]
         connection._linked.set()  # linked, not yet ready: the reconnection reads the device
