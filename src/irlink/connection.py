@@ -512,7 +512,10 @@ class Connection:
                 raise self._gave_up
             if gate.is_set():
                 break
-            progressing = decoder is not self._codec.decoder or frames_in(decoder) != heard
+            # Heard on the link being restored: frames came in since the last look (on a
+            # new link's decoder, any at all; a link attempt that only failed is not).
+            now = self._codec.decoder
+            progressing = frames_in(now) > (heard if now is decoder else 0)
             if self._closed.is_set() or not progressing or waited >= most:
                 raise LinkLost(
                     f"the link to {self.address} is down; irlink keeps reconnecting "
