@@ -15,6 +15,7 @@ import irlink
 from irlink.connection import Connection
 from irlink.device import Device
 from irlink.liveness import NOISE_ODDS, SILENCE_WINDOW, Liveness
+from irlink.protocol.framing import FrameDecoder
 from tests.host.scripted import Mangle, Scripted, run_with
 
 QUICK = 0.01  # a scripted link answers in the loop's next turn
@@ -149,7 +150,7 @@ def _unlinked(address: str) -> Connection:
     return Connection(never, address=address, timeout=TRY, retries=3)
 
 
-def _reconnecting(heard: bool) -> tuple[float, str]:
+def _reconnecting(heard: bool, flapping: bool = False) -> tuple[float, str]:
     """A status asked while the link is being restored (not ready) for 12 tries' time;
     ``heard``: the new link's decoder takes frames meanwhile (a noisy reconnection
     under way). How long the request waited, and how it ended."""
@@ -164,6 +165,8 @@ def _reconnecting(heard: bool) -> tuple[float, str]:
         async def restore() -> None:
             for _ in range(12 * 10):  # 12 tries' time, heard ten times a try
                 await asyncio.sleep(TRY / 10)  # the reconnection's own tries, not a device
+                if flapping:  # a link attempt that failed: a new decoder, nothing heard
+                    connection._codec.decoder = FrameDecoder()
                 if heard:
                     connection._codec.decoder.feed(b"\x05garbled\x00")  # dropped, but heard
             connection._ready.set()
@@ -189,8 +192,9 @@ def test_a_request_waits_for_a_reconnection_heard_making_progress() -> None:
     assert waited > 4 * TRY  # past the 4 tries' worth it waits for a silent one
 
 
-def test_a_request_does_not_wait_past_its_tries_for_a_silent_reconnection() -> None:
-    waited, outcome = _reconnecting(heard=False)
+@pytest.mark.parametrize("flapping", [False, True])
+def test_a_request_does_not_wait_past_its_tries_for_a_silent_reconnection(flapping: bool) -> None:
+    waited, outcome = _reconnecting(heard=False, flapping=flapping)
     assert outcome.startswith("LinkLost")
     assert "not sent" in outcome
     assert waited < 12 * TRY
