@@ -182,10 +182,8 @@ class HostCodec:
 
         ``seq`` sends it again under the number it had (a sealed retry, IRLink 1.2).
         """
-        if seq is None:
-            seq = self._seq
-            self._seq = (seq + 1) & 0xFFFF
-        return seq, encode_message(message, seq)
+        seq, kind, msg_id, body = self.request_parts(message, seq)
+        return seq, frame_bytes(kind, seq, msg_id, body)
 
     def request_parts(
         self, message: Request, seq: int | None = None
